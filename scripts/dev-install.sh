@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Developer helper: install the working tree into a private library without
+# touching the tree (copies it, regenerates docs there, installs).
+#   bash scripts/dev-install.sh NAME      -> library /tmp/jntk-lib-NAME
+# Then: R_LIBS=/tmp/jntk-lib-NAME Rscript -e 'testthat::test_local()' or
+#       cd /tmp/jntk-build-NAME && R_LIBS=/tmp/jntk-lib-NAME Rscript -e 'testthat::test_dir("tests/testthat", package = "jntk", load_package = "installed")'
+set -euo pipefail
+name=${1:-dev}
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=/tmp/jntk-build-$name
+lib=/tmp/jntk-lib-$name
+mkdir -p "$build" "$lib"
+rsync -a --delete --exclude .git --exclude '*.o' --exclude '*.so' "$src"/ "$build"/
+cd "$build"
+Rscript -e 'suppressMessages(roxygen2::roxygenise(roclets = c("rd", "namespace")))' >/dev/null 2>roxygen.log || { cat roxygen.log; exit 1; }
+R CMD INSTALL --no-test-load -l "$lib" . >install.log 2>&1 || { tail -40 install.log; exit 1; }
+echo "installed into $lib (build tree $build)"

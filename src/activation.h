@@ -1,0 +1,39 @@
+/* Activation functions and their derivatives, shared by the analytic kernels
+ * (Gauss-Hermite quadrature), the finite networks and training.
+ * The integer codes match R/activation.R (.jntk_activations). */
+#ifndef JNTK_ACTIVATION_H
+#define JNTK_ACTIVATION_H
+
+enum jntk_act {
+  ACT_IDENTITY = 0,
+  ACT_RELU = 1,
+  ACT_LEAKY_RELU = 2,
+  ACT_ABS = 3,
+  ACT_ERF = 4,
+  ACT_GELU = 5,
+  ACT_SIN = 6,
+  ACT_COS = 7,
+  ACT_TANH = 8,
+  ACT_SOFTPLUS = 9,
+  ACT_SIGMOID = 10,
+  ACT_SILU = 11,
+  ACT_COUNT = 12
+};
+
+/* Slope of the negative part of the piecewise-linear family:
+ * relu 0, abs -1, identity 1, leaky_relu its `slope` argument. */
+double act_kink_slope(int code, double slope);
+/* 1 for the piecewise-linear (kinked) activations relu, leaky_relu, abs. */
+int act_is_kinked(int code);
+
+/* out[k] = phi^(k)(x) for k = 0..nd (nd <= 4). Kinked activations use their
+ * almost-everywhere derivatives (phi'(0) = 0 for relu, phi'' = 0), as autodiff
+ * does. */
+void act_derivs(int code, double slope, double x, int nd, double *out);
+
+/* Vectorised value and first (and optionally second) derivative over n
+ * values: y = phi(x), d1 = phi'(x), d2 = phi''(x); d1 / d2 may be NULL. */
+void act_apply(int code, double slope, const double *x, ptrdiff_t n,
+               double *y, double *d1, double *d2);
+
+#endif

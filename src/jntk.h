@@ -1,0 +1,41 @@
+/* Umbrella header of jntk's C core: include first in every .c file. */
+#ifndef JNTK_H
+#define JNTK_H
+
+#define R_NO_REMAP
+#ifndef USE_FC_LEN_T
+#define USE_FC_LEN_T
+#endif
+#include <R.h>
+#include <Rinternals.h>
+#include <R_ext/BLAS.h>
+#include <R_ext/Lapack.h>
+#include <R_ext/Utils.h>
+#include <math.h>
+#include <stddef.h>
+#ifndef FCONE
+#define FCONE
+#endif
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "activation.h"
+
+/* Clamp a requested thread count to [1, work]. */
+static inline int jntk_threads(int requested, ptrdiff_t work) {
+  int nt = requested < 1 ? 1 : requested;
+  if (work < nt) nt = work < 1 ? 1 : (int) work;
+#ifndef _OPENMP
+  nt = 1;
+#endif
+  return nt;
+}
+
+/* Argument checks shared by the .Call entry points (errors, never crashes). */
+double *jntk_real_matrix(SEXP x, const char *name, int *nrow, int *ncol);
+double jntk_real_scalar(SEXP x, const char *name);
+int jntk_int_scalar(SEXP x, const char *name);
+
+#endif

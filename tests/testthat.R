@@ -1,0 +1,4 @@
+library(testthat)
+library(jntk)
+
+test_check("jntk")
