@@ -1,7 +1,22 @@
-/* Entry points of the analytic kernels (kernels.c, jacobian_kernels.c). */
+/* Entry points of the analytic kernels (kernels_call.c). */
 #ifndef JNTK_CALLS_KERNELS_H
 #define JNTK_CALLS_KERNELS_H
 
-#define CALLS_KERNELS
+SEXP kernels_plain(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh, SEXP what,
+                   SEXP threads);
+SEXP kernels_scalars(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh, SEXP kind,
+                     SEXP threads);
+SEXP kernels_assemble(SEXP F, SEXP x1, SEXP x2, SEXP threads);
+SEXP kernels_matvec(SEXP F, SEXP x1, SEXP x2, SEXP v);
+SEXP kernels_activation(SEXP code, SEXP slope, SEXP x, SEXP nd);
+SEXP kernels_dual(SEXP par, SEXP ipar, SEXP gh, SEXP abc);
+
+#define CALLS_KERNELS                                                          \
+  CALLDEF(kernels_plain, 7),                                                   \
+  CALLDEF(kernels_scalars, 7),                                                 \
+  CALLDEF(kernels_assemble, 4),                                                \
+  CALLDEF(kernels_matvec, 4),                                                  \
+  CALLDEF(kernels_activation, 4),                                              \
+  CALLDEF(kernels_dual, 4),
 
 #endif

@@ -4,6 +4,7 @@
  * concepts can grow independently. */
 #include "jntk.h"
 #include <R_ext/Rdynload.h>
+#include <R_ext/Visibility.h>
 #include "calls_kernels.h"
 #include "calls_network.h"
 #include "calls_training.h"
@@ -19,7 +20,7 @@ static const R_CallMethodDef CallEntries[] = {
   {NULL, NULL, 0}
 };
 
-void R_init_jntk(DllInfo *dll) {
+void attribute_visible R_init_jntk(DllInfo *dll) {
   R_registerRoutines(dll, NULL, CallEntries, NULL, NULL);
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);

@@ -1,0 +1,314 @@
+#' Jacobian NNGP and JNTK: kernels of a network's output and input Jacobian
+#'
+#' `jacobian_nngp()` is the covariance of the joint Gaussian process of
+#' \eqn{(f(x), \partial f/\partial x_1, \dots, \partial f/\partial x_d)} at
+#' initialisation in the infinite-width limit (Kim and Yang, 2024, Theorems
+#' 3.1-3.2); `jntk()` is the Jacobian neural tangent kernel that governs
+#' Jacobian-regularised training (Theorems 4.3-4.5). Both are mixed input
+#' derivatives of [nngp()] and [ntk()]:
+#' \eqn{Cov(\partial_i f(x), \partial_j f(x')) = \partial_{x_i}\partial_{x'_j} K(x, x')}.
+#'
+#' @section Ordering:
+#' Rows and columns are in block-major order: rows `1..N1` are
+#' \eqn{f(x_1), \dots, f(x_{N1})}; row `N1 + (a - 1) d + i` is
+#' \eqn{\partial f/\partial x_i} at \eqn{x_a}. So `K[1:N1, 1:N2]` is the plain
+#' kernel. Dimnames read `"f(a)"` and `"di f(a)"` (with row names of the inputs
+#' when they have them).
+#'
+#' @section Structure:
+#' Every layer depends on \eqn{(x, x')} only through \eqn{p = x\cdot x'},
+#' \eqn{q = |x|^2}, \eqn{r = |x'|^2}, so with \eqn{K = F(p, q, r)} each pair
+#' needs eight scalars \eqn{(F, F_p, F_q, F_r, F_{pp}, F_{pq}, F_{pr}, F_{qr})}
+#' and its \eqn{d \times d} block is \eqn{F_p I} plus a rank-two term in
+#' span\{x, x'\}. `as = "structured"` returns these scalars (O(N1 N2) memory) as
+#' a `"jntk_structured"` object that supports `%*%` on either side in
+#' O(N1 N2 d), [as.matrix()], `dim()`, `diag()`, `t()` and [block()]; the dense
+#' matrix is assembled from the same scalars.
+#'
+#' @section Kinked activations:
+#' The Jacobian NNGP of relu, leaky relu and abs is finite and continuous; on
+#' the diagonal it is exact (for relu
+#' \eqn{Cov(\partial_i f(x), \partial_j f(x)) = \kappa^2(\sigma_w^2/2)^L\sigma_w^2/d\,\delta_{ij}}),
+#' and within \eqn{1 - \rho^2 \lesssim 10^{-15}} of it the vanishing
+#' \eqn{1/\sqrt{1-\rho^2}} term is dropped (relative error about 1e-8 there).
+#' Their JNTK is infinite on the diagonal and `jntk()` refuses them.
+#'
+#' @inheritParams nngp
+#' @param as `"matrix"` (dense, \eqn{N1(d+1) \times N2(d+1)}) or `"structured"`.
+#' @return A matrix, or a `"jntk_structured"` object (see Structure).
+#' @references Kim and Yang (2024), An Infinite-Width Analysis on the
+#'   Jacobian-Regularised Training of a Neural Network, ICML.
+#' @examples
+#' net <- mlp(depth = 2, activation = "erf", sigma_w = 1.5, sigma_b = 0.1, kappa = 0.1)
+#' x <- matrix(c(1, 0, 0.6, 0.8, -0.5, 0.2), ncol = 2, byrow = TRUE)
+#' KJ <- jacobian_nngp(net, x)
+#' dim(KJ)                      # 9 x 9: three outputs, then 3 x 2 derivatives
+#' all.equal(KJ[1:3, 1:3], nngp(net, x), check.attributes = FALSE)
+#' S <- jntk(net, x, as = "structured")
+#' S
+#' v <- rnorm(9)
+#' all.equal(S %*% v, as.matrix(S) %*% v)
+#' block(S, "jj")
+#' @export
+jacobian_nngp <- function(net, x1, x2 = NULL, as = c("matrix", "structured"),
+                          threads = default_threads()) {
+  as <- match_as(as)
+  jacobian_kernel(net, x1, x2, kind = "jacobian_nngp", as = as, threads = threads)
+}
+
+#' @rdname jacobian_nngp
+#' @export
+jntk <- function(net, x1, x2 = NULL, as = c("matrix", "structured"),
+                 threads = default_threads()) {
+  as <- match_as(as)
+  check_mlp(net)
+  if (!net$smooth) {
+    smooth <- .jntk_activations$name[.jntk_activations$smooth & .jntk_activations$name != "identity"]
+    jntk_abort(sprintf(paste0(
+      "The JNTK of \"%s\" is infinite on the diagonal: for a kinked activation the ",
+      "limiting NTK has a -c|x - x'| cusp, so its mixed second derivative diverges as ",
+      "x' -> x, and finite-width values grow with width. Use a smooth activation (%s), ",
+      "or `jacobian_nngp()`, which is finite for \"%s\"."),
+      net$activation, paste(smooth, collapse = ", "), net$activation),
+      class = "jntk_error_unsupported")
+  }
+  jacobian_kernel(net, x1, x2, kind = "jntk", as = as, threads = threads)
+}
+
+match_as <- function(as) {
+  if (!is.character(as) || length(as) < 1L || !(as[1] %in% c("matrix", "structured"))) {
+    jntk_abort("`as` must be \"matrix\" (dense) or \"structured\" (per-pair scalars, O(N1 N2) memory).",
+               class = "jntk_error_argument")
+  }
+  as[1]
+}
+
+jacobian_kernel <- function(net, x1, x2, kind, as, threads) {
+  inp <- kernel_inputs(net, x1, x2)
+  threads <- check_threads(threads)
+  n1 <- inp$n1; n2 <- inp$n2; d <- inp$d
+  check_alloc(8 * as.double(n1) * n2,
+              sprintf("The per-pair scalars of a %d x %d Jacobian kernel", n1, n2),
+              "Compute it in blocks of rows of `x1`.")
+  if (as == "matrix") check_dense(n1, n2, d)
+  kp <- kernel_par(net)
+  F <- .Call(C_kernels_scalars, inp$x1, inp$x2, kp$par, kp$ipar, kp$gh,
+             if (kind == "jntk") 1L else 0L, threads)
+  x2m <- if (is.null(inp$x2)) inp$x1 else inp$x2
+  S <- methods::new("jntk_structured", F = F, x1 = inp$x1, x2 = x2m, kind = kind,
+                    net = unclass(net)[c("depth", "activation", "sigma_w", "sigma_b", "kappa")],
+                    symmetric = is.null(inp$x2))
+  if (as == "structured") return(S)
+  as.matrix(S, threads = threads)
+}
+
+check_dense <- function(n1, n2, d) {
+  r <- as.double(n1) * (d + 1); c <- as.double(n2) * (d + 1)
+  instead <- sprintf("Use `as = \"structured\"`, which stores %.3g GB and multiplies in O(N1 N2 d).",
+                     8 * 8 * as.double(n1) * n2 / 1e9)
+  check_alloc(r * c, sprintf("The dense %s x %s Jacobian kernel", format(r, big.mark = ","),
+                             format(c, big.mark = ",")), instead)
+  if (r > .Machine$integer.max || c > .Machine$integer.max) {
+    jntk_abort(sprintf("The dense Jacobian kernel would have %.0f x %.0f entries, beyond R's matrix dimensions. %s",
+                       r, c, instead), class = "jntk_error_size")
+  }
+}
+
+jacobian_labels <- function(x, d) {
+  n <- nrow(x)
+  lab <- if (is.null(rownames(x))) as.character(seq_len(n)) else rownames(x)
+  c(sprintf("f(%s)", lab), sprintf("d%d f(%s)", rep(seq_len(d), n), rep(lab, each = d)))
+}
+
+#' Structured Jacobian kernels
+#'
+#' Objects of class `"jntk_structured"` hold, for every pair of inputs, the
+#' eight scalars \eqn{(F, F_p, F_q, F_r, F_{pp}, F_{pq}, F_{pr}, F_{qr})} of a
+#' Jacobian kernel (see [jacobian_nngp()]). They behave like the dense
+#' \eqn{N1(d+1) \times N2(d+1)} matrix without storing it.
+#'
+#' @slot F Array `N1 x N2 x 8` of the scalars (already \eqn{\kappa^2}-scaled).
+#' @slot x1,x2 The inputs (one point per row).
+#' @slot kind `"jacobian_nngp"` or `"jntk"`.
+#' @slot net The architecture's parameters.
+#' @slot symmetric Whether `x2` is `x1`.
+#' @param x,object A `"jntk_structured"` object.
+#' @param y A numeric vector or matrix.
+#' @param ... Unused.
+#' @param threads Threads for the dense assembly.
+#' @return `as.matrix()`: the dense matrix with dimnames; `dim()`: its
+#'   dimensions; `%*%`: the product, a matrix; `diag()`: the diagonal; `t()`:
+#'   the structured transpose (kernel of `x2` with `x1`).
+#' @name jntk_structured-class
+#' @aliases jntk_structured
+#' @examples
+#' S <- jacobian_nngp(mlp(2, "erf"), matrix(rnorm(6), 3), as = "structured")
+#' dim(S); diag(S)
+#' max(abs(t(S) %*% diag(9) - t(as.matrix(S))))
+#' @exportClass jntk_structured
+setClass("jntk_structured",
+         representation(F = "array", x1 = "matrix", x2 = "matrix", kind = "character",
+                        net = "list", symmetric = "logical"))
+
+#' @rdname jntk_structured-class
+#' @export
+as.matrix.jntk_structured <- function(x, ..., threads = default_threads()) {
+  d <- ncol(x@x1)
+  K <- .Call(C_kernels_assemble, x@F, x@x1, x@x2, check_threads(threads))
+  dimnames(K) <- list(jacobian_labels(x@x1, d), jacobian_labels(x@x2, d))
+  K
+}
+
+#' @rdname jntk_structured-class
+#' @export
+setMethod("dim", "jntk_structured", function(x) {
+  d1 <- ncol(x@x1) + 1L
+  c(nrow(x@x1) * d1, nrow(x@x2) * d1)
+})
+
+structured_times <- function(S, v) {
+  if (is.data.frame(v)) v <- as.matrix(v)
+  if (!is.numeric(v) && !is.logical(v)) {
+    jntk_abort(sprintf("Cannot multiply a structured kernel by %s; use a numeric vector or matrix.",
+                       describe_type(v)), class = "jntk_error_input")
+  }
+  vec <- is.null(dim(v))
+  v <- if (vec) matrix(as.double(v), ncol = 1L) else { storage.mode(v) <- "double"; v }
+  nc <- dim(S)[2]
+  if (nrow(v) != nc) {
+    jntk_abort(sprintf("Non-conformable: the structured kernel has %d columns but `y` has %d %s.",
+                       nc, nrow(v), if (vec) "elements" else "rows"), class = "jntk_error_input")
+  }
+  if (any(!is.finite(v))) {
+    jntk_abort("`y` has non-finite values.", class = "jntk_error_input")
+  }
+  .Call(C_kernels_matvec, S@F, S@x1, S@x2, v)
+}
+
+#' @rdname jntk_structured-class
+#' @export
+setMethod("%*%", signature("jntk_structured", "ANY"), function(x, y) structured_times(x, y))
+
+#' @rdname jntk_structured-class
+#' @export
+setMethod("%*%", signature("ANY", "jntk_structured"), function(x, y) {
+  if (is.null(dim(x))) x <- matrix(x, nrow = 1L)
+  t(structured_times(t(y), t(x)))
+})
+
+#' @rdname jntk_structured-class
+#' @export
+setMethod("%*%", signature("jntk_structured", "jntk_structured"), function(x, y) {
+  jntk_abort("The product of two structured kernels is not structured; use `as.matrix()` on one of them.",
+             class = "jntk_error_unsupported")
+})
+
+#' @rdname jntk_structured-class
+#' @export
+t.jntk_structured <- function(x) {
+  # K(x', x) = K(x, x')^T: swap the inputs; F_q <-> F_r and F_pq <-> F_pr
+  F <- aperm(x@F, c(2L, 1L, 3L))[, , c(1, 2, 4, 3, 5, 7, 6, 8), drop = FALSE]
+  methods::new("jntk_structured", F = F, x1 = x@x2, x2 = x@x1, kind = x@kind, net = x@net,
+               symmetric = x@symmetric)
+}
+
+#' @rdname jntk_structured-class
+#' @export
+setMethod("diag", "jntk_structured", function(x, nrow, ncol, names = TRUE) {
+  n1 <- nrow(x@x1); n2 <- nrow(x@x2); d <- ncol(x@x1)
+  m <- min(dim(x))
+  # entries (k, k) of the dense matrix, from the scalars of the pairs involved
+  k <- seq_len(m)
+  out <- numeric(m)
+  F <- x@F
+  for (idx in k) {
+    out[idx] <- dense_entry(F, x@x1, x@x2, idx, idx, n1, n2, d)
+  }
+  if (names) {
+    names(out) <- jacobian_labels(x@x1, d)[k]
+  }
+  out
+})
+
+# Entry (row, col) of the dense Jacobian kernel from the scalars.
+dense_entry <- function(F, x1, x2, row, col, n1, n2, d) {
+  ri <- if (row <= n1) c(row, 0L) else c((row - n1 - 1L) %/% d + 1L, (row - n1 - 1L) %% d + 1L)
+  ci <- if (col <= n2) c(col, 0L) else c((col - n2 - 1L) %/% d + 1L, (col - n2 - 1L) %% d + 1L)
+  f <- F[ri[1], ci[1], ]
+  x <- x1[ri[1], ]; xp <- x2[ci[1], ]
+  i <- ri[2]; j <- ci[2]
+  if (i == 0L && j == 0L) return(f[1])
+  if (j == 0L) return(f[2] * xp[i] + 2 * f[3] * x[i])
+  if (i == 0L) return(f[2] * x[j] + 2 * f[4] * xp[j])
+  f[2] * (i == j) + f[5] * xp[i] * x[j] + 2 * f[7] * xp[i] * xp[j] +
+    2 * f[6] * x[i] * x[j] + 4 * f[8] * x[i] * xp[j]
+}
+
+#' Blocks of a Jacobian kernel
+#'
+#' @param x A `"jntk_structured"` object or a dense Jacobian kernel matrix.
+#' @param which `"ff"` (outputs with outputs, \eqn{N1 \times N2}), `"fj"`
+#'   (outputs with Jacobians, \eqn{N1 \times N2 d}), `"jf"` or `"jj"`.
+#' @param n1,n2 Number of points, needed only for a dense matrix without
+#'   jntk dimnames.
+#' @return The dense block, with dimnames.
+#' @examples
+#' S <- jacobian_nngp(mlp(1, "relu"), matrix(c(1, 0, 0, 1), 2), as = "structured")
+#' block(S, "jj")
+#' @export
+block <- function(x, which = c("ff", "fj", "jf", "jj"), n1 = NULL, n2 = NULL) {
+  which <- match.arg(which)
+  if (methods::is(x, "jntk_structured")) {
+    n1 <- nrow(x@x1); n2 <- nrow(x@x2)
+    if (which == "ff") {
+      K <- x@F[, , 1]
+      dim(K) <- c(n1, n2)
+      dimnames(K) <- list(jacobian_labels(x@x1, ncol(x@x1))[seq_len(n1)],
+                          jacobian_labels(x@x2, ncol(x@x2))[seq_len(n2)])
+      return(K)
+    }
+    x <- as.matrix(x)
+  }
+  if (!is.matrix(x)) {
+    jntk_abort("`x` must be a structured Jacobian kernel or a dense Jacobian kernel matrix.",
+               class = "jntk_error_argument")
+  }
+  if (is.null(n1)) n1 <- sum(startsWith(rownames(x) %||% "", "f("))
+  if (is.null(n2)) n2 <- sum(startsWith(colnames(x) %||% "", "f("))
+  if (n1 < 1 || n2 < 1) {
+    jntk_abort("Cannot tell the number of points: give `n1` and `n2`.", class = "jntk_error_argument")
+  }
+  r <- if (which %in% c("ff", "fj")) seq_len(n1) else seq_len(nrow(x))[-seq_len(n1)]
+  c <- if (which %in% c("ff", "jf")) seq_len(n2) else seq_len(ncol(x))[-seq_len(n2)]
+  x[r, c, drop = FALSE]
+}
+
+`%||%` <- function(a, b) if (is.null(a)) b else a
+
+#' @rdname jntk_structured-class
+#' @export
+setMethod("show", "jntk_structured", function(object) {
+  n1 <- nrow(object@x1); n2 <- nrow(object@x2); d <- ncol(object@x1)
+  nm <- if (object@kind == "jntk") "JNTK" else "Jacobian NNGP"
+  cat(sprintf("<jntk_structured> %s, %d x %d points, d = %d (%s activation, depth %d)\n",
+              nm, n1, n2, d, object@net$activation, object@net$depth))
+  cat(sprintf("  acts as a %s x %s matrix (block-major: f rows first, then d f/dx_i per point)\n",
+              format(n1 * (d + 1), big.mark = ","), format(n2 * (d + 1), big.mark = ",")))
+  cat(sprintf("  stores 8 scalars per pair: %s vs %s for the dense matrix\n",
+              format_bytes(8 * 8 * n1 * n2), format_bytes(8 * (d + 1)^2 * n1 * n2)))
+  cat("  use %*%, as.matrix(), block(S, \"ff\"|\"fj\"|\"jf\"|\"jj\"), diag(), t()\n")
+  invisible(object)
+})
+
+#' @rdname jntk_structured-class
+#' @export
+print.jntk_structured <- function(x, ...) {
+  methods::show(x)
+  invisible(x)
+}
+
+format_bytes <- function(b) {
+  u <- c("B", "kB", "MB", "GB", "TB")
+  k <- max(0, min(4, floor(log(max(b, 1), 1000))))
+  sprintf("%.3g %s", b / 1000^k, u[k + 1])
+}

@@ -1,0 +1,390 @@
+/* Analytic infinite-width kernels of MLPs: NNGP and NTK (Jacot et al. 2018,
+ * Theorem 1; math.md §2) and the eight per-pair scalars from which the
+ * Jacobian NNGP and the JNTK are assembled (Kim & Yang 2024, Theorems 3.1-4.5;
+ * math.md §3-4).
+ *
+ * Layout: dual functions g(a, b, c) = E[phi(u) phi(v)] and
+ * gd(a, b, c) = E[phi'(u) phi'(v)] of each activation, first as plain scalars
+ * (for nngp()/ntk()), then as jets in (p, q, r) (for the Jacobian kernels);
+ * then the plain workers that run the layer recursion for every pair in one
+ * fused pass over the output, writing in place over the Gram matrix that BLAS
+ * computed there; then the .Call entry points. */
+#include "jntk.h"
+#include "jet.h"
+#include "kernels.h"
+
+#define TWO_OVER_PI 0.636619772367581343075535053490
+
+/* ---------------------------------------------------------------------------
+ * Scalar dual functions
+ * ------------------------------------------------------------------------- */
+
+/* Piecewise-linear family phi(x) = max(x, alpha x), written as
+ * phi = A1 x + B1 |x| with A1 = (1 + alpha)/2, B1 = (1 - alpha)/2; then
+ * E[phi(u)phi(v)] = A c + B (2/pi) (sqrt(ab - c^2) + c asin(rho)) and
+ * E[phi'(u)phi'(v)] = A + B (2/pi) asin(rho), with A = A1^2, B = B1^2.
+ * relu (alpha = 0) gives the arc-cosine kernel (sqrt(ab-c^2) + (pi-theta)c)/(2pi)
+ * of math.md §2. asin(rho) = pi/2 - theta with theta = atan2(sqrt(ab-c^2), c),
+ * and theta = pi/2 when a or b is 0 (neural-tangents' convention). */
+static inline void kinked_dual(double alpha, double a, double b, double c,
+                               double *g, double *gd) {
+  double A1 = 0.5 * (1.0 + alpha), B1 = 0.5 * (1.0 - alpha);
+  double A = A1 * A1, B = B1 * B1;
+  double D = a * b - c * c;
+  if (D < 0) D = 0;
+  double sD = sqrt(D);
+  double th = (sD == 0.0 && c == 0.0) ? M_PI_2 : atan2(sD, c);
+  double asr = M_PI_2 - th;
+  *g = A * c + B * TWO_OVER_PI * (sD + c * asr);
+  if (gd) *gd = A + B * TWO_OVER_PI * asr;
+}
+
+/* 2-D Gauss-Hermite quadrature: u = sqrt(a) z1, v = c/sqrt(a) z1 +
+ * sqrt((ab - c^2)/a) z2 (math.md §2). */
+static void quad_dual(const kpar *kp, double a, double b, double c, double *g,
+                      double *gd) {
+  int n = kp->ng;
+  const double *z = kp->gz, *w = kp->gw;
+  double sa, m, s;
+  if (a <= 0) {
+    sa = 0; m = 0; s = sqrt(b > 0 ? b : 0);
+  } else {
+    double D = a * b - c * c;
+    if (D < 0) D = 0;
+    sa = sqrt(a); m = c / sa; s = sqrt(D / a);
+  }
+  double G = 0, Gd = 0, o[2], ov[2];
+  for (int k = 0; k < n; k++) {
+    act_derivs(kp->act, kp->slope, sa * z[k], 1, o);
+    double i0 = 0, i1 = 0, mk = m * z[k];
+    for (int l = 0; l < n; l++) {
+      act_derivs(kp->act, kp->slope, mk + s * z[l], 1, ov);
+      i0 += w[l] * ov[0];
+      i1 += w[l] * ov[1];
+    }
+    G += w[k] * o[0] * i0;
+    Gd += w[k] * o[1] * i1;
+  }
+  *g = G;
+  if (gd) *gd = Gd;
+}
+
+static void dual_scalar(const kpar *kp, double a, double b, double c, double *g,
+                        double *gd) {
+  switch (kp->act) {
+  case ACT_IDENTITY:
+  case ACT_RELU:
+  case ACT_LEAKY_RELU:
+  case ACT_ABS:
+    kinked_dual(act_kink_slope(kp->act, kp->slope), a, b, c, g, gd);
+    return;
+  case ACT_ERF: {
+    /* g = (2/pi) asin(2c / sqrt((1+2a)(1+2b))), gd = (4/pi)/sqrt((1+2a)(1+2b) - 4c^2) */
+    double den2 = (1.0 + 2.0 * a) * (1.0 + 2.0 * b) - 4.0 * c * c;
+    if (den2 < 1e-300) den2 = 1e-300;
+    double den = sqrt(den2);
+    *g = TWO_OVER_PI * atan2(2.0 * c, den);
+    if (gd) *gd = 2.0 * TWO_OVER_PI / den;
+    return;
+  }
+  case ACT_GELU: {
+    /* math.md §2; gd = dg/dc (as neural-tangents' Gelu) */
+    double P = a * b, P1 = (1.0 + a) * (1.0 + b);
+    double d2 = P1 - c * c;
+    if (d2 < 1e-300) d2 = 1e-300;
+    double dl = sqrt(d2), al = atan2(c, dl);
+    *g = 0.25 * c + ((c * c + P * d2) / (P1 * dl) + c * al) / (2.0 * M_PI);
+    if (gd)
+      *gd = 0.25 + al / (2.0 * M_PI) +
+            c / (2.0 * M_PI * dl) * (1.0 / d2 + (1.0 - P) / P1 + 1.0);
+    return;
+  }
+  case ACT_SIN:
+  case ACT_COS: {
+    /* E[sin u sin v] = e^{-(a+b)/2} sinh c, E[cos u cos v] = e^{-(a+b)/2} cosh c,
+     * written as half-sums of exponentials that cannot overflow (|c| <= (a+b)/2). */
+    double h = 0.5 * (a + b), e1 = 0.5 * exp(c - h), e2 = 0.5 * exp(-c - h);
+    double sh = e1 - e2, ch = e1 + e2;
+    *g = kp->act == ACT_SIN ? sh : ch;
+    if (gd) *gd = kp->act == ACT_SIN ? ch : sh;
+    return;
+  }
+  default:
+    quad_dual(kp, a, b, c, g, gd);
+  }
+}
+
+/* ---------------------------------------------------------------------------
+ * Jet dual functions: G = g(a, b, c) and Gd = gd(a, b, c) as jets in (p, q, r)
+ * ------------------------------------------------------------------------- */
+
+/* Below this relative size of ab - c^2 (i.e. 1 - rho^2) the kinked family's
+ * J''(rho) = 1/sqrt(1 - rho^2) term is dropped. In x-coordinates that term is
+ * J'' (grad_x rho)(grad_x' rho)^T, which vanishes like |x - x'| at the diagonal
+ * (math.md §3), while 1 - rho^2 computed by subtraction has absolute error
+ * ~eps; the crossover is at 1 - rho^2 ~ eps, where both errors are ~sqrt(eps). */
+#define KINK_CLIP (8.0 * 2.220446049250313e-16)
+
+static void kinked_dual_jet(double alpha, jet a, jet b, jet c, jet *G, jet *Gd) {
+  double A1 = 0.5 * (1.0 + alpha), B1 = 0.5 * (1.0 - alpha);
+  double A = A1 * A1, B = B1 * B1;
+  double ab = a.v * b.v;
+  if (B == 0.0 || !(ab > 0)) {
+    /* identity, or a zero-variance input (sigma_b = 0, x = 0): the B part is
+     * 0 with theta = pi/2 and its derivatives are taken as 0 */
+    *G = jaffine(c, A, 0.0);
+    if (Gd) *Gd = jconst(A);
+    return;
+  }
+  jet s = jsqrt(jmul(a, b));
+  jet rho = jdiv(c, s);
+  double D = ab - c.v * c.v;
+  if (D < 0) D = 0;
+  double sD = sqrt(D), th = atan2(sD, c.v), asr = M_PI_2 - th;
+  double sq = sD / s.v; /* sqrt(1 - rho^2) */
+  double J2 = (D <= KINK_CLIP * ab) ? 0.0 : 1.0 / sq;
+  if (rho.v > 1) rho.v = 1;
+  if (rho.v < -1) rho.v = -1;
+  /* J(rho) = sqrt(1 - rho^2) + rho asin(rho), J' = asin(rho), J'' = 1/sqrt(1 - rho^2) */
+  jet Jj = junary(rho, sq + rho.v * asr, asr, J2);
+  *G = jadd(jaffine(c, A, 0.0), jaffine(jmul(s, Jj), B * TWO_OVER_PI, 0.0));
+  if (Gd) /* only used for the (refused) kinked JNTK; finite by the same clip */
+    *Gd = junary(rho, A + B * TWO_OVER_PI * asr, B * TWO_OVER_PI * J2,
+                 B * TWO_OVER_PI * rho.v * J2 * J2 * J2);
+}
+
+/* E[phi^(i)(u) phi^(j)(v)] for the (i, j) listed in ij (pairs), by 2-D
+ * Gauss-Hermite quadrature; derivatives up to order 4. */
+static void quad_moments(const kpar *kp, double a, double b, double c, int npair,
+                         const int (*ij)[2], double *out) {
+  int n = kp->ng;
+  const double *z = kp->gz, *w = kp->gw;
+  double sa, m, s;
+  if (a <= 0) {
+    sa = 0; m = 0; s = sqrt(b > 0 ? b : 0);
+  } else {
+    double D = a * b - c * c;
+    if (D < 0) D = 0;
+    sa = sqrt(a); m = c / sa; s = sqrt(D / a);
+  }
+  double du[5], dv[5], inner[5][5];
+  for (int t = 0; t < npair; t++) out[t] = 0;
+  for (int k = 0; k < n; k++) {
+    act_derivs(kp->act, kp->slope, sa * z[k], 4, du);
+    for (int e = 0; e < 5; e++) inner[0][e] = 0;
+    /* inner[0][j] = sum_l w_l phi^(j)(v_kl) */
+    for (int l = 0; l < n; l++) {
+      act_derivs(kp->act, kp->slope, m * z[k] + s * z[l], 4, dv);
+      for (int e = 0; e < 5; e++) inner[0][e] += w[l] * dv[e];
+    }
+    for (int t = 0; t < npair; t++)
+      out[t] += w[k] * du[ij[t][0]] * inner[0][ij[t][1]];
+  }
+}
+
+/* Price's theorem (math.md §2): dE[F]/dc = E[F_uv], dE[F]/da = E[F_uu]/2. */
+static void quad_dual_jet(const kpar *kp, jet a, jet b, jet c, jet *G, jet *Gd) {
+  static const int ij[10][2] = {{0, 0}, {2, 0}, {0, 2}, {1, 1}, {2, 2},
+                                {3, 1}, {1, 3}, {3, 3}, {4, 2}, {2, 4}};
+  double M[10];
+  quad_moments(kp, a.v, b.v, c.v, Gd ? 10 : 7, ij, M);
+  /* {g, ga, gb, gc, gcc, gac, gbc, gab} */
+  double g[8] = {M[0], 0.5 * M[1], 0.5 * M[2], M[3], M[4], 0.5 * M[5], 0.5 * M[6],
+                 0.25 * M[4]};
+  *G = jcompose3(a, b, c, g);
+  if (Gd) {
+    double gd[8] = {M[3], 0.5 * M[5], 0.5 * M[6], M[4], M[7], 0.5 * M[8],
+                    0.5 * M[9], 0.25 * M[7]};
+    *Gd = jcompose3(a, b, c, gd);
+  }
+}
+
+static void dual_jet(const kpar *kp, jet a, jet b, jet c, jet *G, jet *Gd) {
+  switch (kp->act) {
+  case ACT_IDENTITY:
+  case ACT_RELU:
+  case ACT_LEAKY_RELU:
+  case ACT_ABS:
+    kinked_dual_jet(act_kink_slope(kp->act, kp->slope), a, b, c, G, Gd);
+    return;
+  case ACT_ERF: {
+    jet Q = jmul(jaffine(a, 2.0, 1.0), jaffine(b, 2.0, 1.0));
+    jet den = jsqrt(jsub(Q, jaffine(jmul(c, c), 4.0, 0.0)));
+    *G = jaffine(jatan2(jaffine(c, 2.0, 0.0), den), TWO_OVER_PI, 0.0);
+    if (Gd) *Gd = jaffine(jinv(den), 2.0 * TWO_OVER_PI, 0.0);
+    return;
+  }
+  case ACT_GELU: {
+    jet P = jmul(a, b), P1 = jmul(jaffine(a, 1.0, 1.0), jaffine(b, 1.0, 1.0));
+    jet d2 = jsub(P1, jmul(c, c));
+    jet dl = jsqrt(d2), al = jatan2(c, dl);
+    jet t1 = jdiv(jadd(jmul(c, c), jmul(P, d2)), jmul(P1, dl));
+    *G = jadd(jaffine(c, 0.25, 0.0),
+              jaffine(jadd(t1, jmul(c, al)), 1.0 / (2.0 * M_PI), 0.0));
+    if (Gd) {
+      jet br = jadd(jinv(d2), jdiv(jaffine(P, -1.0, 1.0), P1));
+      br = jaffine(br, 1.0, 1.0);
+      jet f1 = jmul(jdiv(c, dl), br);
+      *Gd = jadd(jaffine(al, 1.0 / (2.0 * M_PI), 0.25),
+                 jaffine(f1, 1.0 / (2.0 * M_PI), 0.0));
+    }
+    return;
+  }
+  case ACT_SIN:
+  case ACT_COS: {
+    jet h = jaffine(jadd(a, b), -0.5, 0.0);
+    jet e1 = jaffine(jexp(jadd(h, c)), 0.5, 0.0);
+    jet e2 = jaffine(jexp(jsub(h, c)), 0.5, 0.0);
+    jet sh = jsub(e1, e2), ch = jadd(e1, e2);
+    *G = kp->act == ACT_SIN ? sh : ch;
+    if (Gd) *Gd = kp->act == ACT_SIN ? ch : sh;
+    return;
+  }
+  default:
+    quad_dual_jet(kp, a, b, c, G, Gd);
+  }
+}
+
+/* ---------------------------------------------------------------------------
+ * Workers (plain C, no R API)
+ * ------------------------------------------------------------------------- */
+
+/* Diagonal recursion a_l = Sigma^l(x, x) for every point: dv[l*n + i] is the
+ * value entering layer l + 1 (l = 0..depth-1), dq its derivative in q = |x|^2
+ * (only when dq != NULL). */
+void kernel_diagonal(const kpar *kp, const double *q, int n, double *dv,
+                     double *dq) {
+  int L = kp->depth;
+  for (int i = 0; i < n; i++) {
+    jet a = jconst(kp->sw2 * q[i] / kp->d + kp->sb2);
+    a.q = kp->sw2 / kp->d;
+    for (int l = 0; l < L; l++) {
+      dv[(ptrdiff_t) l * n + i] = a.v;
+      if (dq) dq[(ptrdiff_t) l * n + i] = a.q;
+      if (l == L - 1) break;
+      if (dq) {
+        jet G;
+        dual_jet(kp, a, a, a, &G, NULL);
+        a = jaffine(G, kp->sw2, kp->sb2);
+      } else {
+        double g;
+        dual_scalar(kp, a.v, a.v, a.v, &g, NULL);
+        a.v = kp->sw2 * g + kp->sb2;
+      }
+    }
+  }
+}
+
+/* One pair, plain values. */
+static inline void pair_plain(const kpar *kp, double p, const double *dv1,
+                              const double *dv2, int n1, int n2, int i, int j,
+                              double *nngp, double *ntk) {
+  double c = kp->sw2 * p / kp->d + kp->sb2, th = c, g, gd;
+  for (int l = 0; l < kp->depth; l++) {
+    double a = dv1[(ptrdiff_t) l * n1 + i], b = dv2[(ptrdiff_t) l * n2 + j];
+    dual_scalar(kp, a, b, c, &g, ntk ? &gd : NULL);
+    double cn = kp->sw2 * g + kp->sb2;
+    if (ntk) th = cn + kp->sw2 * gd * th;
+    c = cn;
+  }
+  if (nngp) *nngp = kp->k2 * c;
+  if (ntk) *ntk = kp->k2 * th;
+}
+
+/* NNGP and/or NTK for all pairs. On entry gram holds x1 x2^T (or, when sym,
+ * the upper triangle of x1 x1^T); nngp / ntk may alias gram. */
+void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
+                         const double *q2, int n1, int n2, int sym,
+                         double *nngp, double *ntk, int nthreads) {
+  double *dv1 = (double *) R_alloc((size_t) (kp->depth > 0 ? kp->depth : 1) * n1, sizeof(double));
+  double *dv2 = dv1;
+  kernel_diagonal(kp, q1, n1, dv1, NULL);
+  if (!sym) {
+    dv2 = (double *) R_alloc((size_t) (kp->depth > 0 ? kp->depth : 1) * n2, sizeof(double));
+    kernel_diagonal(kp, q2, n2, dv2, NULL);
+  }
+  int nt = jntk_threads(nthreads, n2);
+  (void) nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 8)
+#endif
+  for (int j = 0; j < n2; j++) {
+    int iend = sym ? j + 1 : n1;
+    for (int i = 0; i < iend; i++) {
+      ptrdiff_t ix = i + (ptrdiff_t) j * n1;
+      double kn, kt;
+      pair_plain(kp, gram[ix], dv1, dv2, n1, n2, i, j, nngp ? &kn : NULL,
+                 ntk ? &kt : NULL);
+      if (nngp) nngp[ix] = kn;
+      if (ntk) ntk[ix] = kt;
+    }
+  }
+  if (sym) {
+    for (int j = 0; j < n2; j++)
+      for (int i = j + 1; i < n1; i++) {
+        if (nngp) nngp[i + (ptrdiff_t) j * n1] = nngp[j + (ptrdiff_t) i * n1];
+        if (ntk) ntk[i + (ptrdiff_t) j * n1] = ntk[j + (ptrdiff_t) i * n1];
+      }
+  }
+}
+
+/* The eight scalars of the NNGP (kind 0) or NTK (kind 1) for every pair.
+ * out is n1 x n2 x 8 (slices F, F_p, F_q, F_r, F_pp, F_pq, F_pr, F_qr); on
+ * entry its first slice holds the Gram matrix (upper triangle when sym). */
+void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
+                       int n1, int n2, int sym, int kind, double *out,
+                       int nthreads) {
+  int L = kp->depth > 0 ? kp->depth : 1;
+  double *dv1 = (double *) R_alloc((size_t) L * n1, sizeof(double));
+  double *dq1 = (double *) R_alloc((size_t) L * n1, sizeof(double));
+  double *dv2 = dv1, *dq2 = dq1;
+  kernel_diagonal(kp, q1, n1, dv1, dq1);
+  if (!sym) {
+    dv2 = (double *) R_alloc((size_t) L * n2, sizeof(double));
+    dq2 = (double *) R_alloc((size_t) L * n2, sizeof(double));
+    kernel_diagonal(kp, q2, n2, dv2, dq2);
+  }
+  ptrdiff_t S = (ptrdiff_t) n1 * n2;
+  int nt = jntk_threads(nthreads, n2);
+  (void) nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 4)
+#endif
+  for (int j = 0; j < n2; j++) {
+    int iend = sym ? j + 1 : n1;
+    for (int i = 0; i < iend; i++) {
+      ptrdiff_t ix = i + (ptrdiff_t) j * n1;
+      jet c = jconst(kp->sw2 * out[ix] / kp->d + kp->sb2);
+      c.p = kp->sw2 / kp->d;
+      jet th = c;
+      for (int l = 0; l < kp->depth; l++) {
+        jet a = jconst(dv1[(ptrdiff_t) l * n1 + i]), b = jconst(dv2[(ptrdiff_t) l * n2 + j]);
+        a.q = dq1[(ptrdiff_t) l * n1 + i];
+        b.r = dq2[(ptrdiff_t) l * n2 + j];
+        jet G, Gd;
+        dual_jet(kp, a, b, c, &G, kind ? &Gd : NULL);
+        jet cn = jaffine(G, kp->sw2, kp->sb2);
+        if (kind) th = jadd(cn, jaffine(jmul(Gd, th), kp->sw2, 0.0));
+        c = cn;
+      }
+      jet F = kind ? th : c;
+      double f[8] = {F.v, F.p, F.q, F.r, F.pp, F.pq, F.pr, F.qr};
+      for (int k = 0; k < 8; k++) out[ix + k * S] = kp->k2 * f[k];
+    }
+  }
+  if (sym) {
+    /* F(x', x) has q and r swapped: F_q <-> F_r, F_pq <-> F_pr */
+    static const int swap[8] = {0, 1, 3, 2, 4, 6, 5, 7};
+    for (int k = 0; k < 8; k++)
+      for (int j = 0; j < n2; j++)
+        for (int i = j + 1; i < n1; i++)
+          out[i + (ptrdiff_t) j * n1 + k * S] =
+              out[j + (ptrdiff_t) i * n1 + swap[k] * S];
+  }
+}
+
+/* Exposed for the test hook kernels_dual(). */
+void kernel_dual_scalar(const kpar *kp, double a, double b, double c, double *g,
+                        double *gd) {
+  dual_scalar(kp, a, b, c, g, gd);
+}

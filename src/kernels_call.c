@@ -1,0 +1,183 @@
+/* .Call entry points of the analytic kernels: check arguments, allocate the
+ * results, hand plain pointers to the workers in kernels.c and
+ * jacobian_kernels.c. R (R/kernels.R) has already validated and explained. */
+#include "jntk.h"
+#include "kernels.h"
+
+static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP gh, int d) {
+  if (!Rf_isReal(par) || XLENGTH(par) != 4) Rf_error("'par' must be c(sigma_w, sigma_b, kappa, slope)");
+  if (!Rf_isInteger(ipar) || XLENGTH(ipar) != 2) Rf_error("'ipar' must be c(activation code, depth)");
+  if (!Rf_isNewList(gh) || XLENGTH(gh) != 2) Rf_error("'gh' must be list(nodes, weights)");
+  SEXP gz = VECTOR_ELT(gh, 0), gw = VECTOR_ELT(gh, 1);
+  if (!Rf_isReal(gz) || !Rf_isReal(gw) || XLENGTH(gz) != XLENGTH(gw) || XLENGTH(gz) < 1)
+    Rf_error("'gh' must hold two double vectors of equal length");
+  const double *p = REAL(par);
+  for (int k = 0; k < 4; k++)
+    if (!R_FINITE(p[k])) Rf_error("'par' must be finite");
+  if (!(p[0] > 0) || p[1] < 0 || !(p[2] > 0)) Rf_error("need sigma_w > 0, sigma_b >= 0, kappa > 0");
+  kp->act = INTEGER(ipar)[0];
+  kp->depth = INTEGER(ipar)[1];
+  if (kp->act < 0 || kp->act >= ACT_COUNT) Rf_error("unknown activation code %d", kp->act);
+  if (kp->depth < 0 || kp->depth == NA_INTEGER) Rf_error("depth must be >= 0");
+  kp->sw2 = p[0] * p[0];
+  kp->sb2 = p[1] * p[1];
+  kp->k2 = p[2] * p[2];
+  kp->slope = p[3];
+  kp->d = d;
+  kp->ng = (int) XLENGTH(gz);
+  kp->gz = REAL(gz);
+  kp->gw = REAL(gw);
+}
+
+/* Gram matrix into G (n1 x n2) and squared row norms; when x2 is NULL the
+ * upper triangle of x1 x1^T by dsyrk, with q taken from its diagonal so that
+ * identical points give exactly p = q = r. */
+static void gram(const double *x1, const double *x2, int n1, int n2, int d,
+                 double *G, double *q1, double *q2) {
+  double one = 1.0, zero = 0.0;
+  if (!x2) {
+    F77_CALL(dsyrk)("U", "N", &n1, &d, &one, x1, &n1, &zero, G, &n1 FCONE FCONE);
+    for (int i = 0; i < n1; i++) q1[i] = G[i + (ptrdiff_t) i * n1];
+    return;
+  }
+  F77_CALL(dgemm)("N", "T", &n1, &n2, &d, &one, x1, &n1, x2, &n2, &zero, G, &n1 FCONE FCONE);
+  for (int i = 0; i < n1; i++) {
+    double s = 0;
+    for (int k = 0; k < d; k++) s += x1[i + (ptrdiff_t) k * n1] * x1[i + (ptrdiff_t) k * n1];
+    q1[i] = s;
+  }
+  for (int i = 0; i < n2; i++) {
+    double s = 0;
+    for (int k = 0; k < d; k++) s += x2[i + (ptrdiff_t) k * n2] * x2[i + (ptrdiff_t) k * n2];
+    q2[i] = s;
+  }
+}
+
+static void get_inputs(SEXP x1, SEXP x2, double **px1, double **px2, int *n1,
+                       int *n2, int *d) {
+  int d2;
+  *px1 = jntk_real_matrix(x1, "x1", n1, d);
+  if (Rf_isNull(x2)) {
+    *px2 = NULL;
+    *n2 = *n1;
+  } else {
+    *px2 = jntk_real_matrix(x2, "x2", n2, &d2);
+    if (d2 != *d) Rf_error("x1 has %d columns but x2 has %d", *d, d2);
+  }
+  if (*n1 < 1 || *n2 < 1 || *d < 1) Rf_error("inputs must have at least one row and one column");
+}
+
+SEXP kernels_plain(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh, SEXP what,
+                   SEXP threads) {
+  double *px1, *px2;
+  int n1, n2, d;
+  get_inputs(x1, x2, &px1, &px2, &n1, &n2, &d);
+  kpar kp;
+  fill_kpar(&kp, par, ipar, gh, d);
+  if (!Rf_isLogical(what) || XLENGTH(what) != 2) Rf_error("'what' must be two logicals");
+  int want_nngp = LOGICAL(what)[0] == TRUE, want_ntk = LOGICAL(what)[1] == TRUE;
+  int nt = jntk_int_scalar(threads, "threads");
+  SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+  /* the Gram matrix is computed into the first requested result and
+   * overwritten pair by pair: no other n1 x n2 buffer */
+  SEXP K0 = PROTECT(Rf_allocMatrix(REALSXP, n1, n2));
+  SEXP K1 = R_NilValue;
+  if (want_nngp && want_ntk) K1 = Rf_allocMatrix(REALSXP, n1, n2);
+  PROTECT(K1);
+  double *q1 = (double *) R_alloc(n1, sizeof(double));
+  double *q2 = px2 ? (double *) R_alloc(n2, sizeof(double)) : q1;
+  gram(px1, px2, n1, n2, d, REAL(K0), q1, q2);
+  double *nngp = want_nngp ? REAL(K0) : NULL;
+  double *ntk = want_ntk ? (want_nngp ? REAL(K1) : REAL(K0)) : NULL;
+  kernel_plain_worker(&kp, REAL(K0), q1, q2, n1, n2, px2 == NULL, nngp, ntk, nt);
+  if (want_nngp) SET_VECTOR_ELT(res, 0, K0);
+  if (want_ntk) SET_VECTOR_ELT(res, 1, want_nngp ? K1 : K0);
+  UNPROTECT(3);
+  return res;
+}
+
+SEXP kernels_scalars(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh, SEXP kind,
+                     SEXP threads) {
+  double *px1, *px2;
+  int n1, n2, d;
+  get_inputs(x1, x2, &px1, &px2, &n1, &n2, &d);
+  kpar kp;
+  fill_kpar(&kp, par, ipar, gh, d);
+  int k = jntk_int_scalar(kind, "kind");
+  int nt = jntk_int_scalar(threads, "threads");
+  SEXP F = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) n1 * n2 * 8));
+  SEXP dim = PROTECT(Rf_allocVector(INTSXP, 3));
+  INTEGER(dim)[0] = n1; INTEGER(dim)[1] = n2; INTEGER(dim)[2] = 8;
+  Rf_setAttrib(F, R_DimSymbol, dim);
+  double *q1 = (double *) R_alloc(n1, sizeof(double));
+  double *q2 = px2 ? (double *) R_alloc(n2, sizeof(double)) : q1;
+  gram(px1, px2, n1, n2, d, REAL(F), q1, q2);
+  kernel_jet_worker(&kp, q1, q2, n1, n2, px2 == NULL, k != 0, REAL(F), nt);
+  UNPROTECT(2);
+  return F;
+}
+
+static const double *check_scalars(SEXP F, int n1, int n2) {
+  if (!Rf_isReal(F) || XLENGTH(F) != (R_xlen_t) n1 * n2 * 8)
+    Rf_error("'F' must hold n1 x n2 x 8 doubles");
+  return REAL(F);
+}
+
+SEXP kernels_assemble(SEXP F, SEXP x1, SEXP x2, SEXP threads) {
+  int n1, n2, d, d2;
+  double *px1 = jntk_real_matrix(x1, "x1", &n1, &d);
+  double *px2 = jntk_real_matrix(x2, "x2", &n2, &d2);
+  if (d != d2) Rf_error("x1 and x2 must have the same number of columns");
+  const double *pF = check_scalars(F, n1, n2);
+  int nt = jntk_int_scalar(threads, "threads");
+  SEXP K = PROTECT(Rf_allocMatrix(REALSXP, n1 * (d + 1), n2 * (d + 1)));
+  jacobian_assemble(pF, px1, px2, n1, n2, d, REAL(K), nt);
+  UNPROTECT(1);
+  return K;
+}
+
+SEXP kernels_matvec(SEXP F, SEXP x1, SEXP x2, SEXP v) {
+  int n1, n2, d, d2, vr, vc;
+  double *px1 = jntk_real_matrix(x1, "x1", &n1, &d);
+  double *px2 = jntk_real_matrix(x2, "x2", &n2, &d2);
+  if (d != d2) Rf_error("x1 and x2 must have the same number of columns");
+  const double *pF = check_scalars(F, n1, n2);
+  double *pv = jntk_real_matrix(v, "v", &vr, &vc);
+  if (vr != n2 * (d + 1)) Rf_error("'v' must have n2 (d + 1) = %d rows", n2 * (d + 1));
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, n1 * (d + 1), vc));
+  jacobian_matvec(pF, px1, px2, n1, n2, d, pv, vc, REAL(out));
+  UNPROTECT(1);
+  return out;
+}
+
+/* Test hooks: activation derivatives and dual functions. */
+SEXP kernels_activation(SEXP code, SEXP slope, SEXP x, SEXP nd) {
+  int c = jntk_int_scalar(code, "code"), k = jntk_int_scalar(nd, "nd");
+  double s = jntk_real_scalar(slope, "slope");
+  if (c < 0 || c >= ACT_COUNT) Rf_error("unknown activation code");
+  if (k < 0 || k > 4) Rf_error("nd must be 0..4");
+  if (!Rf_isReal(x)) Rf_error("'x' must be double");
+  R_xlen_t n = XLENGTH(x);
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) n, k + 1));
+  double o[5];
+  for (R_xlen_t i = 0; i < n; i++) {
+    act_derivs(c, s, REAL(x)[i], k, o);
+    for (int e = 0; e <= k; e++) REAL(out)[i + e * n] = o[e];
+  }
+  UNPROTECT(1);
+  return out;
+}
+
+SEXP kernels_dual(SEXP par, SEXP ipar, SEXP gh, SEXP abc) {
+  int n, k;
+  double *p = jntk_real_matrix(abc, "abc", &n, &k);
+  if (k != 3) Rf_error("'abc' must have 3 columns (a, b, c)");
+  kpar kp;
+  fill_kpar(&kp, par, ipar, gh, 1);
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, n, 2));
+  for (int i = 0; i < n; i++)
+    kernel_dual_scalar(&kp, p[i], p[i + n], p[i + 2 * (ptrdiff_t) n], REAL(out) + i,
+                       REAL(out) + i + n);
+  UNPROTECT(1);
+  return out;
+}
