@@ -1,0 +1,130 @@
+# Every plot is drawn to a null device; the tests check what the functions
+# return (the numbers behind the figure) and their errors.
+
+# One null device for the whole file, closed at the end.
+grDevices::pdf(NULL)
+plots_device <- grDevices::dev.cur()
+
+# plot_spectrum() --------------------------------------------------------------
+
+test_that("plot_spectrum() returns the eigenvalues in decreasing order", {
+  set.seed(1)
+  A <- crossprod(matrix(rnorm(50), 10, 5))   # rank 5: five (numerically) zero eigenvalues
+  B <- diag(c(3, 1, 2))
+  ev <- plot_spectrum(list(A = A, B = B, v = c(0.5, 2, 1)))
+  expect_named(ev, c("A", "B", "v"))
+  expect_equal(ev$A, eigen(A, symmetric = TRUE)$values)
+  expect_equal(ev$B, c(3, 2, 1))
+  expect_equal(ev$v, c(2, 1, 0.5))
+  expect_false(is.unsorted(rev(ev$A)))
+  # rounding decides the sign of the five zero eigenvalues; at most five are <= 0
+  expect_lte(attr(ev, "n_nonpositive")[["A"]], 5L)
+  expect_equal(unname(attr(ev, "n_nonpositive")[c("B", "v")]), c(0L, 0L))
+})
+
+test_that("plot_spectrum() accepts one matrix, normalises, and truncates", {
+  K <- diag(c(4, 3, 2, 1))
+  ev <- plot_spectrum(K, normalise = TRUE, n_max = 2, log = "xy")
+  # the returned values are not normalised
+  expect_equal(ev$spectrum, c(4, 3, 2, 1))
+  expect_equal(names(ev), "spectrum")
+})
+
+test_that("plot_spectrum() works on a kernel matrix from the package", {
+  skip_if_not(exists("ntk", envir = asNamespace("jntk")), "ntk() not available")
+  x <- unit_circle(20)
+  ev <- plot_spectrum(list(d1 = ntk(mlp(1, "relu", sigma_b = 0.1), x),
+                           d3 = ntk(mlp(3, "relu", sigma_b = 0.1), x)), normalise = TRUE)
+  expect_length(ev$d1, 20L)
+  # the NTK of relu with bias is positive definite on distinct circle points
+  expect_true(all(ev$d3 > 0))
+})
+
+test_that("plot_spectrum() refuses what it cannot draw", {
+  expect_snapshot(error = TRUE, plot_spectrum(matrix(1:6, 2, 3)))
+  expect_snapshot(error = TRUE, plot_spectrum(matrix(c(1, 2, 0, 1), 2)))
+  expect_snapshot(error = TRUE, plot_spectrum(list(a = c(1, NA))))
+  expect_snapshot(error = TRUE, plot_spectrum(c(0, -1)))
+  expect_snapshot(error = TRUE, plot_spectrum(diag(2), log = "x"))
+  expect_snapshot(error = TRUE, plot_spectrum(list()))
+})
+
+# plot_min_eigenvalue() --------------------------------------------------------
+
+test_that("plot_min_eigenvalue() groups by kernel and activation and floors non-positive values", {
+  df <- data.frame(depth = rep(1:3, 4),
+                   kernel = rep(c("JNTK", "NTK"), each = 6),
+                   activation = rep(rep(c("erf", "gelu"), each = 3), 2),
+                   min_eigenvalue = c(1e-9, 1e-6, 1e-4, -1e-12, 1e-8, 1e-5,
+                                      0.1, 0.2, 0.3, 0.05, 0.1, 0.2))
+  out <- plot_min_eigenvalue(df)
+  expect_equal(unique(out$group), c("JNTK, erf", "JNTK, gelu", "NTK, erf", "NTK, gelu"))
+  # default floor: 1e-3 times the smallest positive value
+  expect_equal(out$shown[4], 1e-12)
+  expect_equal(out$shown[-4], df$min_eigenvalue[-4])
+  out2 <- plot_min_eigenvalue(df, floor = 1e-7, legend = NULL)
+  expect_equal(out2$shown[c(1, 4)], c(1e-7, 1e-7))
+  # a value column named lambda_min, no groups
+  out3 <- plot_min_eigenvalue(data.frame(depth = 1:3, lambda_min = c(3, 2, 1)))
+  expect_equal(unique(out3$group), "smallest eigenvalue")
+})
+
+test_that("plot_min_eigenvalue() explains malformed input", {
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(1:3))
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(data.frame(depth = 1:2, eig = 1:2)))
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(data.frame(depth = 1:2, min_eigenvalue = c(1, NA))))
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(data.frame(depth = 1:2, min_eigenvalue = 1:2),
+                                                    floor = -1))
+})
+
+# plot_kernel_circle() ---------------------------------------------------------
+
+test_that("plot_kernel_circle() draws the limit and the sampled networks", {
+  set.seed(3)
+  net <- mlp(3, "relu", sigma_w = 1, sigma_b = 0.1)
+  res <- plot_kernel_circle(net, widths = c(16, 64), n_init = 2, n_points = 9)
+  expect_equal(res$angle, seq(0, 2 * pi, length.out = 9))
+  # the limit equals ntk() at x0 = (1, 0) ...
+  expect_equal(res$limit, as.vector(ntk(net, matrix(c(1, 0), 1), unit_circle(9, include_end = TRUE))))
+  # ... and the sanity values of the mathematical notes at gamma = 0 and pi
+  expect_equal(res$limit[c(1, 5)], c(0.2825, 0.0644), tolerance = 1e-3)
+  expect_equal(nrow(res$empirical), 4L)
+  expect_equal(res$empirical$width, c(16, 16, 64, 64))
+  expect_equal(unique(res$empirical$group), "t = 0")
+  expect_true(all(lengths(res$empirical$kernel) == 9L))
+  # reproducible under set.seed()
+  set.seed(3)
+  res2 <- plot_kernel_circle(net, widths = c(16, 64), n_init = 2, n_points = 9)
+  expect_identical(res2$empirical$kernel, res$empirical$kernel)
+})
+
+test_that("plot_kernel_circle() draws given groups of networks and the NNGP", {
+  set.seed(4)
+  net <- mlp(2, "erf", sigma_b = 0.1)
+  a <- lapply(1:2, function(i) sample_mlp(net, 32, input_dim = 2))
+  b <- lapply(1:2, function(i) sample_mlp(net, 8, input_dim = 2))
+  res <- plot_kernel_circle(net, networks = list(first = a, second = b), n_points = 7,
+                            kernel = "nngp", legend = "bottomleft", main = "custom")
+  expect_equal(res$empirical$group, c("first", "first", "second", "second"))
+  expect_equal(res$empirical$width, c(32, 32, 8, 8))
+  circle <- unit_circle(7, include_end = TRUE)
+  x0 <- matrix(c(1, 0), 1)
+  expect_equal(res$limit, as.vector(nngp(net, x0, circle)))
+  expect_equal(res$empirical$kernel[[3]], as.vector(empirical_nngp(b[[1]], x0, circle)))
+  # a flat list of networks is one group
+  res1 <- plot_kernel_circle(net, networks = a, n_points = 5, legend = NULL)
+  expect_equal(nrow(res1$empirical), 2L)
+})
+
+test_that("plot_kernel_circle() refuses bad arguments", {
+  net <- mlp(1, "relu")
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, kernel = "jntk"))
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, widths = c(10, 0.5)))
+  expect_snapshot(error = TRUE, plot_kernel_circle(mlp(1, "relu", input_dim = 3)))
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, networks = list(a = 1)))
+  set.seed(1)
+  nw3 <- sample_mlp(net, 4, input_dim = 3)
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, networks = list(a = list(nw3))))
+})
+
+grDevices::dev.off(plots_device)
