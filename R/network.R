@@ -115,3 +115,101 @@ print.mlp_network <- function(x, ...) {
   cat(sprintf("  sigma_w = %g, sigma_b = %g, kappa = %g\n", x$net$sigma_w, x$net$sigma_b, x$net$kappa))
   invisible(x)
 }
+
+# Arguments of the C routines describing a finite network.
+network_c_args <- function(object) {
+  net <- object$net
+  list(weights = object$weights, biases = object$biases,
+       act = as.integer(net$activation_code),
+       par = c(net$sigma_w, net$sigma_b, net$kappa, net$slope))
+}
+
+check_network <- function(object, arg = "object") {
+  if (!inherits(object, "mlp_network")) {
+    jntk_abort(sprintf("`%s` must be a finite network from `sample_mlp()` or `mlp_network()`, not %s.",
+                       arg, describe_type(object)), class = "jntk_error_argument")
+  }
+  object
+}
+
+# Inputs as a double matrix checked against the network's input dimension.
+network_inputs <- function(object, x, arg = "x") {
+  d <- structure(object$widths[1], why = "the network")
+  if (missing(x) || is.null(x)) {
+    jntk_abort(sprintf("`%s` is missing: give the inputs as a matrix with one row per point and %d columns.",
+                       arg, object$widths[1]), class = "jntk_error_input")
+  }
+  as_input_matrix(x, arg = arg, d = d)
+}
+
+# The forward pass (and optionally the input Jacobian) in C.
+network_outputs <- function(object, x, jac, threads) {
+  a <- network_c_args(object)
+  .Call(C_network_outputs, a$weights, a$biases, a$act, a$par, t(x), jac, threads)
+}
+
+#' Outputs of a finite network
+#'
+#' Evaluates \eqn{f(x)} for every row of `x` by the forward pass of
+#' [mlp()] (NTK parametrisation), batched over the inputs with BLAS.
+#'
+#' @param object A finite network from [sample_mlp()] or [mlp_network()].
+#' @param x Inputs: a numeric matrix with one row per point (a vector is one
+#'   point), with as many columns as the network's input dimension.
+#' @param threads Number of OpenMP threads (results do not depend on it).
+#' @param ... Unused; `newdata` is accepted as an alias of `x`.
+#' @return A numeric vector of length `nrow(x)`.
+#' @seealso [input_jacobian()], [empirical_ntk()].
+#' @examples
+#' set.seed(1)
+#' nw <- sample_mlp(mlp(2, "erf"), width = 64, input_dim = 3)
+#' predict(nw, matrix(rnorm(6), 2, 3))
+#' @export
+predict.mlp_network <- function(object, x, threads = default_threads(), ...) {
+  if (missing(x) && !is.null(list(...)$newdata)) x <- list(...)$newdata
+  x <- network_inputs(object, x)
+  threads <- check_threads(threads)
+  out <- network_outputs(object, x, FALSE, threads)[, 1]
+  names(out) <- rownames(x)
+  out
+}
+
+#' Input Jacobian of a network
+#'
+#' The derivatives \eqn{\partial f(x)/\partial x_i} at every row of `x`,
+#' computed by one reverse-mode (backward) pass over the whole batch: the cost
+#' does not grow with the input dimension beyond the first layer.
+#'
+#' Kinked activations (`"relu"`, `"leaky_relu"`, `"abs"`) use their
+#' almost-everywhere derivatives with \eqn{\phi'(0) = 0} (relu), as automatic
+#' differentiation does.
+#'
+#' @param object A finite network from [sample_mlp()] or [mlp_network()].
+#' @param x Inputs: a numeric matrix with one row per point.
+#' @param ... Passed to methods.
+#' @return An `nrow(x)` by `d` matrix whose row \eqn{a} is the gradient of
+#'   \eqn{f} at \eqn{x_a}.
+#' @seealso [predict.mlp_network()], [empirical_jntk()].
+#' @examples
+#' set.seed(1)
+#' nw <- sample_mlp(mlp(2, "gelu"), width = 64, input_dim = 3)
+#' input_jacobian(nw, matrix(rnorm(6), 2, 3))
+#' @export
+input_jacobian <- function(object, x, ...) UseMethod("input_jacobian")
+
+#' @rdname input_jacobian
+#' @param threads Number of OpenMP threads (results do not depend on it).
+#' @export
+input_jacobian.mlp_network <- function(object, x, threads = default_threads(), ...) {
+  x <- network_inputs(object, x)
+  threads <- check_threads(threads)
+  out <- network_outputs(object, x, TRUE, threads)[, -1, drop = FALSE]
+  dimnames(out) <- list(rownames(x), colnames(x))
+  out
+}
+
+#' @export
+input_jacobian.default <- function(object, x, ...) {
+  jntk_abort(sprintf("`input_jacobian()` needs a finite network from `sample_mlp()` or `mlp_network()`, not %s.",
+                     describe_type(object)), class = "jntk_error_argument")
+}

@@ -1,0 +1,163 @@
+# Plain-R references for the finite-network tests, written straight from the
+# definitions in docs/math.md §1-4, one input at a time and without BLAS
+# tricks, so that they share no code with the C implementation.
+
+ref_phi <- function(act, h, slope = 0.01) {
+  switch(act,
+    identity = h, relu = pmax(h, 0), leaky_relu = ifelse(h > 0, h, slope * h),
+    abs = abs(h), erf = 2 * pnorm(h * sqrt(2)) - 1, gelu = h * pnorm(h),
+    tanh = tanh(h), sin = sin(h), cos = cos(h), softplus = log1p(exp(h)),
+    sigmoid = 1 / (1 + exp(-h)), silu = h / (1 + exp(-h)),
+    stop("no reference for ", act))
+}
+
+# phi' written out by hand (a.e. derivatives for the kinked ones).
+ref_dphi <- function(act, h, slope = 0.01) {
+  switch(act,
+    identity = rep(1, length(h)), relu = as.numeric(h > 0),
+    leaky_relu = ifelse(h > 0, 1, slope), abs = sign(h),
+    erf = 2 / sqrt(pi) * exp(-h^2), gelu = pnorm(h) + h * dnorm(h),
+    tanh = 1 - tanh(h)^2, sin = cos(h), cos = -sin(h),
+    softplus = 1 / (1 + exp(-h)), sigmoid = exp(-h) / (1 + exp(-h))^2,
+    silu = 1 / (1 + exp(-h)) + h * exp(-h) / (1 + exp(-h))^2,
+    stop("no reference for ", act))
+}
+
+# f(x) for one input, layer by layer.
+ref_forward_one <- function(nw, x) {
+  net <- nw$net
+  L1 <- length(nw$weights)
+  z <- x
+  for (l in seq_len(L1)) {
+    h <- net$sigma_w / sqrt(length(z)) * drop(nw$weights[[l]] %*% z) + net$sigma_b * nw$biases[[l]]
+    z <- if (l < L1) ref_phi(net$activation, h, net$slope) else h
+  }
+  net$kappa * z
+}
+ref_predict <- function(nw, x) apply(x, 1, function(xi) ref_forward_one(nw, xi))
+
+# Gradient of f(x) with respect to all parameters, in the order
+# W1 (column-major), b1, W2, b2, ...: backpropagation written out per input.
+ref_param_grad <- function(nw, x) {
+  net <- nw$net
+  L1 <- length(nw$weights)
+  zs <- list(x)
+  hs <- list()
+  for (l in seq_len(L1)) {
+    z <- zs[[l]]
+    hs[[l]] <- net$sigma_w / sqrt(length(z)) * drop(nw$weights[[l]] %*% z) + net$sigma_b * nw$biases[[l]]
+    zs[[l + 1]] <- ref_phi(net$activation, hs[[l]], net$slope)
+  }
+  g <- net$kappa # df/dh_{L+1}
+  grads <- vector("list", L1)
+  for (l in L1:1) {
+    z <- zs[[l]]
+    a <- net$sigma_w / sqrt(length(z))
+    grads[[l]] <- c(a * outer(g, z), net$sigma_b * g)
+    if (l > 1) {
+      g <- drop(crossprod(nw$weights[[l]], g)) * a * ref_dphi(net$activation, hs[[l - 1]], net$slope)
+    }
+  }
+  unlist(grads)
+}
+# Brute force: the N x P matrix of parameter gradients and its Gram matrix.
+ref_grad_matrix <- function(nw, x) t(apply(x, 1, function(xi) ref_param_grad(nw, xi)))
+ref_empirical_ntk <- function(nw, x1, x2 = x1) tcrossprod(ref_grad_matrix(nw, x1), ref_grad_matrix(nw, x2))
+
+# Parameter gradients of f and of every Jacobian entry (block-major rows),
+# the latter by central differences in x of the parameter gradient
+# (h = 1e-5: truncation ~1e-10, rounding ~1e-11 relative).
+ref_jacobian_grad_matrix <- function(nw, x, h = 1e-5) {
+  d <- ncol(x)
+  G <- ref_grad_matrix(nw, x)
+  J <- do.call(rbind, lapply(seq_len(nrow(x)), function(a) {
+    t(vapply(seq_len(d), function(i) {
+      e <- replace(numeric(d), i, h)
+      (ref_param_grad(nw, x[a, ] + e) - ref_param_grad(nw, x[a, ] - e)) / (2 * h)
+    }, numeric(ncol(G))))
+  }))
+  rbind(G, J)
+}
+
+# Mixed input derivatives of a kernel function k(x1, x2) -> matrix, by
+# central differences, laid out block-major: the "Jacobian kernel" of k.
+ref_jacobian_kernel <- function(kfun, x1, x2 = x1, h = 1e-4) {
+  N1 <- nrow(x1); N2 <- nrow(x2); d <- ncol(x1)
+  K <- matrix(0, N1 * (d + 1), N2 * (d + 1))
+  K[1:N1, 1:N2] <- kfun(x1, x2)
+  sh <- function(x, a, i, s) { x[a, i] <- x[a, i] + s; x }
+  for (a in seq_len(N1)) for (i in seq_len(d)) {
+    r <- N1 + (a - 1) * d + i
+    K[r, 1:N2] <- ((kfun(sh(x1, a, i, h), x2) - kfun(sh(x1, a, i, -h), x2)) / (2 * h))[a, ]
+  }
+  for (b in seq_len(N2)) for (j in seq_len(d)) {
+    cc <- N2 + (b - 1) * d + j
+    K[1:N1, cc] <- ((kfun(x1, sh(x2, b, j, h)) - kfun(x1, sh(x2, b, j, -h))) / (2 * h))[, b]
+  }
+  for (a in seq_len(N1)) for (i in seq_len(d)) for (b in seq_len(N2)) for (j in seq_len(d)) {
+    r <- N1 + (a - 1) * d + i
+    cc <- N2 + (b - 1) * d + j
+    pp <- kfun(sh(x1, a, i, h), sh(x2, b, j, h))[a, b]
+    pm <- kfun(sh(x1, a, i, h), sh(x2, b, j, -h))[a, b]
+    mp <- kfun(sh(x1, a, i, -h), sh(x2, b, j, h))[a, b]
+    mm <- kfun(sh(x1, a, i, -h), sh(x2, b, j, -h))[a, b]
+    K[r, cc] <- (pp - pm - mp + mm) / (4 * h^2)
+  }
+  K
+}
+
+# Limiting NNGP / NTK of math.md §2 for one pair of inputs, with
+# g = E[phi(u) phi(v)] and gdot = E[phi'(u) phi'(v)] by a 2-D Gauss-Hermite
+# rule of 48 nodes per axis (smooth activations: error far below the Monte
+# Carlo tolerances), plus the closed form for erf.
+ref_pair_kernel <- function(net, x, y, what = c("nngp", "ntk")) {
+  what <- match.arg(what)
+  gh <- jntk:::gauss_hermite(48)
+  z1 <- rep(gh$nodes, times = 48); z2 <- rep(gh$nodes, each = 48)
+  w <- rep(gh$weights, times = 48) * rep(gh$weights, each = 48)
+  d <- length(x)
+  sw2 <- net$sigma_w^2; sb2 <- net$sigma_b^2
+  a <- sw2 * sum(x * x) / d + sb2; b <- sw2 * sum(y * y) / d + sb2; c <- sw2 * sum(x * y) / d + sb2
+  th <- c
+  for (l in seq_len(net$depth)) {
+    u <- sqrt(a) * z1
+    v <- c / sqrt(a) * z1 + sqrt(max(b - c^2 / a, 0)) * z2
+    if (net$activation == "erf") {
+      g <- 2 / pi * asin(2 * c / sqrt((1 + 2 * a) * (1 + 2 * b)))
+      gd <- 4 / pi / sqrt((1 + 2 * a) * (1 + 2 * b) - 4 * c^2)
+    } else {
+      g <- sum(w * ref_phi(net$activation, u) * ref_phi(net$activation, v))
+      gd <- sum(w * ref_dphi(net$activation, u) * ref_dphi(net$activation, v))
+    }
+    ga <- sum(gh$weights * ref_phi(net$activation, sqrt(a) * gh$nodes)^2)
+    gb <- sum(gh$weights * ref_phi(net$activation, sqrt(b) * gh$nodes)^2)
+    if (net$activation == "erf") {
+      ga <- 2 / pi * asin(2 * a / (1 + 2 * a)); gb <- 2 / pi * asin(2 * b / (1 + 2 * b))
+    }
+    th <- sw2 * g + sb2 + sw2 * gd * th
+    c <- sw2 * g + sb2
+    a <- sw2 * ga + sb2
+    b <- sw2 * gb + sb2
+  }
+  net$kappa^2 * if (what == "nngp") c else th
+}
+ref_kernel <- function(net, x1, x2 = x1, what = "nngp") {
+  outer(seq_len(nrow(x1)), seq_len(nrow(x2)), Vectorize(function(i, j)
+    ref_pair_kernel(net, x1[i, ], x2[j, ], what)))
+}
+# Limiting kernels: the package's analytic routine when it exists (the lead's
+# R/kernels.R), otherwise the plain-R reference above (with its Jacobian
+# version by finite differences).
+limit_kernel <- function(net, x, kind, use_package = TRUE) {
+  ns <- asNamespace("jntk")
+  if (use_package && exists(kind, envir = ns, inherits = FALSE)) {
+    fun <- get(kind, envir = ns)
+    if (kind %in% c("jacobian_nngp", "jntk")) return(fun(net, x, as = "matrix"))
+    return(fun(net, x))
+  }
+  switch(kind,
+    nngp = ref_kernel(net, x, x, "nngp"),
+    ntk = ref_kernel(net, x, x, "ntk"),
+    jacobian_nngp = ref_jacobian_kernel(function(a, b) ref_kernel(net, a, b, "nngp"), x),
+    jntk = ref_jacobian_kernel(function(a, b) ref_kernel(net, a, b, "ntk"), x))
+}
