@@ -1,0 +1,619 @@
+# Infinite-width training dynamics: gradient flow on the squared loss with
+# an optional Jacobian penalty, in closed form through one eigendecomposition
+# of the training kernel (math.md section 5). The numerics (eigendecomposition,
+# spectral filters, mean/covariance assembly) are in src/dynamics.c.
+
+#' Infinite-width gradient-flow dynamics of an MLP
+#'
+#' Sets up the closed-form training dynamics of an infinitely wide network
+#' [mlp()] trained by gradient flow on
+#' \deqn{L(\theta) = \frac{1}{2N}\sum_{i=1}^N \left[(f(x_i) - y_i)^2 +
+#'   \lambda \|\nabla_x f(x_i)\|^2\right]}{L = 1/(2N) sum_i [(f(x_i) - y_i)^2 + lambda |grad_x f(x_i)|^2]}
+#' (Jacot et al. 2018 for \eqn{\lambda = 0}; Kim and Yang 2024 for
+#' \eqn{\lambda > 0}). It computes the training kernel once and caches one
+#' symmetric eigendecomposition, from which [predict.gradient_flow()] gives the
+#' Gaussian law of \eqn{f_t} (and of its input Jacobian \eqn{J_t}) at any
+#' times without recomputing anything per time.
+#'
+#' @section Dynamics:
+#' Stack the training outputs and Jacobians \eqn{U = (f(X), J(X))} (length
+#' \eqn{N(d+1)}, block-major order as in [jntk()]), the targets
+#' \eqn{\tilde Y = (y, 0, \dots, 0)} and
+#' \eqn{\Lambda = \mathrm{diag}(1_N, \lambda 1_{Nd})}. With \eqn{\Theta} the
+#' \eqn{\kappa^2}-scaled limiting JNTK on the training inputs,
+#' \deqn{dU/dt = -\frac{1}{N}(\Theta + rI)\Lambda(U - \tilde Y),\qquad
+#'   f_t(x) = f_0(x) + \Theta(x, X)\,(\Theta + rI)^{-1}\left(I - e^{-(\Theta+rI)\Lambda t/N}\right)(\tilde Y - U_0),}{dU/dt = -(1/N) (Theta + r I) Lambda (U - Y~),
+#'   f_t(x) = f_0(x) + Theta(x, X) (Theta + r I)^{-1} (I - exp(-(Theta + r I) Lambda t / N)) (Y~ - U_0),}
+#' where \eqn{r} is `ridge`. With \eqn{\lambda = 0} only the output block is
+#' used: \eqn{\Theta} is the plain NTK ([ntk()]) and \eqn{U = f(X)}.
+#' The matrix function is evaluated as
+#' \eqn{\Lambda^{1/2} V \mathrm{diag}(h_k) V^\top \Lambda^{1/2}} with
+#' \eqn{\Lambda^{1/2}(\Theta + rI)\Lambda^{1/2} = V D V^\top} and
+#' \eqn{h_k = -\mathrm{expm1}(-D_k t/N)/D_k}, which tends to \eqn{t/N} as
+#' \eqn{D_k \to 0}: near-zero eigenvalues never produce `NaN` at finite \eqn{t}.
+#' Eigenvalues below zero (rounding noise of a positive semi-definite matrix)
+#' are treated as zero, as in neural-tangents.
+#'
+#' **Time.** \eqn{t} is gradient-flow time on the loss above: \eqn{t =}
+#' learning rate \eqn{\times} number of full-batch steps of `train_mlp()`.
+#' neural-tangents' `gradient_descent_mse()` divides by the number of target
+#' entries (\eqn{Nk} for \eqn{k} outputs) where we divide by \eqn{N}: its time
+#' is \eqn{k} times ours.
+#'
+#' **Ridge.** `ridge` is an *absolute* diagonal term \eqn{r} added to the
+#' training kernel (only to the training-training block). neural-tangents'
+#' `diag_reg` is *relative* by default: it adds
+#' \eqn{\mathrm{diag\_reg}\times\mathrm{tr}(\Theta)/n}, so
+#' `ridge = diag_reg * mean(diag(Theta))`; with `diag_reg_absolute_scale =
+#' TRUE` the two coincide. At \eqn{t = \infty} the mean is kernel ridge
+#' regression with penalty \eqn{r}.
+#'
+#' **Several outputs.** A matrix `y` (\eqn{N \times k}) gives \eqn{k}
+#' independent outputs sharing the kernel (neural-tangents' \eqn{K \otimes I}).
+#' A factor is one-hot encoded (0/1 columns, one per level).
+#'
+#' @param net An architecture from [mlp()].
+#' @param x Training inputs, an \eqn{N \times d} matrix (rows are points).
+#' @param y Targets: a numeric vector of length \eqn{N}, an \eqn{N \times k}
+#'   numeric matrix, or a factor (one-hot encoded).
+#' @param lambda Jacobian penalty \eqn{\lambda \ge 0}. `0` gives plain NTK
+#'   dynamics; `> 0` uses the JNTK (needs a twice-differentiable activation,
+#'   e.g. `"erf"` or `"gelu"`).
+#' @param ridge Absolute diagonal term \eqn{r \ge 0} added to the training
+#'   kernel (see Details); needed for \eqn{t = \infty} when the kernel is
+#'   singular.
+#' @param threads Number of threads for the kernels and the per-time assembly.
+#' @return An object of class `"gradient_flow"`: a list with the data (`x`,
+#'   `y` as an \eqn{N \times k} matrix, `levels` for factor targets), the
+#'   settings (`net`, `lambda`, `ridge`), the `kernel` used (`"ntk"` or
+#'   `"jntk"`), the eigenvalues `values` (ascending, negative rounding noise
+#'   set to 0; `values_raw` as returned by LAPACK) and `vectors` of
+#'   \eqn{\Lambda^{1/2}(\Theta + rI)\Lambda^{1/2}}, and cached products used
+#'   by [predict.gradient_flow()].
+#' @references Jacot, Gabriel and Hongler (2018), Neural Tangent Kernel, NeurIPS,
+#'   section 5. Kim and Yang (2024), An Infinite-Width Analysis on the
+#'   Jacobian-Regularised Training of a Neural Network, ICML, Theorem 4.5.
+#' @seealso [predict.gradient_flow()], [eigenfeatures()], [robustness()],
+#'   [min_eigenvalue()].
+#' @examples
+#' net <- mlp(depth = 2, activation = "erf", sigma_b = 0.1)
+#' x <- rbind(c(-0.2, -1), c(0.2, 0.1), c(0.4, -0.1), c(0.9, -0.5))
+#' y <- c(-1.4, 1.2, 0.5, -2.1)
+#' fl <- gradient_flow(net, x, y)
+#' fl
+#' p <- predict(fl, rbind(c(-1, -2), c(0.5, 0)), t = c(0, 10, Inf), cov = TRUE)
+#' p$mean
+#' fl_j <- gradient_flow(net, x, y, lambda = 0.1, ridge = 1e-8)
+#' predict(fl_j, x, t = Inf, jacobian = TRUE)$jacobian   # ~ 0 at training inputs
+#' @export
+gradient_flow <- function(net, x, y, lambda = 0, ridge = 0, threads = default_threads()) {
+  check_mlp(net)
+  x <- as_input_matrix(x, "x", net_input_dim(net))
+  N <- nrow(x)
+  d <- ncol(x)
+  tg <- flow_targets(y, N)
+  lambda <- check_number(lambda, "lambda", lower = 0,
+                         hint = "it weights the Jacobian penalty (0 for plain training)")
+  ridge <- check_number(ridge, "ridge", lower = 0)
+  threads <- check_threads(threads)
+  kernel <- if (lambda > 0) "jntk" else "ntk"
+  n <- if (lambda > 0) N * (d + 1) else N
+  check_alloc(6 * as.double(n)^2,
+              sprintf("The %s dynamics on %d training inputs (a %d x %d kernel)",
+                      toupper(kernel), N, n, n),
+              "Use fewer training inputs, or lambda = 0 (plain NTK, N x N).")
+  if (kernel == "jntk") {
+    theta <- dense_kernel(jntk(net, x, threads = threads))
+    sigma <- dense_kernel(jacobian_nngp(net, x, threads = threads))
+    sl <- sqrt(c(rep(1, N), rep(lambda, N * d)))
+    ytil <- rbind(tg$y, matrix(0, N * d, tg$k))
+  } else {
+    theta <- dense_kernel(ntk(net, x, threads = threads))
+    sigma <- dense_kernel(nngp(net, x, threads = threads))
+    sl <- rep(1, N)
+    ytil <- tg$y
+  }
+  if (ridge > 0) diag(theta) <- diag(theta) + ridge
+  S <- sl * theta * rep(sl, each = n)
+  S <- (S + t(S)) / 2
+  eg <- .Call(C_dynamics_eigen, S, 1L)
+  Vs <- sl * eg$vectors                       # Lambda^{1/2} V
+  P <- crossprod(Vs, ytil)                    # V' Lambda^{1/2} Y~
+  M <- crossprod(Vs, sigma %*% Vs)            # V' Lambda^{1/2} Sigma Lambda^{1/2} V
+  M <- (M + t(M)) / 2
+  structure(list(
+    net = net, x = x, y = tg$y, levels = tg$levels, target = tg$type,
+    lambda = lambda, ridge = ridge, kernel = kernel, N = N, d = d, k = tg$k, n = n,
+    values = pmax(eg$values, 0), values_raw = eg$values, vectors = eg$vectors,
+    sqrt_lambda = sl, P = P, M = M, threads = threads
+  ), class = "gradient_flow")
+}
+
+#' @export
+print.gradient_flow <- function(x, ...) {
+  cat(sprintf("<gradient_flow> infinite-width %s dynamics, %s network of depth %d\n",
+              toupper(x$kernel), x$net$activation, x$net$depth))
+  cat(sprintf("  training set : N = %d inputs in R^%d, %d output(s)%s\n", x$N, x$d, x$k,
+              if (!is.null(x$levels)) sprintf(" (one-hot classes: %s)",
+                                               paste(x$levels, collapse = ", ")) else ""))
+  cat(sprintf("  lambda = %g, ridge = %g\n", x$lambda, x$ridge))
+  ev <- x$values_raw
+  cat(sprintf("  kernel eigenvalues: %d, smallest %.4g, largest %.4g%s\n", length(ev), min(ev),
+              max(ev), if (flow_definite(x)) "" else " (singular: t = Inf needs a ridge)"))
+  cat(sprintf("  slowest time scale N/D_min = %s; fastest N/D_max = %.4g\n",
+              if (flow_definite(x)) format(signif(x$N / min(ev), 4)) else "Inf",
+              x$N / max(ev)))
+  invisible(x)
+}
+
+#' Predict the infinite-width training dynamics
+#'
+#' Mean and covariance of the network output \eqn{f_t} (and optionally of its
+#' input Jacobian \eqn{J_t}) at new inputs and any times, over random
+#' initialisation of an infinitely wide network (Gaussian, with the Jacobian
+#' NNGP as the law at \eqn{t = 0}); or, with `init`, the linearised trajectory
+#' of one given finite network. Every time uses the eigendecomposition cached
+#' by [gradient_flow()]; per time only a diagonal filter changes.
+#'
+#' Over random initialisation \eqn{f_t} is Gaussian with mean
+#' \eqn{B_t(x)\tilde Y} and covariance
+#' \eqn{\Sigma(x,x') - B_t(x)\Sigma(X,x') - \Sigma(x,X)B_t(x')^\top +
+#' B_t(x)\Sigma(X,X)B_t(x')^\top} with
+#' \eqn{B_t(x) = \Theta(x,X)\Theta^{-1}(I - e^{-\Theta\Lambda t/N})} and
+#' \eqn{\Sigma} the Jacobian NNGP (math.md section 5). With `init = nw` the
+#' prediction is \eqn{f_0(x) + B_t(x)(\tilde Y - U_0)} with \eqn{f_0},
+#' \eqn{U_0} computed from the network `nw`: the trajectory of a linearised
+#' network with that initialisation and the limiting kernel, which a wide
+#' network trained by `train_mlp()` follows closely.
+#'
+#' @param object A [gradient_flow()].
+#' @param newdata Inputs, an \eqn{m \times d} matrix (a vector is one point).
+#' @param t Times \eqn{\ge 0} (gradient-flow time, learning rate \eqn{\times}
+#'   steps); `Inf` is the end of training and needs a positive definite kernel
+#'   or a `ridge`.
+#' @param cov Also return the covariance over initialisations.
+#' @param jacobian Also return the input Jacobian \eqn{J_t} (needs a
+#'   twice-differentiable activation).
+#' @param init `NULL`, or a finite network from [sample_mlp()] with the same
+#'   architecture (the initialisation given to `train_mlp()`): returns its
+#'   linearised trajectory instead of the mean over initialisations.
+#' @param threads Number of threads.
+#' @param ... Unused.
+#' @return An object of class `"flow_prediction"`: a list with `t`; `mean`, an
+#'   \eqn{m \times T} matrix (one column per time) for one output or an
+#'   \eqn{m \times k \times T} array; `cov` (if asked), an
+#'   \eqn{m \times m \times T} array shared by all outputs; `jacobian` (if
+#'   asked), an \eqn{m \times d \times T} (or \eqn{m \times d \times k \times T})
+#'   array of \eqn{E[J_t]}; `cov_joint` (if both), the covariance of
+#'   \eqn{(f_t, J_t)} in block-major order, \eqn{m(d+1) \times m(d+1) \times T}.
+#' @examples
+#' net <- mlp(depth = 2, activation = "erf", sigma_b = 0.1)
+#' x <- rbind(c(-0.2, -1), c(0.2, 0.1), c(0.4, -0.1), c(0.9, -0.5))
+#' fl <- gradient_flow(net, x, c(-1.4, 1.2, 0.5, -2.1))
+#' p <- predict(fl, x, t = c(0, 1, 10, Inf), cov = TRUE)
+#' p$mean                       # interpolates y at t = Inf
+#' p$cov[, , "t=Inf"]           # ~ 0 on the training inputs
+#' @export
+predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobian = FALSE,
+                                  init = NULL, threads = object$threads, ...) {
+  fl <- object
+  if (missing(newdata)) newdata <- fl$x
+  xn <- as_input_matrix(newdata, "newdata",
+                        structure(fl$d, why = "the training input `x`"))
+  t <- check_times(t)
+  cov <- flow_flag(cov, "cov")
+  jacobian <- flow_flag(jacobian, "jacobian")
+  threads <- check_threads(threads)
+  if (any(is.infinite(t))) check_definite(fl)
+  m <- nrow(xn)
+  mr <- if (jacobian) m * (fl$d + 1) else m
+  check_alloc(as.double(mr) * fl$n * 4 + if (cov) as.double(mr)^2 * (length(t) + 1) else 0,
+              sprintf("Predicting at %d input(s) and %d time(s)", m, length(t)),
+              "Predict in smaller batches of inputs or times, or with cov = FALSE.")
+  nw <- NULL
+  if (!is.null(init)) {
+    nw <- flow_init_network(init, fl)
+    if (cov) {
+      jntk_abort("With `init` the prediction is one deterministic trajectory, so it has no covariance; use cov = FALSE.",
+                 class = "jntk_error_argument")
+    }
+  }
+  cr <- flow_cross(fl, xn, jacobian = jacobian, cov = cov, threads = threads)
+  Vs <- fl$sqrt_lambda * fl$vectors
+  G <- cr$theta %*% Vs
+  P <- fl$P
+  if (!is.null(nw)) {
+    U0 <- flow_network_state(nw, fl$x, jacobian = fl$kernel == "jntk")
+    P <- P - crossprod(Vs, U0)
+  }
+  H <- .Call(C_dynamics_filters, fl$values, as.double(t), as.double(fl$N), threads)
+  if (cov) {
+    C <- cr$sigma %*% Vs
+    res <- .Call(C_dynamics_assemble, G, P, H, C, fl$M, cr$sigma_xx, threads)
+  } else {
+    res <- .Call(C_dynamics_assemble, G, P, H, NULL, NULL, NULL, threads)
+  }
+  mean_rows <- res$mean                               # mr x k x T
+  if (!is.null(nw)) {
+    off <- flow_network_state(nw, xn, jacobian = jacobian)  # mr x 1
+    mean_rows <- mean_rows + as.vector(off)
+  }
+  flow_prediction(fl, xn, t, mean_rows, res$cov, jacobian)
+}
+
+# Split the stacked rows (f rows, then Jacobian rows in block-major order)
+# into user-facing arrays.
+flow_prediction <- function(fl, xn, t, mean_rows, cov_rows, jacobian) {
+  m <- nrow(xn); d <- fl$d; k <- fl$k; nT <- length(t)
+  tl <- time_labels(t)
+  outs <- flow_output_names(fl)
+  fr <- seq_len(m)
+  mean <- mean_rows[fr, , , drop = FALSE]
+  mean <- if (k == 1L) matrix(mean, m, nT, dimnames = list(NULL, tl)) else
+    array(mean, c(m, k, nT), dimnames = list(NULL, outs, tl))
+  out <- list(t = t, mean = mean)
+  if (!is.null(cov_rows)) {
+    out$cov <- array(cov_rows[fr, fr, , drop = FALSE], c(m, m, nT), dimnames = list(NULL, NULL, tl))
+  }
+  if (jacobian) {
+    jr <- m + seq_len(m * d)
+    J <- array(mean_rows[jr, , , drop = FALSE], c(d, m, k, nT))
+    J <- aperm(J, c(2, 1, 3, 4))
+    cn <- colnames(fl$x)
+    out$jacobian <- if (k == 1L) array(J, c(m, d, nT), dimnames = list(NULL, cn, tl)) else
+      array(J, c(m, d, k, nT), dimnames = list(NULL, cn, outs, tl))
+    if (!is.null(cov_rows)) {
+      out$cov_joint <- cov_rows
+      dimnames(out$cov_joint) <- list(NULL, NULL, tl)
+    }
+  }
+  out$x <- xn
+  out$k <- k
+  out$levels <- fl$levels
+  structure(out, class = "flow_prediction")
+}
+
+#' @export
+print.flow_prediction <- function(x, ...) {
+  m <- nrow(x$x)
+  cat(sprintf("<flow_prediction> %d input(s), %d output(s), times %s\n", m, x$k,
+              paste(format(x$t), collapse = ", ")))
+  parts <- c("mean", if (!is.null(x$cov)) "cov", if (!is.null(x$jacobian)) "jacobian",
+             if (!is.null(x$cov_joint)) "cov_joint")
+  cat(sprintf("  components: %s\n", paste(parts, collapse = ", ")))
+  show <- min(m, 6L)
+  if (x$k == 1L) {
+    cat("  mean (rows: inputs, columns: times):\n")
+    print(signif(x$mean[seq_len(show), , drop = FALSE], 5))
+    if (!is.null(x$cov)) {
+      sd <- sqrt(pmax(apply(x$cov, 3, diag), 0))
+      sd <- matrix(sd, m, length(x$t), dimnames = list(NULL, colnames(x$mean)))
+      cat("  standard deviation over initialisations:\n")
+      print(signif(sd[seq_len(show), , drop = FALSE], 5))
+    }
+  }
+  if (m > show) cat(sprintf("  ... %d more input(s)\n", m - show))
+  invisible(x)
+}
+
+#' Smallest eigenvalue of the NTK or JNTK Gram matrix
+#'
+#' The smallest eigenvalue of the \eqn{\kappa^2}-scaled limiting NTK
+#' (\eqn{N \times N}) or JNTK (\eqn{N(d+1) \times N(d+1)}) Gram matrix on the
+#' inputs `x`: Kim and Yang's Assumption 4.4 (a positive smallest eigenvalue)
+#' decides whether Jacobian-regularised training converges to the kernel
+#' regressor. Computed by LAPACK `dsyevr`; rounding makes values below about
+#' `n * .Machine$double.eps * max_eigenvalue` indistinguishable from zero.
+#'
+#' @param net An architecture from [mlp()].
+#' @param x Inputs, an \eqn{N \times d} matrix.
+#' @param kernel `"ntk"` or `"jntk"` (or both, for a table).
+#' @param depth `NULL` to use `net$depth`, or a vector of depths (the other
+#'   settings of `net` are kept) for a depth study.
+#' @param threads Number of threads for the kernels.
+#' @return With one depth and one kernel, a number; otherwise a data frame with
+#'   columns `depth`, `kernel`, `min_eigenvalue`, `max_eigenvalue` and
+#'   `tolerance` (the numerical-rank threshold `n * eps * max_eigenvalue`).
+#' @examples
+#' x <- rbind(c(1, 0), c(0.6, 0.8), c(-0.8, 0.6))
+#' min_eigenvalue(mlp(2, "erf"), x)
+#' min_eigenvalue(mlp(1, "erf"), x, kernel = c("ntk", "jntk"), depth = 1:3)
+#' @export
+min_eigenvalue <- function(net, x, kernel = c("ntk", "jntk"), depth = NULL,
+                           threads = default_threads()) {
+  check_mlp(net)
+  x <- as_input_matrix(x, "x", net_input_dim(net))
+  kernel <- if (missing(kernel)) "ntk" else flow_match_kernel(kernel)
+  threads <- check_threads(threads)
+  single <- is.null(depth) && length(kernel) == 1L
+  if (is.null(depth)) depth <- net$depth
+  if (!is.numeric(depth) || !length(depth) || anyNA(depth) || any(depth < 0) ||
+      any(depth != round(depth))) {
+    jntk_abort("`depth` must be NULL or a vector of whole numbers >= 0 (numbers of hidden layers).",
+               class = "jntk_error_argument")
+  }
+  rows <- list()
+  for (L in depth) {
+    netL <- mlp(depth = L, activation = net$activation, sigma_w = net$sigma_w,
+                sigma_b = net$sigma_b, kappa = net$kappa, slope = net$slope,
+                quadrature_degree = net$quadrature_degree, input_dim = net$input_dim)
+    for (kn in kernel) {
+      K <- if (kn == "ntk") dense_kernel(ntk(netL, x, threads = threads)) else
+        dense_kernel(jntk(netL, x, threads = threads))
+      ev <- .Call(C_dynamics_eigen, (K + t(K)) / 2, 0L)$values
+      rows[[length(rows) + 1L]] <- data.frame(
+        depth = as.integer(L), kernel = kn, min_eigenvalue = min(ev), max_eigenvalue = max(ev),
+        tolerance = nrow(K) * .Machine$double.eps * max(abs(ev)), stringsAsFactors = FALSE)
+    }
+  }
+  out <- do.call(rbind, rows)
+  if (single) return(out$min_eigenvalue)
+  out
+}
+
+#' Plot the infinite-width training dynamics
+#'
+#' Draws the mean and the 10 %, 50 % and 90 % quantiles of \eqn{f_t} over
+#' random initialisation (Gaussian: the median is the mean) either against time
+#' at a few inputs (`over = "t"`, log time axis) or against a one-dimensional
+#' input at a few times (`over = "x"`, with the training points).
+#'
+#' @param x A [gradient_flow()].
+#' @param newdata Inputs to show (default: the training inputs).
+#' @param t Times: for `over = "x"` the times drawn (default: 0, a middle time
+#'   and `Inf` when the kernel is positive definite); for `over = "t"` the time
+#'   grid (default: 60 log-spaced times spanning the kernel's time scales).
+#' @param over `"t"` or `"x"`; default `"x"` for one-dimensional inputs with
+#'   several points, else `"t"`.
+#' @param output Which output to draw (for several outputs).
+#' @param max_inputs For `over = "t"`, at most this many inputs are drawn.
+#' @param ... Further graphical parameters passed to [plot.default()].
+#' @return Invisibly, the [predict.gradient_flow()] result that was drawn.
+#' @examples
+#' net <- mlp(depth = 2, activation = "erf", sigma_b = 0.1)
+#' x <- matrix(c(-1, -0.3, 0.4, 1), ncol = 1)
+#' fl <- gradient_flow(net, x, sin(2 * x[, 1]))
+#' plot(fl, matrix(seq(-2, 2, length.out = 50), ncol = 1))
+#' plot(fl, x[1:2, , drop = FALSE], over = "t")
+#' @export
+plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output = 1L,
+                               max_inputs = 4L, ...) {
+  fl <- x
+  if (is.null(newdata)) newdata <- fl$x
+  xn <- as_input_matrix(newdata, "newdata", structure(fl$d, why = "the training input `x`"))
+  output <- check_number(output, "output", lower = 1, upper = fl$k, integer = TRUE)
+  if (is.null(over)) over <- if (fl$d == 1L && nrow(xn) > 1L) "x" else "t"
+  over <- match.arg(over, c("t", "x"))
+  z <- stats::qnorm(0.9)
+  ev <- fl$values[fl$values > 0]
+  if (over == "x") {
+    if (fl$d != 1L) {
+      jntk_abort(sprintf("over = \"x\" needs one-dimensional inputs, but d = %d; use over = \"t\".", fl$d),
+                 class = "jntk_error_argument")
+    }
+    if (is.null(t)) {
+      t <- c(0, signif(fl$N / stats::median(ev), 2), if (flow_definite(fl)) Inf else
+        signif(100 * fl$N / min(ev), 2))
+    }
+    o <- order(xn[, 1])
+    xn <- xn[o, , drop = FALSE]
+    p <- predict(fl, xn, t = t, cov = TRUE)
+    mu <- if (fl$k == 1L) p$mean else p$mean[, output, ]
+    mu <- matrix(mu, nrow(xn))
+    sdv <- sqrt(pmax(apply(p$cov, 3, diag), 0))
+    sdv <- matrix(sdv, nrow(xn))
+    cols <- grDevices::hcl.colors(length(t), "Dark 3")
+    yl <- range(mu - z * sdv, mu + z * sdv, fl$y[, output])
+    graphics::plot(xn[, 1], mu[, 1], type = "n", ylim = yl, xlab = "x",
+                   ylab = "f_t(x)", main = "Infinite-width network during training", ...)
+    for (j in seq_along(t)) {
+      graphics::polygon(c(xn[, 1], rev(xn[, 1])), c(mu[, j] - z * sdv[, j], rev(mu[, j] + z * sdv[, j])),
+                        col = grDevices::adjustcolor(cols[j], 0.2), border = NA)
+      graphics::lines(xn[, 1], mu[, j], col = cols[j], lwd = 2)
+    }
+    graphics::points(fl$x[, 1], fl$y[, output], pch = 19)
+    graphics::legend("topleft", bty = "n", lwd = c(rep(2, length(t)), NA, NA), pch = c(rep(NA, length(t)), 15, 19),
+                     col = c(cols, "grey70", "black"),
+                     legend = c(paste0("median (50%), t = ", format(t)), "10%-90% band", "training data"))
+  } else {
+    if (is.null(t)) {
+      lo <- 0.01 * fl$N / max(ev)
+      hi <- min(10 * fl$N / min(ev), 1e6 * lo)
+      t <- exp(seq(log(lo), log(hi), length.out = 60))
+    }
+    t <- t[t > 0 & is.finite(t)]
+    if (!length(t)) {
+      jntk_abort("over = \"t\" needs positive finite times (a log time axis).",
+                 class = "jntk_error_argument")
+    }
+    xn <- xn[seq_len(min(nrow(xn), max_inputs)), , drop = FALSE]
+    p <- predict(fl, xn, t = t, cov = TRUE)
+    mu <- if (fl$k == 1L) p$mean else p$mean[, output, ]
+    mu <- matrix(mu, nrow(xn))
+    sdv <- matrix(sqrt(pmax(apply(p$cov, 3, diag), 0)), nrow(xn))
+    cols <- grDevices::hcl.colors(nrow(xn), "Dark 3")
+    yl <- range(mu - z * sdv, mu + z * sdv)
+    graphics::plot(t, mu[1, ], type = "n", log = "x", ylim = yl, xlab = "t (learning rate x steps)",
+                   ylab = "f_t(x)", main = "Infinite-width network during training", ...)
+    for (i in seq_len(nrow(xn))) {
+      graphics::polygon(c(t, rev(t)), c(mu[i, ] - z * sdv[i, ], rev(mu[i, ] + z * sdv[i, ])),
+                        col = grDevices::adjustcolor(cols[i], 0.2), border = NA)
+      graphics::lines(t, mu[i, ], col = cols[i], lwd = 2)
+    }
+    graphics::legend("topleft", bty = "n", lwd = c(rep(2, nrow(xn)), NA), pch = c(rep(NA, nrow(xn)), 15),
+                     col = c(cols, "grey70"),
+                     legend = c(paste0("median (50%), input ", seq_len(nrow(xn))), "10%-90% band"))
+  }
+  invisible(p)
+}
+
+# ----------------------------------------------------------------- helpers
+
+# Targets as an N x k double matrix; factors one-hot encoded.
+flow_targets <- function(y, N) {
+  levels <- NULL
+  if (is.character(y)) y <- factor(y)
+  if (is.factor(y)) {
+    if (anyNA(y)) {
+      jntk_abort(sprintf("`y` has %d missing label(s); remove those training points.", sum(is.na(y))),
+                 class = "jntk_error_input")
+    }
+    y <- droplevels(y)
+    levels <- levels(y)
+    Y <- matrix(0, length(y), length(levels), dimnames = list(NULL, levels))
+    Y[cbind(seq_along(y), as.integer(y))] <- 1
+    type <- "class"
+  } else {
+    if (is.data.frame(y)) y <- as.matrix(y)
+    if (!(is.numeric(y) || is.logical(y)) || (!is.null(dim(y)) && length(dim(y)) != 2L)) {
+      jntk_abort(sprintf("`y` must be a numeric vector, a numeric matrix (one column per output) or a factor, not %s.",
+                         describe_type(y)), class = "jntk_error_input")
+    }
+    Y <- if (is.null(dim(y))) matrix(as.double(y), ncol = 1L) else {
+      storage.mode(y) <- "double"
+      y
+    }
+    if (any(!is.finite(Y))) {
+      jntk_abort(sprintf("`y` has %d non-finite value(s); remove or impute them first.", sum(!is.finite(Y))),
+                 class = "jntk_error_input")
+    }
+    type <- if (ncol(Y) == 1L && all(Y %in% c(-1, 1))) "binary" else "regression"
+  }
+  if (nrow(Y) != N) {
+    jntk_abort(sprintf("`y` has %d value(s) (rows) but `x` has %d point(s); give one target per input.",
+                       nrow(Y), N), class = "jntk_error_input")
+  }
+  if (ncol(Y) < 1L) jntk_abort("`y` has no columns.", class = "jntk_error_input")
+  list(y = Y, levels = levels, type = type, k = ncol(Y))
+}
+
+flow_output_names <- function(fl) {
+  if (!is.null(fl$levels)) fl$levels else colnames(fl$y)
+}
+
+check_times <- function(t) {
+  if (!is.numeric(t) || !length(t) || anyNA(t) || any(t < 0)) {
+    jntk_abort("`t` must be a vector of times >= 0 (learning rate x steps; Inf for the end of training), without NA.",
+               class = "jntk_error_argument")
+  }
+  as.double(t)
+}
+
+flow_flag <- function(x, arg) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
+    jntk_abort(sprintf("`%s` must be TRUE or FALSE.", arg), class = "jntk_error_argument")
+  }
+  x
+}
+
+time_labels <- function(t) paste0("t=", format(t, trim = TRUE))
+
+flow_match_kernel <- function(kernel) {
+  if (!is.character(kernel) || !length(kernel) || anyNA(kernel) ||
+      !all(kernel %in% c("ntk", "jntk"))) {
+    jntk_abort("`kernel` must be \"ntk\", \"jntk\" or both.", class = "jntk_error_argument")
+  }
+  unique(kernel)
+}
+
+# Numerical-rank tolerance of the eigenvalues (as numpy's matrix_rank).
+flow_tolerance <- function(fl) length(fl$values_raw) * .Machine$double.eps * max(abs(fl$values_raw))
+
+flow_definite <- function(fl) min(fl$values_raw) > flow_tolerance(fl)
+
+# t = Inf needs every eigenvalue of Lambda^{1/2} (Theta + r I) Lambda^{1/2} > 0
+# (Kim and Yang's Assumption 4.4 for the JNTK).
+check_definite <- function(fl) {
+  if (flow_definite(fl)) return(invisible(TRUE))
+  ev <- fl$values_raw
+  what <- if (fl$kernel == "jntk") "JNTK (scaled by Lambda)" else "NTK"
+  jntk_abort(sprintf(paste0(
+    "t = Inf needs a positive definite training kernel, but the smallest eigenvalue of the %s ",
+    "Gram matrix on the %d training inputs is %.3g (largest %.3g, numerical-rank tolerance %.3g). ",
+    "Add a ridge (e.g. `gradient_flow(..., ridge = %.2g)`), predict at a finite t, ",
+    "remove duplicated inputs, or use a deeper network (Kim and Yang's Assumption 4.4: ",
+    "the JNTK of shallow erf/gelu networks is close to singular)."),
+    what, fl$N, min(ev), max(ev), flow_tolerance(fl), 1e-6 * max(ev)),
+    class = "jntk_error_singular",
+    data = list(min_eigenvalue = min(ev)))
+}
+
+# Dense matrix from a kernel result (drops classes/attributes).
+dense_kernel <- function(K) {
+  if (!is.matrix(K)) K <- as.matrix(K)
+  K <- unclass(K)
+  attributes(K) <- list(dim = dim(K))
+  storage.mode(K) <- "double"
+  K
+}
+
+# Kernel rows between new inputs and the training set:
+# theta (mr x n), sigma (mr x n) and sigma_xx (mr x mr) where mr = m (f rows)
+# or m (d + 1) (f rows then Jacobian rows, block-major).
+flow_cross <- function(fl, xn, jacobian, cov, threads) {
+  net <- fl$net; x <- fl$x; N <- fl$N; m <- nrow(xn)
+  out <- list()
+  if (fl$kernel == "jntk" || jacobian) {
+    th <- dense_kernel(jntk(net, xn, x, threads = threads))
+    if (fl$kernel == "ntk") th <- th[, seq_len(N), drop = FALSE]
+    if (!jacobian) th <- th[seq_len(m), , drop = FALSE]
+  } else {
+    th <- dense_kernel(ntk(net, xn, x, threads = threads))
+  }
+  out$theta <- th
+  if (cov) {
+    if (fl$kernel == "jntk" || jacobian) {
+      sg <- dense_kernel(jacobian_nngp(net, xn, x, threads = threads))
+      if (fl$kernel == "ntk") sg <- sg[, seq_len(N), drop = FALSE]
+      if (!jacobian) sg <- sg[seq_len(m), , drop = FALSE]
+    } else {
+      sg <- dense_kernel(nngp(net, xn, x, threads = threads))
+    }
+    out$sigma <- sg
+    sxx <- if (jacobian) dense_kernel(jacobian_nngp(net, xn, threads = threads)) else
+      dense_kernel(nngp(net, xn, threads = threads))
+    out$sigma_xx <- (sxx + t(sxx)) / 2
+  }
+  out
+}
+
+# The finite network given as `init`, checked against the flow's architecture.
+flow_init_network <- function(init, fl) {
+  if (inherits(init, "mlp_fit")) {
+    jntk_abort("`init` must be the initial network (the one given to `train_mlp()`), not a trained `mlp_fit`.",
+               class = "jntk_error_argument")
+  }
+  nw <- init
+  if (!inherits(nw, "mlp_network")) {
+    jntk_abort(sprintf("`init` must be a finite network from `sample_mlp()`, not %s.",
+                       describe_type(init)), class = "jntk_error_argument")
+  }
+  a <- nw$net; b <- fl$net
+  same <- a$depth == b$depth && a$activation == b$activation && isTRUE(all.equal(a$sigma_w, b$sigma_w)) &&
+    isTRUE(all.equal(a$sigma_b, b$sigma_b)) && isTRUE(all.equal(a$kappa, b$kappa))
+  if (!same) {
+    jntk_abort(sprintf(paste0("`init` has architecture (depth %d, %s, sigma_w %g, sigma_b %g, kappa %g) ",
+                              "but the flow was built for (depth %d, %s, sigma_w %g, sigma_b %g, kappa %g); ",
+                              "sample the network from the same `mlp()`."),
+                       a$depth, a$activation, a$sigma_w, a$sigma_b, a$kappa,
+                       b$depth, b$activation, b$sigma_w, b$sigma_b, b$kappa),
+               class = "jntk_error_argument")
+  }
+  if (nw$widths[1] != fl$d) {
+    jntk_abort(sprintf("`init` takes %d inputs but the training inputs have %d columns.", nw$widths[1], fl$d),
+               class = "jntk_error_argument")
+  }
+  if (fl$k != 1L) {
+    jntk_abort(sprintf("`init` is a scalar-output network but the flow has %d outputs; fit one output at a time.",
+                       fl$k), class = "jntk_error_argument")
+  }
+  nw
+}
+
+# Stacked state c(f(x), t(J(x))) of a finite network (Jacobian rows only when asked).
+flow_network_state <- function(nw, x, jacobian) {
+  f <- as.vector(stats::predict(nw, x))
+  if (!jacobian) return(matrix(f, ncol = 1L))
+  J <- input_jacobian(nw, x)
+  matrix(c(f, as.vector(t(J))), ncol = 1L)
+}
