@@ -99,7 +99,8 @@ train_mlp <- function(network, x, y, lambda = 0, lr = 1, steps = 100L, x_test = 
   y <- training_targets(y, N)
   lambda <- check_number(lambda, "lambda", lower = 0,
                          hint = "it weighs the Jacobian penalty (0 for plain training)")
-  lr <- check_number(lr, "lr", lower = 0, lower_open = TRUE)
+  lr <- check_number(lr, "lr", lower = 0, lower_open = TRUE,
+                     hint = "it is the learning rate (Jacot et al. use 1)")
   steps <- check_number(steps, "steps", lower = 0, integer = TRUE)
   if (!is.null(x_test)) x_test <- network_inputs(network, x_test, "x_test")
   if (is.null(record_every)) record_every <- max(1L, steps %/% 20L)
