@@ -100,8 +100,11 @@ new_mlp_network <- function(net, weights, biases) {
 check_widths <- function(width, depth) {
   if (!is.numeric(width) || anyNA(width) || any(width < 1) || any(width != round(width)) ||
       !(length(width) %in% c(1L, depth))) {
-    jntk_abort(sprintf("`width` must be one positive whole number or %d of them (one per hidden layer).",
-                       depth), class = "jntk_error_argument")
+    jntk_abort(if (depth > 1) {
+      sprintf("`width` must be one positive whole number or %d of them (one per hidden layer).", depth)
+    } else {
+      "`width` must be one positive whole number (the hidden-layer width)."
+    }, class = "jntk_error_argument")
   }
   as.integer(rep_len(width, depth))
 }
@@ -125,6 +128,10 @@ network_c_args <- function(object) {
 }
 
 check_network <- function(object, arg = "object") {
+  if (inherits(object, "mlp")) {
+    jntk_abort(sprintf("`%s` is an infinite-width architecture from `mlp()`; draw a finite network first with `sample_mlp(net, width, input_dim)`.",
+                       arg), class = "jntk_error_argument")
+  }
   if (!inherits(object, "mlp_network")) {
     jntk_abort(sprintf("`%s` must be a finite network from `sample_mlp()` or `mlp_network()`, not %s.",
                        arg, describe_type(object)), class = "jntk_error_argument")
@@ -210,6 +217,7 @@ input_jacobian.mlp_network <- function(object, x, threads = default_threads(), .
 
 #' @export
 input_jacobian.default <- function(object, x, ...) {
+  check_network(object)
   jntk_abort(sprintf("`input_jacobian()` needs a finite network from `sample_mlp()` or `mlp_network()`, not %s.",
                      describe_type(object)), class = "jntk_error_argument")
 }

@@ -1,0 +1,336 @@
+# Monte Carlo estimates of the limiting kernels from sampled finite networks,
+# and the convergence of finite-width kernels to their limits.
+
+.mc_kinds <- c("nngp", "ntk", "jacobian_nngp", "jntk")
+
+#' Monte Carlo estimates of the kernels
+#'
+#' Draws `n_samples` independent networks of the given `width` (all random
+#' numbers from R's generator, so [set.seed()] makes the result reproducible)
+#' and averages:
+#' * `"nngp"`, `"jacobian_nngp"`: the sample second moment of the outputs
+#'   \eqn{f(X)} (and of the stacked outputs and input Jacobians
+#'   `c(f(X), t(J(X)))`, block-major order) -- their mean is zero, so this
+#'   estimates the finite-width NNGP (Jacobian NNGP) covariance;
+#' * `"ntk"`, `"jntk"`: the mean of [empirical_ntk()] ([empirical_jntk()]).
+#'
+#' For large widths these estimate [nngp()], [ntk()], [jacobian_nngp()],
+#' [jntk()]; the difference has a bias of order 1/width and the sampling error
+#' given by `std_error`.
+#'
+#' @param net An architecture from [mlp()].
+#' @param x Inputs: a numeric matrix with one row per point.
+#' @param width Hidden-layer width (one number, or one per hidden layer).
+#' @param n_samples Number of networks to draw (at least 2).
+#' @param kernel Which kernel: `"nngp"`, `"ntk"`, `"jacobian_nngp"` or `"jntk"`.
+#' @param running `FALSE` (default), `TRUE` to also keep running estimates
+#'   after about 50 geometrically spaced numbers of samples, or a vector of
+#'   sample counts at which to keep them.
+#' @param threads Number of OpenMP threads (results do not depend on it).
+#' @return An object of class `"jntk_monte_carlo"`: a list with `estimate`
+#'   (the mean), `std_error` (elementwise standard error of the mean),
+#'   `n_samples`, `kernel`, `width`, `net` and, when asked, `running`: a list
+#'   with `n` (sample counts) and `estimate` (an array, `length(n)` by the
+#'   dimensions of `estimate`).
+#' @seealso [kernel_convergence()], [empirical_ntk()].
+#' @examples
+#' set.seed(1)
+#' net <- mlp(1, "erf")
+#' x <- matrix(c(1, 0, 0.6, 0.8), 2, byrow = TRUE)
+#' mc <- monte_carlo(net, x, width = 64, n_samples = 50, kernel = "jacobian_nngp")
+#' mc
+#' round(mc$estimate, 3)
+#' @export
+monte_carlo <- function(net, x, width, n_samples = 1000L,
+                        kernel = c("nngp", "ntk", "jacobian_nngp", "jntk"),
+                        running = FALSE, threads = default_threads()) {
+  check_mlp(net)
+  kernel <- match_kind(kernel)
+  x <- as_input_matrix(x, "x", d = net_input_dim(net))
+  widths <- check_widths(width, net$depth)
+  n_samples <- check_number(n_samples, "n_samples", lower = 2, integer = TRUE,
+                            hint = "the number of networks to draw")
+  threads <- check_threads(threads)
+  N <- nrow(x)
+  d <- ncol(x)
+  r <- if (kernel %in% c("jacobian_nngp", "jntk")) N * (d + 1) else N
+  checkpoints <- running_points(running, n_samples)
+  check_alloc(as.double(r)^2 * (4 + length(checkpoints)),
+              sprintf("A Monte Carlo estimate of a %d x %d kernel%s", r, r,
+                      if (length(checkpoints)) sprintf(" with %d running estimates", length(checkpoints)) else ""),
+              "Use fewer inputs or fewer running estimates.")
+  run <- if (length(checkpoints)) array(NA_real_, c(length(checkpoints), r, r)) else NULL
+  mean <- matrix(0, r, r)
+  m2 <- matrix(0, r, r)
+  pb <- progress_start(n_samples)
+  for (s in seq_len(n_samples)) {
+    nw <- sample_mlp(net, widths, input_dim = d)
+    k <- one_sample(nw, x, kernel, threads)
+    # Welford's update: stable sums of squares for the standard errors
+    delta <- k - mean
+    mean <- mean + delta / s
+    m2 <- m2 + delta * (k - mean)
+    if (!is.null(run)) {
+      w <- which(checkpoints == s)
+      if (length(w)) run[w, , ] <- mean
+    }
+    progress_step(pb, s)
+  }
+  progress_end(pb)
+  se <- sqrt(m2 / (n_samples - 1) / n_samples)
+  structure(list(
+    estimate = mean, std_error = se, n_samples = n_samples, kernel = kernel,
+    width = widths, net = net,
+    running = if (is.null(run)) NULL else list(n = checkpoints, estimate = run)
+  ), class = "jntk_monte_carlo")
+}
+
+match_kind <- function(kernel) {
+  if (!is.character(kernel) || length(kernel) < 1L || !(kernel[1] %in% .mc_kinds)) {
+    jntk_abort(sprintf("`kernel` must be one of %s.",
+                       paste0("\"", .mc_kinds, "\"", collapse = ", ")),
+               class = "jntk_error_argument")
+  }
+  kernel[1]
+}
+
+# One Monte Carlo sample of the chosen kernel at the inputs x.
+one_sample <- function(nw, x, kernel, threads) {
+  switch(kernel,
+    nngp = {
+      f <- network_outputs(nw, x, FALSE, threads)[, 1]
+      tcrossprod(f)
+    },
+    jacobian_nngp = {
+      fj <- network_outputs(nw, x, TRUE, threads)
+      v <- c(fj[, 1], t(fj[, -1, drop = FALSE])) # block-major: f, then J by point
+      tcrossprod(v)
+    },
+    ntk = empirical_ntk(nw, x, threads = threads),
+    jntk = empirical_jntk(nw, x, threads = threads)
+  )
+}
+
+running_points <- function(running, n) {
+  if (isFALSE(running)) return(integer(0))
+  if (isTRUE(running)) {
+    return(as.integer(unique(pmin(n, round(exp(seq(0, log(n), length.out = 50)))))))
+  }
+  if (!is.numeric(running) || anyNA(running) || any(running < 1) || any(running > n) ||
+      any(running != round(running))) {
+    jntk_abort(sprintf("`running` must be TRUE, FALSE or whole numbers of samples between 1 and `n_samples` = %d.", n),
+               class = "jntk_error_argument")
+  }
+  sort(unique(as.integer(running)))
+}
+
+# Progress bars only in interactive sessions.
+progress_start <- function(n) {
+  if (interactive() && n > 1) utils::txtProgressBar(min = 0, max = n, style = 3) else NULL
+}
+progress_step <- function(pb, i) if (!is.null(pb)) utils::setTxtProgressBar(pb, i)
+progress_end <- function(pb) if (!is.null(pb)) close(pb)
+
+#' @export
+print.jntk_monte_carlo <- function(x, ...) {
+  r <- nrow(x$estimate)
+  cat(sprintf("<jntk_monte_carlo> %s estimated from %d networks of width %s\n",
+              x$kernel, x$n_samples, paste(unique(x$width), collapse = "/")))
+  cat(sprintf("  estimate      : %d x %d matrix (%s, %s)\n", r, r, x$net$activation,
+              sprintf("depth %d", x$net$depth)))
+  rel <- max(x$std_error) / max(abs(x$estimate))
+  cat(sprintf("  std. error    : max %.3g (%.2g%% of max |estimate|)\n",
+              max(x$std_error), 100 * rel))
+  if (!is.null(x$running)) {
+    cat(sprintf("  running       : %d estimates from n = %d to %d\n", length(x$running$n),
+                min(x$running$n), max(x$running$n)))
+  }
+  invisible(x)
+}
+
+#' Convergence of finite-width kernels to their infinite-width limits
+#'
+#' For each width and each of `n_rep` repetitions draws a network, computes
+#' its finite-width kernel at the inputs `x` and records the max-norm error
+#' against the analytic limit, divided by \eqn{\kappa^2} (as Kim and Yang,
+#' 2024, Figures 1-2). The finite-width kernel is [empirical_ntk()] or
+#' [empirical_jntk()] for `"ntk"` / `"jntk"`. For `"nngp"` /
+#' `"jacobian_nngp"` it is, by default (`nngp_method = "empirical"`),
+#' [empirical_nngp()]: the covariance over the output layer given the sampled
+#' hidden layers (a Monte Carlo estimate with the output layer integrated out
+#' exactly); `nngp_method = "monte_carlo"` uses [monte_carlo()] with
+#' `n_samples` networks instead, whose error levels off at its sampling error
+#' (about `n_samples^(-1/2)`) rather than shrinking with the width.
+#'
+#' Bootstrap 95% intervals of the mean error per width resample the
+#' repetitions (`n_boot` times, percentile intervals); the slope is the
+#' least-squares fit of log(error) on log(width) over all repetitions, with
+#' its standard error. The theory predicts a slope of about -1/2.
+#'
+#' @inheritParams monte_carlo
+#' @param widths Widths to try (each used for every hidden layer).
+#' @param n_rep Repetitions (networks) per width.
+#' @param kernel Which kernel: `"jntk"`, `"ntk"`, `"nngp"` or
+#'   `"jacobian_nngp"`.
+#' @param nngp_method For the NNGP kinds: `"empirical"` or `"monte_carlo"`.
+#' @param n_samples Networks per Monte Carlo estimate when
+#'   `nngp_method = "monte_carlo"`.
+#' @param n_boot Bootstrap resamples for the intervals.
+#' @return An object of class `"jntk_convergence"`: a list with `errors` (data
+#'   frame of `width`, `rep`, `error`), `summary` (data frame of `width`,
+#'   `mean`, `lower`, `upper`), `slope`, `slope_se`, `intercept`, `kernel`,
+#'   `net`.
+#' @seealso [plot.jntk_convergence()], [monte_carlo()].
+#' @examples
+#' set.seed(1)
+#' net <- mlp(1, "erf")
+#' x <- matrix(c(1, 0, 0.6, 0.8), 2, byrow = TRUE)
+#' cv <- kernel_convergence(net, x, widths = c(16, 64, 256), n_rep = 3, kernel = "ntk")
+#' cv
+#' plot(cv)
+#' @export
+kernel_convergence <- function(net, x, widths = 2^(6:13), n_rep = 10L,
+                               kernel = c("jntk", "ntk", "nngp", "jacobian_nngp"),
+                               nngp_method = c("empirical", "monte_carlo"),
+                               n_samples = 100L, n_boot = 2000L,
+                               threads = default_threads()) {
+  check_mlp(net)
+  kernel <- match_kind(kernel)
+  if (!is.character(nngp_method) || !(nngp_method[1] %in% c("empirical", "monte_carlo"))) {
+    jntk_abort("`nngp_method` must be \"empirical\" or \"monte_carlo\".",
+               class = "jntk_error_argument")
+  }
+  nngp_method <- nngp_method[1]
+  x <- as_input_matrix(x, "x", d = net_input_dim(net))
+  if (!is.numeric(widths) || length(widths) < 2L || anyNA(widths) || any(widths < 1) ||
+      any(widths != round(widths)) || anyDuplicated(widths)) {
+    jntk_abort("`widths` must be at least two different positive whole numbers, e.g. `2^(6:13)`.",
+               class = "jntk_error_argument")
+  }
+  widths <- sort(as.integer(widths))
+  n_rep <- check_number(n_rep, "n_rep", lower = 2, integer = TRUE,
+                        hint = "at least 2 repetitions are needed for intervals")
+  n_samples <- check_number(n_samples, "n_samples", lower = 2, integer = TRUE)
+  n_boot <- check_number(n_boot, "n_boot", lower = 100, integer = TRUE)
+  threads <- check_threads(threads)
+  d <- ncol(x)
+  limit <- analytic_kernel(net, x, kernel, threads)
+  k2 <- net$kappa^2
+  errs <- data.frame(width = rep(widths, each = n_rep), rep = rep(seq_len(n_rep), length(widths)),
+                     error = NA_real_)
+  pb <- progress_start(nrow(errs))
+  for (i in seq_len(nrow(errs))) {
+    w <- errs$width[i]
+    est <- if (kernel %in% c("nngp", "jacobian_nngp") && nngp_method == "monte_carlo") {
+      monte_carlo(net, x, w, n_samples, kernel, threads = threads)$estimate
+    } else {
+      nw <- sample_mlp(net, w, input_dim = d)
+      switch(kernel,
+        ntk = empirical_ntk(nw, x, threads = threads),
+        jntk = empirical_jntk(nw, x, threads = threads),
+        nngp = empirical_nngp(nw, x, jacobian = FALSE, threads = threads),
+        jacobian_nngp = empirical_nngp(nw, x, jacobian = TRUE, threads = threads))
+    }
+    errs$error[i] <- max(abs(est - limit)) / k2
+    progress_step(pb, i)
+  }
+  progress_end(pb)
+  summ <- do.call(rbind, lapply(widths, function(w) {
+    e <- errs$error[errs$width == w]
+    boot <- vapply(seq_len(n_boot), function(b) mean(sample(e, replace = TRUE)), numeric(1))
+    q <- stats::quantile(boot, c(0.025, 0.975), names = FALSE)
+    data.frame(width = w, mean = mean(e), lower = q[1], upper = q[2])
+  }))
+  fit_ok <- all(errs$error > 0)
+  if (fit_ok) {
+    fit <- stats::lm(log(error) ~ log(width), data = errs)
+    co <- summary(fit)$coefficients
+    slope <- co[2, 1]
+    slope_se <- co[2, 2]
+    intercept <- co[1, 1]
+  } else {
+    slope <- slope_se <- intercept <- NA_real_
+  }
+  structure(list(errors = errs, summary = summ, slope = slope, slope_se = slope_se,
+                 intercept = intercept, kernel = kernel, nngp_method = nngp_method,
+                 net = net, n_rep = n_rep, n_inputs = nrow(x)),
+            class = "jntk_convergence")
+}
+
+# The infinite-width kernel (dense matrix) from the analytic routines.
+analytic_kernel <- function(net, x, kernel, threads) {
+  switch(kernel,
+    nngp = nngp(net, x, threads = threads),
+    ntk = ntk(net, x, threads = threads),
+    jacobian_nngp = jacobian_nngp(net, x, as = "matrix", threads = threads),
+    jntk = jntk(net, x, as = "matrix", threads = threads))
+}
+
+#' @export
+print.jntk_convergence <- function(x, ...) {
+  cat(sprintf("<jntk_convergence> %s of a depth-%d %s network at %d inputs, %d networks per width\n",
+              x$kernel, x$net$depth, x$net$activation, x$n_inputs, x$n_rep))
+  cat("  max-norm error / kappa^2 (mean, bootstrap 95% interval):\n")
+  s <- x$summary
+  tab <- data.frame(width = s$width, mean = signif(s$mean, 3),
+                    `95% interval` = sprintf("[%.3g, %.3g]", s$lower, s$upper),
+                    check.names = FALSE)
+  print(tab, row.names = FALSE)
+  cat(sprintf("  log-log slope: %.3f (s.e. %.3f); theory about -0.5\n", x$slope, x$slope_se))
+  invisible(x)
+}
+
+#' Plot kernel convergence against width
+#'
+#' Log-log plot of the mean max-norm error against the width, with the
+#' bootstrap 95% band, the individual repetitions and the fitted line; the
+#' legend gives the fitted slope.
+#'
+#' @param x A `"jntk_convergence"` object from [kernel_convergence()].
+#' @param col Colour of this curve.
+#' @param add Add to the current plot (to compare depths or activations).
+#' @param label Legend label (default: kernel, activation and depth).
+#' @param ... Passed to [graphics::plot.default()].
+#' @return `x`, invisibly.
+#' @examples
+#' set.seed(1)
+#' cv <- kernel_convergence(mlp(1, "erf"), diag(2), widths = c(16, 64), n_rep = 3,
+#'                          kernel = "ntk")
+#' plot(cv)
+#' @export
+plot.jntk_convergence <- function(x, col = "steelblue", add = FALSE, label = NULL, ...) {
+  s <- x$summary
+  e <- x$errors
+  if (is.null(label)) {
+    label <- sprintf("%s, %s, depth %d", kernel_label(x$kernel), x$net$activation, x$net$depth)
+  }
+  pos <- e$error[e$error > 0]
+  if (!add) {
+    yl <- range(c(s$lower, s$upper, pos), na.rm = TRUE)
+    graphics::plot.default(s$width, s$mean, log = "xy", type = "n", xlim = range(s$width), ylim = yl,
+                           xlab = "width", ylab = expression("max-norm error" / kappa^2),
+                           main = sprintf("Convergence of the %s to its limit", kernel_label(x$kernel)), ...)
+  }
+  band <- grDevices::adjustcolor(col, alpha.f = 0.25)
+  ok <- s$lower > 0
+  if (sum(ok) >= 2) {
+    graphics::polygon(c(s$width[ok], rev(s$width[ok])), c(s$lower[ok], rev(s$upper[ok])),
+                      col = band, border = NA)
+  }
+  graphics::points(e$width[e$error > 0], pos, pch = 20, cex = 0.5, col = band)
+  graphics::lines(s$width, s$mean, type = "b", pch = 19, col = col)
+  if (is.finite(x$slope)) {
+    ww <- range(s$width)
+    graphics::lines(ww, exp(x$intercept) * ww^x$slope, lty = 2, col = col)
+  }
+  graphics::legend("topright",
+                   legend = c(sprintf("%s: slope %.2f (s.e. %.2f)", label, x$slope, x$slope_se),
+                              "bootstrap 95% band of the mean", "fitted power law"),
+                   col = c(col, band, col), lty = c(1, NA, 2), pch = c(19, 15, NA),
+                   pt.cex = c(1, 2, NA), bty = "n", cex = 0.8)
+  invisible(x)
+}
+
+kernel_label <- function(kernel) {
+  c(nngp = "NNGP", ntk = "NTK", jacobian_nngp = "Jacobian NNGP", jntk = "JNTK")[[kernel]]
+}

@@ -1,0 +1,165 @@
+# Empirical kernels against brute force, finite differences and their limits.
+
+test_that("the brute-force reference gradients are right (check of the helper)", {
+  # ref_param_grad() against central differences of f in each parameter
+  # (h = 1e-6; error ~1e-9 absolute for these O(1) quantities)
+  set.seed(30)
+  nw <- sample_mlp(mlp(2, "gelu", sigma_b = 0.5, kappa = 0.7), c(3, 2), input_dim = 2)
+  x <- c(0.3, -1.2)
+  g <- ref_param_grad(nw, x)
+  pars <- c(unlist(lapply(seq_along(nw$weights), function(l) c(nw$weights[[l]], nw$biases[[l]]))))
+  rebuild <- function(p) {
+    out <- nw
+    k <- 0
+    for (l in seq_along(nw$weights)) {
+      nW <- length(nw$weights[[l]]); nb <- length(nw$biases[[l]])
+      out$weights[[l]][] <- p[k + seq_len(nW)]; k <- k + nW
+      out$biases[[l]] <- p[k + seq_len(nb)]; k <- k + nb
+    }
+    out
+  }
+  fd <- vapply(seq_along(pars), function(k) {
+    e <- replace(numeric(length(pars)), k, 1e-6)
+    (ref_forward_one(rebuild(pars + e), x) - ref_forward_one(rebuild(pars - e), x)) / 2e-6
+  }, numeric(1))
+  expect_equal(g, fd, tolerance = 1e-8)
+})
+
+test_that("empirical_ntk() equals the Gram matrix of per-parameter gradients", {
+  # same sums in a different order: agreement to 1e-10 relative
+  for (cs in list(list(0, "relu"), list(1, "erf"), list(2, "gelu"), list(3, "tanh"),
+                  list(2, "leaky_relu"))) {
+    set.seed(31)
+    nw <- sample_mlp(mlp(cs[[1]], cs[[2]], sigma_w = 1.2, sigma_b = 0.3, kappa = 0.5),
+                     c(6, 5, 4)[seq_len(cs[[1]])], input_dim = 3)
+    x1 <- matrix(rnorm(12), 4, 3)
+    x2 <- matrix(rnorm(6), 2, 3)
+    expect_equal(empirical_ntk(nw, x1), ref_empirical_ntk(nw, x1), tolerance = 1e-10)
+    expect_equal(empirical_ntk(nw, x1, x2), ref_empirical_ntk(nw, x1, x2), tolerance = 1e-10)
+  }
+})
+
+test_that("empirical_jntk() is the Gram matrix of gradients of f and of J", {
+  # brute force: parameter gradients of the Jacobian entries by central
+  # differences in x (h = 1e-5) of analytic parameter gradients; error ~1e-10
+  for (act in c("erf", "gelu", "tanh", "softplus")) {
+    set.seed(32)
+    nw <- sample_mlp(mlp(2, act, sigma_b = 0.3, kappa = 0.7), c(5, 4), input_dim = 3)
+    x1 <- matrix(rnorm(9), 3, 3)
+    x2 <- matrix(rnorm(6), 2, 3)
+    G1 <- ref_jacobian_grad_matrix(nw, x1)
+    G2 <- ref_jacobian_grad_matrix(nw, x2)
+    K <- empirical_jntk(nw, x1, x2)
+    expect_identical(dim(K), c(12L, 8L))
+    expect_equal(K, tcrossprod(G1, G2), tolerance = 1e-8)
+    expect_equal(empirical_jntk(nw, x1), tcrossprod(G1), tolerance = 1e-8)
+  }
+})
+
+test_that("empirical_jntk() is the mixed input derivative of empirical_ntk()", {
+  # second-order central differences with h = 1e-4: truncation ~h^2 = 1e-8,
+  # rounding ~1e-16/h^2 = 1e-8 relative to the kernel's scale
+  for (cs in list(list(1, "erf"), list(3, "gelu"), list(2, "sin"))) {
+    set.seed(33)
+    nw <- sample_mlp(mlp(cs[[1]], cs[[2]], sigma_b = 0.2), 6, input_dim = 2)
+    x1 <- matrix(rnorm(6), 3, 2)
+    x2 <- matrix(rnorm(4), 2, 2)
+    K <- empirical_jntk(nw, x1, x2)
+    fd <- ref_jacobian_kernel(function(a, b) empirical_ntk(nw, a, b), x1, x2)
+    expect_lt(max(abs(K - fd)), 1e-6 * max(abs(K)))
+    expect_equal(K[1:3, 1:2], empirical_ntk(nw, x1, x2), tolerance = 1e-13)
+  }
+})
+
+test_that("kinked activations use phi'' = 0 (what autodiff gives)", {
+  # away from kinks the empirical NTK of relu is smooth in x, so the mixed
+  # derivative by finite differences agrees; the relu JNTK has no phi'' term
+  set.seed(34)
+  nw <- sample_mlp(mlp(2, "relu", sigma_b = 0.2), 8, input_dim = 2)
+  x1 <- matrix(rnorm(4), 2, 2)
+  K <- empirical_jntk(nw, x1)
+  # (h = 1e-4: the kernel is a low-degree polynomial between kinks, so only
+  # rounding, ~1e-16/h^2, remains; with 8 units per layer no kink lies within h)
+  fd <- ref_jacobian_kernel(function(a, b) empirical_ntk(nw, a, b), x1, x1, h = 1e-4)
+  expect_lt(max(abs(K - fd)), 1e-6 * max(abs(K)))
+  expect_equal(K, tcrossprod(ref_jacobian_grad_matrix(nw, x1)), tolerance = 1e-8)
+})
+
+test_that("empirical_nngp() is the output-layer term: covariance given the hidden layers", {
+  set.seed(35)
+  net <- mlp(2, "gelu", sigma_b = 0.4, kappa = 0.6)
+  nw <- sample_mlp(net, c(5, 7), input_dim = 3)
+  x1 <- matrix(rnorm(9), 3, 3)
+  x2 <- matrix(rnorm(6), 2, 3)
+  # the last 7 + 1 parameters are the output layer's
+  P <- length(ref_param_grad(nw, x1[1, ]))
+  last <- (P - 7):P
+  G1 <- ref_grad_matrix(nw, x1)[, last]
+  G2 <- ref_grad_matrix(nw, x2)[, last]
+  expect_equal(empirical_nngp(nw, x1, x2), tcrossprod(G1, G2), tolerance = 1e-10)
+  J1 <- ref_jacobian_grad_matrix(nw, x1)[, last]
+  J2 <- ref_jacobian_grad_matrix(nw, x2)[, last]
+  expect_equal(empirical_nngp(nw, x1, x2, jacobian = TRUE), tcrossprod(J1, J2), tolerance = 1e-8)
+})
+
+test_that("symmetry, positive semi-definiteness, threads, edge cases", {
+  set.seed(36)
+  nw <- sample_mlp(mlp(2, "erf", sigma_b = 0.1), 200, input_dim = 3)
+  x <- rbind(matrix(rnorm(30), 10, 3), 0, 0) # zero-norm and duplicated inputs
+  K <- empirical_jntk(nw, x)
+  expect_true(isSymmetric(K, tol = 0))
+  ev <- eigen(K, symmetric = TRUE, only.values = TRUE)$values
+  expect_gt(min(ev), -1e-10 * max(ev))
+  expect_equal(K[1:12, 1:12], empirical_ntk(nw, x), tolerance = 1e-13)
+  expect_false(anyNA(K))
+  expect_identical(empirical_jntk(nw, x, threads = 1), empirical_jntk(nw, x, threads = 2))
+  expect_identical(empirical_ntk(nw, x, x[1:3, ], threads = 1), empirical_ntk(nw, x, x[1:3, ], threads = 2))
+  # d = 1, one input
+  nw1 <- sample_mlp(mlp(1, "gelu"), 5, input_dim = 1)
+  expect_equal(empirical_jntk(nw1, 0.7), tcrossprod(ref_jacobian_grad_matrix(nw1, matrix(0.7))),
+               tolerance = 1e-8)
+})
+
+test_that("empirical kernel errors are clear", {
+  set.seed(37)
+  nw <- sample_mlp(mlp(1, "erf"), 4, input_dim = 3)
+  expect_snapshot(error = TRUE, empirical_ntk(nw, matrix(1, 2, 2)))
+  expect_snapshot(error = TRUE, empirical_jntk(nw, matrix(1, 2, 3), matrix(1, 2, 4)))
+  expect_snapshot(error = TRUE, empirical_ntk(mlp(1), matrix(1, 2, 3)))
+  expect_snapshot(error = TRUE, empirical_nngp(nw, matrix(1, 2, 3), jacobian = NA))
+  withr_opt <- options(jntk.max_memory_gb = 1e-6)
+  on.exit(options(withr_opt))
+  expect_snapshot(error = TRUE, empirical_jntk(nw, matrix(1, 20, 3)))
+})
+
+# Law of large numbers: the mean of empirical JNTKs over independent networks
+# estimates E[JNTK] = limit + O(1/width). Light version: 8 networks of width
+# 256; the Frobenius error of the mean must be within 4 times its standard
+# error (sqrt of the summed squared elementwise standard errors) plus a bias
+# allowance of 3/width relative (the O(1/n) finite-width bias; observed
+# ~1/width).
+lln_check <- function(act, width, n_net, seed) {
+  set.seed(seed)
+  net <- mlp(2, act, sigma_b = 0.2, kappa = 0.5)
+  x <- rbind(c(1, 0, 0), c(0.6, 0.8, 0), c(0, 0.6, -0.8), c(0.5, -0.5, 0.5))
+  lim <- limit_kernel(net, x, "jntk")
+  ks <- lapply(seq_len(n_net), function(i) empirical_jntk(sample_mlp(net, width, input_dim = 3), x))
+  m <- Reduce(`+`, ks) / n_net
+  se <- sqrt(Reduce(`+`, lapply(ks, function(k) (k - m)^2)) / (n_net - 1) / n_net)
+  list(err = norm(m - lim, "F"), se = sqrt(sum(se^2)), scale = norm(lim, "F"))
+}
+
+test_that("mean of empirical JNTKs converges to jntk() (light)", {
+  for (act in c("erf", "gelu")) {
+    r <- lln_check(act, width = 256, n_net = 8, seed = 40)
+    expect_lt(r$err, 4 * r$se + 3 / 256 * r$scale)
+  }
+})
+
+test_that("mean of 20 empirical JNTKs of width 2048 is within 5% of jntk() (heavy)", {
+  skip_if_not(identical(Sys.getenv("JNTK_HEAVY_TESTS"), "true"), "set JNTK_HEAVY_TESTS=true")
+  for (act in c("erf", "gelu")) {
+    r <- lln_check(act, width = 2048, n_net = 20, seed = 41)
+    expect_lt(r$err / r$scale, 0.05)
+  }
+})

@@ -1,0 +1,138 @@
+# Monte Carlo estimates and convergence to the limiting kernels.
+
+mc_inputs <- function() rbind(c(1, 0), c(0.6, 0.8), c(-0.3, 0.2))
+
+test_that("monte_carlo() agrees with the analytic kernels within 4 standard errors", {
+  # Each entry's z-score (estimate - limit) / std_error is approximately
+  # N(0, 1) plus a finite-width bias of relative size ~1/width (here 1/256,
+  # much less than the ~5-10% relative standard errors of a few hundred
+  # samples); 4 standard errors over at most 81 correlated entries fails by
+  # chance with probability < 1%, and the seeds are fixed.
+  net <- mlp(2, "erf", sigma_b = 0.3, kappa = 0.5)
+  x <- mc_inputs()
+  for (kind in c("nngp", "ntk", "jacobian_nngp", "jntk")) {
+    set.seed(50)
+    mc <- monte_carlo(net, x, width = 256, n_samples = if (grepl("nngp", kind)) 400 else 60,
+                      kernel = kind)
+    lim <- limit_kernel(net, x, kind)
+    expect_identical(dim(mc$estimate), dim(lim))
+    expect_true(all(mc$std_error > 0))
+    z <- (mc$estimate - lim) / mc$std_error
+    expect_lt(max(abs(z)), 4)
+  }
+})
+
+test_that("monte_carlo() agrees with the plain-R reference too (gelu)", {
+  net <- mlp(1, "gelu", sigma_b = 0.2)
+  x <- mc_inputs()[1:2, ]
+  set.seed(51)
+  mc <- monte_carlo(net, x, width = 128, n_samples = 400, kernel = "jacobian_nngp")
+  lim <- limit_kernel(net, x, "jacobian_nngp", use_package = FALSE)
+  expect_lt(max(abs(mc$estimate - lim) / mc$std_error), 4)
+})
+
+test_that("monte_carlo() is reproducible, thread-independent, keeps running estimates", {
+  net <- mlp(1, "gelu")
+  x <- mc_inputs()
+  set.seed(52)
+  a <- monte_carlo(net, x, 32, 20, "jntk", running = TRUE, threads = 1)
+  set.seed(52)
+  b <- monte_carlo(net, x, 32, 20, "jntk", running = TRUE, threads = 2)
+  expect_identical(a, b)
+  expect_identical(a$running$n[length(a$running$n)], 20L)
+  expect_equal(a$running$estimate[length(a$running$n), , ], a$estimate)
+  set.seed(52)
+  c <- monte_carlo(net, x, 32, 20, "jntk", running = c(5, 10))
+  expect_identical(c$running$n, c(5L, 10L))
+  # the running estimate after 5 samples is the mean of the first 5
+  set.seed(52)
+  m5 <- Reduce(`+`, lapply(1:5, function(i) empirical_jntk(sample_mlp(net, 32, input_dim = 2), x))) / 5
+  expect_equal(c$running$estimate[1, , ], m5, tolerance = 1e-13)
+  # standard error: sd of the samples / sqrt(n), checked for the nngp kind
+  set.seed(53)
+  mc <- monte_carlo(net, x, 16, 10, "nngp")
+  set.seed(53)
+  f <- t(vapply(1:10, function(i) predict(sample_mlp(net, 16, input_dim = 2), x), numeric(3)))
+  expect_equal(mc$estimate, crossprod(f) / 10, tolerance = 1e-13)
+  expect_equal(mc$std_error[1, 2], sd(f[, 1] * f[, 2]) / sqrt(10), tolerance = 1e-12)
+  expect_snapshot(print(a))
+})
+
+test_that("monte_carlo() errors", {
+  net <- mlp(1, "erf")
+  x <- mc_inputs()
+  expect_snapshot(error = TRUE, monte_carlo(net, x, 8, 10, kernel = "cntk"))
+  expect_snapshot(error = TRUE, monte_carlo(net, x, 8, 1))
+  expect_snapshot(error = TRUE, monte_carlo(net, x, 0, 10))
+  expect_snapshot(error = TRUE, monte_carlo(net, x, 8, 10, running = 11))
+  expect_snapshot(error = TRUE, monte_carlo("erf", x, 8, 10))
+})
+
+test_that("kernel_convergence() records errors, intervals and a slope", {
+  net <- mlp(1, "erf", sigma_b = 0.1, kappa = 0.5)
+  x <- mc_inputs()
+  set.seed(54)
+  cv <- kernel_convergence(net, x, widths = c(16, 64, 256, 1024), n_rep = 4, kernel = "jntk",
+                           n_boot = 200)
+  expect_s3_class(cv, "jntk_convergence")
+  expect_identical(nrow(cv$errors), 16L)
+  expect_true(all(cv$summary$lower <= cv$summary$mean & cv$summary$mean <= cv$summary$upper))
+  # the recorded error is the max-norm error / kappa^2 of the empirical JNTK
+  set.seed(54)
+  nw <- sample_mlp(net, 16, input_dim = 2)
+  e1 <- max(abs(empirical_jntk(nw, x) - limit_kernel(net, x, "jntk"))) / 0.25
+  expect_equal(cv$errors$error[1], e1, tolerance = 1e-10)
+  # slope: from 4 networks per width the fit has s.e. ~0.1; the n^(-1/2) law
+  # must be within 3 standard errors (generous floor 0.15)
+  expect_lt(abs(cv$slope + 0.5), max(3 * cv$slope_se, 0.15))
+  expect_equal(unname(coef(lm(log(error) ~ log(width), cv$errors))[2]), cv$slope)
+  expect_snapshot(print(cv))
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_invisible(plot(cv))
+  expect_identical(plot(cv, col = "red", add = TRUE), cv)
+  # NNGP kinds: empirical (default) and Monte Carlo
+  set.seed(55)
+  cv2 <- kernel_convergence(net, x, widths = c(16, 256), n_rep = 2, kernel = "jacobian_nngp",
+                            n_boot = 100)
+  expect_true(all(is.finite(cv2$errors$error)))
+  set.seed(55)
+  cv3 <- kernel_convergence(net, x, widths = c(16, 64), n_rep = 2, kernel = "nngp",
+                            nngp_method = "monte_carlo", n_samples = 5, n_boot = 100)
+  set.seed(55)
+  e <- max(abs(monte_carlo(net, x, 16, 5, "nngp")$estimate - limit_kernel(net, x, "nngp"))) / 0.25
+  expect_equal(cv3$errors$error[1], e, tolerance = 1e-10)
+  png(tf <- tempfile(fileext = ".png"))
+  plot(cv2)
+  dev.off()
+  expect_gt(file.size(tf), 0)
+})
+
+test_that("kernel_convergence() is reproducible and thread-independent", {
+  net <- mlp(1, "gelu")
+  x <- mc_inputs()
+  set.seed(56)
+  a <- kernel_convergence(net, x, widths = c(8, 32), n_rep = 2, kernel = "ntk", n_boot = 100, threads = 1)
+  set.seed(56)
+  b <- kernel_convergence(net, x, widths = c(8, 32), n_rep = 2, kernel = "ntk", n_boot = 100, threads = 2)
+  expect_identical(a, b)
+})
+
+test_that("kernel_convergence() errors", {
+  net <- mlp(1, "erf")
+  x <- mc_inputs()
+  expect_snapshot(error = TRUE, kernel_convergence(net, x, widths = 16))
+  expect_snapshot(error = TRUE, kernel_convergence(net, x, widths = c(16, 32), n_rep = 1))
+  expect_snapshot(error = TRUE, kernel_convergence(net, x, widths = c(16, 32), nngp_method = "exact"))
+})
+
+test_that("JNTK error shrinks like width^(-1/2) over widths 128..4096 (heavy)", {
+  skip_if_not(identical(Sys.getenv("JNTK_HEAVY_TESTS"), "true"), "set JNTK_HEAVY_TESTS=true")
+  x <- rbind(c(1, 0, 0, 0), c(0, 0.6, 0.8, 0), c(0.5, 0.5, 0.5, 0.5), c(0, 0, -0.6, 0.8))
+  for (act in c("erf", "gelu")) {
+    set.seed(57)
+    cv <- kernel_convergence(mlp(2, act, sigma_b = 0.1, kappa = 0.1), x, widths = 2^(7:12),
+                             n_rep = 6, kernel = "jntk", n_boot = 500)
+    expect_lt(abs(cv$slope + 0.5), 0.15)
+  }
+})
