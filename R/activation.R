@@ -66,3 +66,22 @@ gauss_hermite <- function(n) {
   w <- (w + rev(w)) / 2
   list(nodes = z, weights = w / sum(w))
 }
+
+# Quadrature data for activations without a closed form (Mehler series, see
+# src/kernels.c): K orthonormal Hermite polynomials h_k = He_k / sqrt(k!)
+# tabulated at 2K Gauss-Hermite nodes, cached per K.
+.jntk_cache <- new.env(parent = emptyenv())
+
+hermite_rule <- function(K) {
+  key <- paste0("hermite", K)
+  if (!is.null(.jntk_cache[[key]])) return(.jntk_cache[[key]])
+  gh <- gauss_hermite(2L * K)
+  z <- gh$nodes
+  H <- matrix(0, length(z), K)
+  H[, 1] <- 1
+  if (K > 1) H[, 2] <- z
+  if (K > 2) for (k in 2:(K - 1)) H[, k + 1] <- (z * H[, k] - sqrt(k - 1) * H[, k - 1]) / sqrt(k)
+  rule <- list(nodes = z, weights = gh$weights, hermite = H)
+  .jntk_cache[[key]] <- rule
+  rule
+}

@@ -62,7 +62,10 @@ kernel_inputs <- function(net, x1, x2) {
 kernel_par <- function(net) {
   list(par = c(net$sigma_w, net$sigma_b, net$kappa, net$slope),
        ipar = c(as.integer(net$activation_code), as.integer(net$depth)),
-       gh = list(as.double(net$gh_nodes), as.double(net$gh_weights)))
+       gh = if (net$closed_form) list(0, 1, matrix(1)) else {
+         rule <- hermite_rule(net$quadrature_degree)
+         list(rule$nodes, rule$weights, rule$hermite)
+       })
 }
 
 kernel_plain_call <- function(net, x1, x2, what, threads) {

@@ -39,37 +39,54 @@ static inline void kinked_dual(double alpha, double a, double b, double c,
   if (gd) *gd = A + B * TWO_OVER_PI * asr;
 }
 
-/* 2-D Gauss-Hermite quadrature: u = sqrt(a) z1, v = c/sqrt(a) z1 +
- * sqrt((ab - c^2)/a) z2 (math.md §2). */
-static void quad_dual(const kpar *kp, double a, double b, double c, double *g,
-                      double *gd) {
-  int n = kp->ng;
-  const double *z = kp->gz, *w = kp->gw;
-  double sa, m, s;
-  if (a <= 0) {
-    sa = 0; m = 0; s = sqrt(b > 0 ? b : 0);
-  } else {
-    double D = a * b - c * c;
-    if (D < 0) D = 0;
-    sa = sqrt(a); m = c / sa; s = sqrt(D / a);
-  }
-  double G = 0, Gd = 0, o[2], ov[2];
-  for (int k = 0; k < n; k++) {
-    act_derivs(kp->act, kp->slope, sa * z[k], 1, o);
-    double i0 = 0, i1 = 0, mk = m * z[k];
-    for (int l = 0; l < n; l++) {
-      act_derivs(kp->act, kp->slope, mk + s * z[l], 1, ov);
-      i0 += w[l] * ov[0];
-      i1 += w[l] * ov[1];
-    }
-    G += w[k] * o[0] * i0;
-    Gd += w[k] * o[1] * i1;
-  }
-  *g = G;
-  if (gd) *gd = Gd;
+/* Activations without a closed form: Mehler's formula. With u = sqrt(a) z1,
+ * v = sqrt(b) z2, corr(z1, z2) = rho = c / sqrt(ab),
+ *   E[f(u) g(v)] = sum_k A_k B_k rho^k,  A_k = E[f(sqrt(a) z) h_k(z)],
+ * h_k = He_k / sqrt(k!) (orthonormal Hermite polynomials). The coefficient
+ * tables depend only on each point's own variance, so they are computed once
+ * per point and layer (quad_tables(), by BLAS over Gauss-Hermite nodes); a
+ * pair then costs one truncated power series per moment. Unlike a 2-D tensor
+ * Gauss-Hermite rule, whose error grows quickly with the variance of steep
+ * activations (1e-4 at variance 3 with 24 nodes for tanh), the series
+ * converges geometrically for |rho| < 1 and, at rho = 1, as the tail of the
+ * Hermite coefficients (about 1e-11 at variance 3 with 200 terms).
+ * ta, tb point at the tables of the two points: ta[o*K + k] is the k-th
+ * coefficient of phi^(o). */
+static inline double series_rho(double a, double b, double c) {
+  if (!(a > 0 && b > 0)) return 0.0;
+  double r = c / sqrt(a * b);
+  return r > 1 ? 1 : (r < -1 ? -1 : r);
 }
 
-static void dual_scalar(const kpar *kp, double a, double b, double c, double *g,
+/* terms needed: |rho|^k below 1e-17 relative (the coefficients are bounded
+ * by sqrt(E[phi^2])), or all K near |rho| = 1 */
+static inline int series_terms(const kpar *kp, double rho) {
+  double ar = fabs(rho);
+  if (ar >= 0.95) return kp->K;
+  if (ar < 1e-300) return 1;
+  int k = (int) ceil(-39.1439465808987 / log(ar)) + 1; /* log(1e-17) */
+  return k < kp->K ? k : kp->K;
+}
+
+static inline double series_sum(const double *A, const double *B, double rho, int n) {
+  double s = 0, rk = 1;
+  for (int k = 0; k < n; k++) {
+    s += A[k] * B[k] * rk;
+    rk *= rho;
+  }
+  return s;
+}
+
+static void quad_dual(const kpar *kp, double a, double b, double c,
+                      const double *ta, const double *tb, double *g, double *gd) {
+  double rho = series_rho(a, b, c);
+  int n = series_terms(kp, rho), K = kp->K;
+  *g = series_sum(ta, tb, rho, n);
+  if (gd) *gd = series_sum(ta + K, tb + K, rho, n);
+}
+
+static void dual_scalar(const kpar *kp, double a, double b, double c,
+                        const double *ta, const double *tb, double *g,
                         double *gd) {
   switch (kp->act) {
   case ACT_IDENTITY:
@@ -80,8 +97,11 @@ static void dual_scalar(const kpar *kp, double a, double b, double c, double *g,
     return;
   case ACT_ERF: {
     /* g = (2/pi) asin(2c / sqrt((1+2a)(1+2b))), gd = (4/pi)/sqrt((1+2a)(1+2b) - 4c^2) */
-    double den2 = (1.0 + 2.0 * a) * (1.0 + 2.0 * b) - 4.0 * c * c;
-    if (den2 < 1e-300) den2 = 1e-300;
+    /* (1+2a)(1+2b) - 4c^2 = 1 + 2a + 2b + 4(ab - c^2): no cancellation
+     * between ab and c^2 at huge scales, and ab - c^2 >= 0 */
+    double D = a * b - c * c;
+    if (D < 0) D = 0;
+    double den2 = 1.0 + 2.0 * (a + b) + 4.0 * D;
     double den = sqrt(den2);
     *g = TWO_OVER_PI * atan2(2.0 * c, den);
     if (gd) *gd = 2.0 * TWO_OVER_PI / den;
@@ -90,8 +110,9 @@ static void dual_scalar(const kpar *kp, double a, double b, double c, double *g,
   case ACT_GELU: {
     /* math.md §2; gd = dg/dc (as neural-tangents' Gelu) */
     double P = a * b, P1 = (1.0 + a) * (1.0 + b);
-    double d2 = P1 - c * c;
-    if (d2 < 1e-300) d2 = 1e-300;
+    double D = P - c * c;
+    if (D < 0) D = 0;
+    double d2 = 1.0 + a + b + D; /* = P1 - c^2, without the cancellation */
     double dl = sqrt(d2), al = atan2(c, dl);
     *g = 0.25 * c + ((c * c + P * d2) / (P1 * dl) + c * al) / (2.0 * M_PI);
     if (gd)
@@ -110,7 +131,7 @@ static void dual_scalar(const kpar *kp, double a, double b, double c, double *g,
     return;
   }
   default:
-    quad_dual(kp, a, b, c, g, gd);
+    quad_dual(kp, a, b, c, ta, tb, g, gd);
   }
 }
 
@@ -124,6 +145,13 @@ static void dual_scalar(const kpar *kp, double a, double b, double c, double *g,
  * (math.md §3), while 1 - rho^2 computed by subtraction has absolute error
  * ~eps; the crossover is at 1 - rho^2 ~ eps, where both errors are ~sqrt(eps). */
 #define KINK_CLIP (8.0 * 2.220446049250313e-16)
+
+/* ab - c^2 as a jet, its value clipped at 0 (it is >= 0 exactly). */
+static inline jet jdet(jet a, jet b, jet c) {
+  jet D = jsub(jmul(a, b), jmul(c, c));
+  if (D.v < 0) D.v = 0;
+  return D;
+}
 
 static void kinked_dual_jet(double alpha, jet a, jet b, jet c, jet *G, jet *Gd) {
   double A1 = 0.5 * (1.0 + alpha), B1 = 0.5 * (1.0 - alpha);
@@ -153,41 +181,16 @@ static void kinked_dual_jet(double alpha, jet a, jet b, jet c, jet *G, jet *Gd) 
                  B * TWO_OVER_PI * rho.v * J2 * J2 * J2);
 }
 
-/* E[phi^(i)(u) phi^(j)(v)] for the (i, j) listed in ij (pairs), by 2-D
- * Gauss-Hermite quadrature; derivatives up to order 4. */
-static void quad_moments(const kpar *kp, double a, double b, double c, int npair,
-                         const int (*ij)[2], double *out) {
-  int n = kp->ng;
-  const double *z = kp->gz, *w = kp->gw;
-  double sa, m, s;
-  if (a <= 0) {
-    sa = 0; m = 0; s = sqrt(b > 0 ? b : 0);
-  } else {
-    double D = a * b - c * c;
-    if (D < 0) D = 0;
-    sa = sqrt(a); m = c / sa; s = sqrt(D / a);
-  }
-  double du[5], dv[5], inner[5][5];
-  for (int t = 0; t < npair; t++) out[t] = 0;
-  for (int k = 0; k < n; k++) {
-    act_derivs(kp->act, kp->slope, sa * z[k], 4, du);
-    for (int e = 0; e < 5; e++) inner[0][e] = 0;
-    /* inner[0][j] = sum_l w_l phi^(j)(v_kl) */
-    for (int l = 0; l < n; l++) {
-      act_derivs(kp->act, kp->slope, m * z[k] + s * z[l], 4, dv);
-      for (int e = 0; e < 5; e++) inner[0][e] += w[l] * dv[e];
-    }
-    for (int t = 0; t < npair; t++)
-      out[t] += w[k] * du[ij[t][0]] * inner[0][ij[t][1]];
-  }
-}
-
-/* Price's theorem (math.md §2): dE[F]/dc = E[F_uv], dE[F]/da = E[F_uu]/2. */
-static void quad_dual_jet(const kpar *kp, jet a, jet b, jet c, jet *G, jet *Gd) {
+/* Price's theorem (math.md §2): dE[F]/dc = E[F_uv], dE[F]/da = E[F_uu]/2,
+ * with every moment E[phi^(i)(u) phi^(j)(v)] from Mehler's series. */
+static void quad_dual_jet(const kpar *kp, jet a, jet b, jet c, const double *ta,
+                          const double *tb, jet *G, jet *Gd) {
   static const int ij[10][2] = {{0, 0}, {2, 0}, {0, 2}, {1, 1}, {2, 2},
                                 {3, 1}, {1, 3}, {3, 3}, {4, 2}, {2, 4}};
-  double M[10];
-  quad_moments(kp, a.v, b.v, c.v, Gd ? 10 : 7, ij, M);
+  double M[10], rho = series_rho(a.v, b.v, c.v);
+  int n = series_terms(kp, rho), K = kp->K, np = Gd ? 10 : 7;
+  for (int t = 0; t < np; t++)
+    M[t] = series_sum(ta + ij[t][0] * K, tb + ij[t][1] * K, rho, n);
   /* {g, ga, gb, gc, gcc, gac, gbc, gab} */
   double g[8] = {M[0], 0.5 * M[1], 0.5 * M[2], M[3], M[4], 0.5 * M[5], 0.5 * M[6],
                  0.25 * M[4]};
@@ -199,7 +202,8 @@ static void quad_dual_jet(const kpar *kp, jet a, jet b, jet c, jet *G, jet *Gd) 
   }
 }
 
-static void dual_jet(const kpar *kp, jet a, jet b, jet c, jet *G, jet *Gd) {
+static void dual_jet(const kpar *kp, jet a, jet b, jet c, const double *ta,
+                     const double *tb, jet *G, jet *Gd) {
   switch (kp->act) {
   case ACT_IDENTITY:
   case ACT_RELU:
@@ -208,15 +212,15 @@ static void dual_jet(const kpar *kp, jet a, jet b, jet c, jet *G, jet *Gd) {
     kinked_dual_jet(act_kink_slope(kp->act, kp->slope), a, b, c, G, Gd);
     return;
   case ACT_ERF: {
-    jet Q = jmul(jaffine(a, 2.0, 1.0), jaffine(b, 2.0, 1.0));
-    jet den = jsqrt(jsub(Q, jaffine(jmul(c, c), 4.0, 0.0)));
+    jet D = jdet(a, b, c);
+    jet den = jsqrt(jadd(jaffine(jadd(a, b), 2.0, 1.0), jaffine(D, 4.0, 0.0)));
     *G = jaffine(jatan2(jaffine(c, 2.0, 0.0), den), TWO_OVER_PI, 0.0);
     if (Gd) *Gd = jaffine(jinv(den), 2.0 * TWO_OVER_PI, 0.0);
     return;
   }
   case ACT_GELU: {
     jet P = jmul(a, b), P1 = jmul(jaffine(a, 1.0, 1.0), jaffine(b, 1.0, 1.0));
-    jet d2 = jsub(P1, jmul(c, c));
+    jet d2 = jadd(jaffine(jadd(a, b), 1.0, 1.0), jdet(a, b, c));
     jet dl = jsqrt(d2), al = jatan2(c, dl);
     jet t1 = jdiv(jadd(jmul(c, c), jmul(P, d2)), jmul(P1, dl));
     *G = jadd(jaffine(c, 0.25, 0.0),
@@ -241,7 +245,7 @@ static void dual_jet(const kpar *kp, jet a, jet b, jet c, jet *G, jet *Gd) {
     return;
   }
   default:
-    quad_dual_jet(kp, a, b, c, G, Gd);
+    quad_dual_jet(kp, a, b, c, ta, tb, G, Gd);
   }
 }
 
@@ -249,40 +253,116 @@ static void dual_jet(const kpar *kp, jet a, jet b, jet c, jet *G, jet *Gd) {
  * Workers (plain C, no R API)
  * ------------------------------------------------------------------------- */
 
-/* Diagonal recursion a_l = Sigma^l(x, x) for every point: dv[l*n + i] is the
- * value entering layer l + 1 (l = 0..depth-1), dq its derivative in q = |x|^2
- * (only when dq != NULL). */
-void kernel_diagonal(const kpar *kp, const double *q, int n, double *dv,
-                     double *dq) {
-  int L = kp->depth;
-  for (int i = 0; i < n; i++) {
-    jet a = jconst(kp->sw2 * q[i] / kp->d + kp->sb2);
-    a.q = kp->sw2 / kp->d;
-    for (int l = 0; l < L; l++) {
-      dv[(ptrdiff_t) l * n + i] = a.v;
-      if (dq) dq[(ptrdiff_t) l * n + i] = a.q;
-      if (l == L - 1) break;
-      if (dq) {
-        jet G;
-        dual_jet(kp, a, a, a, &G, NULL);
-        a = jaffine(G, kp->sw2, kp->sb2);
-      } else {
-        double g;
-        dual_scalar(kp, a.v, a.v, a.v, &g, NULL);
-        a.v = kp->sw2 * g + kp->sb2;
+int kernel_is_series(const kpar *kp) {
+  return kp->act == ACT_TANH || kp->act == ACT_SOFTPLUS || kp->act == ACT_SIGMOID ||
+         kp->act == ACT_SILU;
+}
+
+/* Hermite coefficient tables for n points at variances a[0..n-1]:
+ * tab[(i * nord + o) * K + k] = E[phi^(o)(sqrt(a_i) z) h_k(z)], o < nord,
+ * as one matrix product H^T Phi per block of points (Phi[m, (i,o)] =
+ * w_m phi^(o)(sqrt(a_i) z_m)). */
+static void series_tables(const kpar *kp, const double *a, int n, int nord,
+                          double *tab) {
+  int nq = kp->nq, K = kp->K, B = 128;
+  double *Phi = (double *) R_alloc((size_t) nq * B * nord, sizeof(double));
+  double one = 1.0, zero = 0.0, o[5];
+  for (int i0 = 0; i0 < n; i0 += B) {
+    int nb = n - i0 < B ? n - i0 : B, cols = nb * nord;
+    for (int i = 0; i < nb; i++) {
+      double sa = sqrt(a[i0 + i] > 0 ? a[i0 + i] : 0);
+      for (int m = 0; m < nq; m++) {
+        act_derivs(kp->act, kp->slope, sa * kp->gz[m], nord - 1, o);
+        for (int e = 0; e < nord; e++)
+          Phi[m + (ptrdiff_t) (i * nord + e) * nq] = kp->gw[m] * o[e];
       }
     }
+    F77_CALL(dgemm)("T", "N", &K, &cols, &nq, &one, kp->H, &nq, Phi, &nq, &zero,
+                    tab + (ptrdiff_t) i0 * nord * K, &K FCONE FCONE);
   }
 }
 
+/* Diagonal recursion a_l = Sigma^l(x, x) for every point: dv[l*n + i] is the
+ * value entering layer l + 1 (l = 0..depth-1), dq its derivative in q = |x|^2
+ * (only when dq != NULL). For series activations tab receives the
+ * coefficient tables of every layer (tab + l * n * nord * K), nord orders. */
+void kernel_diagonal(const kpar *kp, const double *q, int n, double *dv,
+                     double *dq, int nord, double *tab) {
+  int L = kp->depth;
+  for (int i = 0; i < n; i++) {
+    dv[i] = kp->sw2 * q[i] / kp->d + kp->sb2;
+    if (dq) dq[i] = kp->sw2 / kp->d;
+  }
+  for (int l = 0; l + 1 < L; l++) {
+    double *v0 = dv + (ptrdiff_t) l * n, *v1 = dv + (ptrdiff_t) (l + 1) * n;
+    double *q0 = dq ? dq + (ptrdiff_t) l * n : NULL, *q1 = dq ? dq + (ptrdiff_t) (l + 1) * n : NULL;
+    if (tab) {
+      const double *T = tab + (ptrdiff_t) l * n * nord * kp->K;
+      series_tables(kp, v0, n, nord, (double *) T);
+      for (int i = 0; i < n; i++) {
+        const double *t = T + (ptrdiff_t) i * nord * kp->K;
+        /* E[phi^2] = sum_k t0_k^2; d/da E[phi(sqrt(a) z)^2] = E[phi'^2] + E[phi phi''] */
+        v1[i] = kp->sw2 * series_sum(t, t, 1.0, kp->K) + kp->sb2;
+        if (q1)
+          q1[i] = kp->sw2 * q0[i] *
+                  (series_sum(t + kp->K, t + kp->K, 1.0, kp->K) +
+                   series_sum(t, t + 2 * kp->K, 1.0, kp->K));
+      }
+      continue;
+    }
+    for (int i = 0; i < n; i++) {
+      if (q1) {
+        jet a = jconst(v0[i]), G;
+        a.q = q0[i];
+        dual_jet(kp, a, a, a, NULL, NULL, &G, NULL);
+        v1[i] = kp->sw2 * G.v + kp->sb2;
+        q1[i] = kp->sw2 * G.q;
+      } else {
+        double g;
+        dual_scalar(kp, v0[i], v0[i], v0[i], NULL, NULL, &g, NULL);
+        v1[i] = kp->sw2 * g + kp->sb2;
+      }
+    }
+  }
+  if (tab && L > 0) /* tables of the last hidden layer */
+    series_tables(kp, dv + (ptrdiff_t) (L - 1) * n, n, nord,
+                  tab + (ptrdiff_t) (L - 1) * n * nord * kp->K);
+}
+
+/* Per-point diagonal state of one side of a kernel computation. */
+typedef struct {
+  double *dv, *dq, *tab;
+  int nord;
+} diagstate;
+
+static diagstate diag_setup(const kpar *kp, const double *q, int n, int jets,
+                            int nord) {
+  diagstate st;
+  int L = kp->depth > 0 ? kp->depth : 1;
+  st.nord = nord;
+  st.dv = (double *) R_alloc((size_t) L * n, sizeof(double));
+  st.dq = jets ? (double *) R_alloc((size_t) L * n, sizeof(double)) : NULL;
+  st.tab = kernel_is_series(kp)
+               ? (double *) R_alloc((size_t) L * n * nord * kp->K, sizeof(double))
+               : NULL;
+  kernel_diagonal(kp, q, n, st.dv, st.dq, nord, st.tab);
+  return st;
+}
+
+static inline const double *tab_at(const kpar *kp, const diagstate *st, int n,
+                                   int l, int i) {
+  return st->tab ? st->tab + ((ptrdiff_t) l * n + i) * st->nord * kp->K : NULL;
+}
+
 /* One pair, plain values. */
-static inline void pair_plain(const kpar *kp, double p, const double *dv1,
-                              const double *dv2, int n1, int n2, int i, int j,
+static inline void pair_plain(const kpar *kp, double p, const diagstate *s1,
+                              const diagstate *s2, int n1, int n2, int i, int j,
                               double *nngp, double *ntk) {
   double c = kp->sw2 * p / kp->d + kp->sb2, th = c, g, gd;
   for (int l = 0; l < kp->depth; l++) {
-    double a = dv1[(ptrdiff_t) l * n1 + i], b = dv2[(ptrdiff_t) l * n2 + j];
-    dual_scalar(kp, a, b, c, &g, ntk ? &gd : NULL);
+    double a = s1->dv[(ptrdiff_t) l * n1 + i], b = s2->dv[(ptrdiff_t) l * n2 + j];
+    dual_scalar(kp, a, b, c, tab_at(kp, s1, n1, l, i), tab_at(kp, s2, n2, l, j), &g,
+                ntk ? &gd : NULL);
     double cn = kp->sw2 * g + kp->sb2;
     if (ntk) th = cn + kp->sw2 * gd * th;
     c = cn;
@@ -296,13 +376,8 @@ static inline void pair_plain(const kpar *kp, double p, const double *dv1,
 void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
                          const double *q2, int n1, int n2, int sym,
                          double *nngp, double *ntk, int nthreads) {
-  double *dv1 = (double *) R_alloc((size_t) (kp->depth > 0 ? kp->depth : 1) * n1, sizeof(double));
-  double *dv2 = dv1;
-  kernel_diagonal(kp, q1, n1, dv1, NULL);
-  if (!sym) {
-    dv2 = (double *) R_alloc((size_t) (kp->depth > 0 ? kp->depth : 1) * n2, sizeof(double));
-    kernel_diagonal(kp, q2, n2, dv2, NULL);
-  }
+  diagstate s1 = diag_setup(kp, q1, n1, 0, 2), s2 = s1;
+  if (!sym) s2 = diag_setup(kp, q2, n2, 0, 2);
   int nt = jntk_threads(nthreads, n2);
   (void) nt;
 #ifdef _OPENMP
@@ -313,7 +388,7 @@ void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
     for (int i = 0; i < iend; i++) {
       ptrdiff_t ix = i + (ptrdiff_t) j * n1;
       double kn, kt;
-      pair_plain(kp, gram[ix], dv1, dv2, n1, n2, i, j, nngp ? &kn : NULL,
+      pair_plain(kp, gram[ix], &s1, &s2, n1, n2, i, j, nngp ? &kn : NULL,
                  ntk ? &kt : NULL);
       if (nngp) nngp[ix] = kn;
       if (ntk) ntk[ix] = kt;
@@ -334,16 +409,8 @@ void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
 void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
                        int n1, int n2, int sym, int kind, double *out,
                        int nthreads) {
-  int L = kp->depth > 0 ? kp->depth : 1;
-  double *dv1 = (double *) R_alloc((size_t) L * n1, sizeof(double));
-  double *dq1 = (double *) R_alloc((size_t) L * n1, sizeof(double));
-  double *dv2 = dv1, *dq2 = dq1;
-  kernel_diagonal(kp, q1, n1, dv1, dq1);
-  if (!sym) {
-    dv2 = (double *) R_alloc((size_t) L * n2, sizeof(double));
-    dq2 = (double *) R_alloc((size_t) L * n2, sizeof(double));
-    kernel_diagonal(kp, q2, n2, dv2, dq2);
-  }
+  diagstate s1 = diag_setup(kp, q1, n1, 1, 5), s2 = s1;
+  if (!sym) s2 = diag_setup(kp, q2, n2, 1, 5);
   ptrdiff_t S = (ptrdiff_t) n1 * n2;
   int nt = jntk_threads(nthreads, n2);
   (void) nt;
@@ -358,11 +425,12 @@ void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
       c.p = kp->sw2 / kp->d;
       jet th = c;
       for (int l = 0; l < kp->depth; l++) {
-        jet a = jconst(dv1[(ptrdiff_t) l * n1 + i]), b = jconst(dv2[(ptrdiff_t) l * n2 + j]);
-        a.q = dq1[(ptrdiff_t) l * n1 + i];
-        b.r = dq2[(ptrdiff_t) l * n2 + j];
+        jet a = jconst(s1.dv[(ptrdiff_t) l * n1 + i]), b = jconst(s2.dv[(ptrdiff_t) l * n2 + j]);
+        a.q = s1.dq[(ptrdiff_t) l * n1 + i];
+        b.r = s2.dq[(ptrdiff_t) l * n2 + j];
         jet G, Gd;
-        dual_jet(kp, a, b, c, &G, kind ? &Gd : NULL);
+        dual_jet(kp, a, b, c, tab_at(kp, &s1, n1, l, i), tab_at(kp, &s2, n2, l, j), &G,
+                 kind ? &Gd : NULL);
         jet cn = jaffine(G, kp->sw2, kp->sb2);
         if (kind) th = jadd(cn, jaffine(jmul(Gd, th), kp->sw2, 0.0));
         c = cn;
@@ -383,8 +451,15 @@ void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
   }
 }
 
-/* Exposed for the test hook kernels_dual(). */
+/* Exposed for the test hook kernels_dual(): g and gdot at (a, b, c). */
 void kernel_dual_scalar(const kpar *kp, double a, double b, double c, double *g,
                         double *gd) {
-  dual_scalar(kp, a, b, c, g, gd);
+  double *ta = NULL, *tb = NULL;
+  if (kernel_is_series(kp)) {
+    ta = (double *) R_alloc((size_t) 2 * kp->K, sizeof(double));
+    tb = (double *) R_alloc((size_t) 2 * kp->K, sizeof(double));
+    series_tables(kp, &a, 1, 2, ta);
+    series_tables(kp, &b, 1, 2, tb);
+  }
+  dual_scalar(kp, a, b, c, ta, tb, g, gd);
 }

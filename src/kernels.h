@@ -10,12 +10,16 @@ typedef struct {
   double sw2, sb2;  /* sigma_w^2, sigma_b^2 */
   double k2;        /* kappa^2 */
   int d;            /* input dimension */
-  int ng;           /* Gauss-Hermite nodes per axis */
+  int nq;           /* Gauss-Hermite nodes for the Hermite coefficients */
   const double *gz, *gw; /* probabilists' Gauss-Hermite nodes, weights */
+  int K;            /* Hermite (Mehler) series terms */
+  const double *H;  /* nq x K: normalised Hermite polynomials He_k/sqrt(k!) at gz */
 } kpar;
 
 void kernel_dual_scalar(const kpar *kp, double a, double b, double c, double *g, double *gd);
-void kernel_diagonal(const kpar *kp, const double *q, int n, double *dv, double *dq);
+int kernel_is_series(const kpar *kp);
+void kernel_diagonal(const kpar *kp, const double *q, int n, double *dv, double *dq,
+                     int nord, double *tab);
 void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
                          const double *q2, int n1, int n2, int sym,
                          double *nngp, double *ntk, int nthreads);

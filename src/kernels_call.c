@@ -7,10 +7,13 @@
 static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP gh, int d) {
   if (!Rf_isReal(par) || XLENGTH(par) != 4) Rf_error("'par' must be c(sigma_w, sigma_b, kappa, slope)");
   if (!Rf_isInteger(ipar) || XLENGTH(ipar) != 2) Rf_error("'ipar' must be c(activation code, depth)");
-  if (!Rf_isNewList(gh) || XLENGTH(gh) != 2) Rf_error("'gh' must be list(nodes, weights)");
-  SEXP gz = VECTOR_ELT(gh, 0), gw = VECTOR_ELT(gh, 1);
+  if (!Rf_isNewList(gh) || XLENGTH(gh) != 3) Rf_error("'gh' must be list(nodes, weights, hermite)");
+  SEXP gz = VECTOR_ELT(gh, 0), gw = VECTOR_ELT(gh, 1), H = VECTOR_ELT(gh, 2);
   if (!Rf_isReal(gz) || !Rf_isReal(gw) || XLENGTH(gz) != XLENGTH(gw) || XLENGTH(gz) < 1)
     Rf_error("'gh' must hold two double vectors of equal length");
+  int hr, hc;
+  jntk_real_matrix(H, "hermite", &hr, &hc);
+  if (hr != XLENGTH(gz) || hc < 1) Rf_error("'hermite' must have one row per node");
   const double *p = REAL(par);
   for (int k = 0; k < 4; k++)
     if (!R_FINITE(p[k])) Rf_error("'par' must be finite");
@@ -24,9 +27,11 @@ static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP gh, int d) {
   kp->k2 = p[2] * p[2];
   kp->slope = p[3];
   kp->d = d;
-  kp->ng = (int) XLENGTH(gz);
+  kp->nq = (int) XLENGTH(gz);
   kp->gz = REAL(gz);
   kp->gw = REAL(gw);
+  kp->K = hc;
+  kp->H = REAL(H);
 }
 
 /* Gram matrix into G (n1 x n2) and squared row norms; when x2 is NULL the

@@ -4,6 +4,7 @@ test_that("mlp() validates and prints", {
   expect_equal(net$depth, 3L)
   expect_snapshot(print(net))
   expect_snapshot(print(mlp(2, "tanh", quadrature_degree = 20)))
+  expect_snapshot(error = TRUE, mlp(2, "tanh", quadrature_degree = 1000))
 })
 
 test_that("mlp() errors name the argument and what to do", {
