@@ -277,7 +277,7 @@ flow_prediction <- function(fl, xn, t, mean_rows, cov_rows, jacobian) {
 print.flow_prediction <- function(x, ...) {
   m <- nrow(x$x)
   cat(sprintf("<flow_prediction> %d input(s), %d output(s), times %s\n", m, x$k,
-              paste(format(x$t), collapse = ", ")))
+              paste(format(x$t, trim = TRUE), collapse = ", ")))
   parts <- c("mean", if (!is.null(x$cov)) "cov", if (!is.null(x$jacobian)) "jacobian",
              if (!is.null(x$cov_joint)) "cov_joint")
   cat(sprintf("  components: %s\n", paste(parts, collapse = ", ")))

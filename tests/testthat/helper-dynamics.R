@@ -4,7 +4,7 @@
 # (math.md section 5). Nothing here calls the package's C code.
 
 # Plain kernel (NNGP and NTK) of an mlp() between the rows of x1 and x2.
-ref_kernels <- function(net, x1, x2 = x1) {
+dyn_ref_kernels <- function(net, x1, x2 = x1) {
   x1 <- as.matrix(x1); x2 <- as.matrix(x2)
   d <- ncol(x1)
   sw2 <- net$sigma_w^2; sb2 <- net$sigma_b^2
@@ -41,7 +41,7 @@ ref_kernels <- function(net, x1, x2 = x1) {
 # Jacobian version (block-major order, math.md section 3) of a plain kernel
 # k(x1, x2) by central differences; step h balances truncation (h^2) against
 # rounding (eps/h^2): about 1e-7 relative accuracy for smooth kernels.
-ref_jacobian_kernel <- function(kfun, x1, x2 = x1, h = 2e-4) {
+dyn_ref_jacobian_kernel <- function(kfun, x1, x2 = x1, h = 2e-4) {
   x1 <- as.matrix(x1); x2 <- as.matrix(x2)
   n1 <- nrow(x1); n2 <- nrow(x2); d <- ncol(x1)
   K <- matrix(0, n1 * (d + 1), n2 * (d + 1))
@@ -63,12 +63,12 @@ ref_jacobian_kernel <- function(kfun, x1, x2 = x1, h = 2e-4) {
   K
 }
 
-ref_nngp <- function(net, x1, x2 = x1) ref_kernels(net, x1, x2)$nngp
-ref_ntk <- function(net, x1, x2 = x1) ref_kernels(net, x1, x2)$ntk
-ref_jacobian_nngp <- function(net, x1, x2 = x1)
-  ref_jacobian_kernel(function(a, b) ref_nngp(net, a, b), x1, x2)
-ref_jntk <- function(net, x1, x2 = x1)
-  ref_jacobian_kernel(function(a, b) ref_ntk(net, a, b), x1, x2)
+dyn_ref_nngp <- function(net, x1, x2 = x1) dyn_ref_kernels(net, x1, x2)$nngp
+dyn_ref_ntk <- function(net, x1, x2 = x1) dyn_ref_kernels(net, x1, x2)$ntk
+dyn_ref_jacobian_nngp <- function(net, x1, x2 = x1)
+  dyn_ref_jacobian_kernel(function(a, b) dyn_ref_nngp(net, a, b), x1, x2)
+dyn_ref_jntk <- function(net, x1, x2 = x1)
+  dyn_ref_jacobian_kernel(function(a, b) dyn_ref_ntk(net, a, b), x1, x2)
 
 # Integrate the training dynamics with a plain fixed-step RK4, for the law of
 # (U_t, f_t(x_test)) over random initialisation: the state z = (U, f(x_test))
@@ -76,7 +76,7 @@ ref_jntk <- function(net, x1, x2 = x1)
 # so z_t = Phi_t z_0 + b_t; we integrate Phi (matrix) and b (vector) and return
 # mean = b_t[test rows], cov = Phi Sigma_joint Phi' [test rows].
 # Kernels are the dense training-block ones (f-block only when lambda = 0).
-ref_flow_rk4 <- function(theta_XX, theta_xX, sigma_joint, ytil, lambda_diag, N, t,
+dyn_ref_flow_rk4 <- function(theta_XX, theta_xX, sigma_joint, ytil, lambda_diag, N, t,
                          ridge = 0, steps_per_unit = NULL) {
   n <- nrow(theta_XX); m <- nrow(theta_xX)
   A <- rbind(theta_XX + ridge * diag(n), theta_xX) %*% diag(lambda_diag, n) / N
@@ -109,12 +109,12 @@ ref_flow_rk4 <- function(theta_XX, theta_xX, sigma_joint, ytil, lambda_diag, N, 
 }
 
 # The reference flows of reference_values.json (tests/testthat copy).
-ref_flows <- function() {
+dyn_ref_flows <- function() {
   path <- test_path("reference_values.json")
   if (!file.exists(path) || !requireNamespace("jsonlite", quietly = TRUE)) return(NULL)
   jsonlite::fromJSON(path, simplifyVector = FALSE)$flows
 }
 
-heavy_tests <- function() {
+dyn_heavy_tests <- function() {
   skip_if_not(identical(Sys.getenv("JNTK_HEAVY_TESTS"), "true"), "set JNTK_HEAVY_TESTS=true")
 }
