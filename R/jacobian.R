@@ -215,33 +215,35 @@ t.jntk_structured <- function(x) {
 #' @rdname jntk_structured-class
 #' @export
 setMethod("diag", "jntk_structured", function(x, nrow, ncol, names = TRUE) {
-  n1 <- nrow(x@x1); n2 <- nrow(x@x2); d <- ncol(x@x1)
-  m <- min(dim(x))
-  # entries (k, k) of the dense matrix, from the scalars of the pairs involved
-  k <- seq_len(m)
-  out <- numeric(m)
-  F <- x@F
-  for (idx in k) {
-    out[idx] <- dense_entry(F, x@x1, x@x2, idx, idx, n1, n2, d)
-  }
-  if (names) {
-    names(out) <- jacobian_labels(x@x1, d)[k]
-  }
+  n1 <- base::nrow(x@x1); n2 <- base::nrow(x@x2); d <- base::ncol(x@x1)
+  k <- seq_len(min(dim(x)))
+  out <- dense_entries(x@F, x@x1, x@x2, k, k, n1, n2, d)
+  if (isTRUE(names)) names(out) <- jacobian_labels(x@x1, d)[k]
   out
 })
 
-# Entry (row, col) of the dense Jacobian kernel from the scalars.
-dense_entry <- function(F, x1, x2, row, col, n1, n2, d) {
-  ri <- if (row <= n1) c(row, 0L) else c((row - n1 - 1L) %/% d + 1L, (row - n1 - 1L) %% d + 1L)
-  ci <- if (col <= n2) c(col, 0L) else c((col - n2 - 1L) %/% d + 1L, (col - n2 - 1L) %% d + 1L)
-  f <- F[ri[1], ci[1], ]
-  x <- x1[ri[1], ]; xp <- x2[ci[1], ]
-  i <- ri[2]; j <- ci[2]
-  if (i == 0L && j == 0L) return(f[1])
-  if (j == 0L) return(f[2] * xp[i] + 2 * f[3] * x[i])
-  if (i == 0L) return(f[2] * x[j] + 2 * f[4] * xp[j])
-  f[2] * (i == j) + f[5] * xp[i] * x[j] + 2 * f[7] * xp[i] * xp[j] +
-    2 * f[6] * x[i] * x[j] + 4 * f[8] * x[i] * xp[j]
+# Entries (row[t], col[t]) of the dense Jacobian kernel from the scalars,
+# vectorised over t (math.md §3 formulas).
+dense_entries <- function(F, x1, x2, row, col, n1, n2, d) {
+  split <- function(r, n) {
+    j <- r > n
+    pt <- ifelse(j, (r - n - 1L) %/% d + 1L, r)
+    list(pt = pt, i = ifelse(j, (r - n - 1L) %% d + 1L, 0L))
+  }
+  R <- split(row, n1); C <- split(col, n2)
+  f <- function(k) F[cbind(R$pt, C$pt, k)]
+  xi <- function(x, pt, i) ifelse(i > 0L, x[cbind(pt, pmax(i, 1L))], 0)
+  x_i <- xi(x1, R$pt, R$i); xp_i <- xi(x2, C$pt, R$i)
+  x_j <- xi(x1, R$pt, C$i); xp_j <- xi(x2, C$pt, C$i)
+  ff <- R$i == 0L & C$i == 0L; jf <- R$i > 0L & C$i == 0L
+  fj <- R$i == 0L & C$i > 0L; jj <- R$i > 0L & C$i > 0L
+  out <- numeric(length(row))
+  out[ff] <- f(1)[ff]
+  out[jf] <- (f(2) * xp_i + 2 * f(3) * x_i)[jf]
+  out[fj] <- (f(2) * x_j + 2 * f(4) * xp_j)[fj]
+  out[jj] <- (f(2) * (R$i == C$i) + f(5) * xp_i * x_j + 2 * f(7) * xp_i * xp_j +
+                2 * f(6) * x_i * x_j + 4 * f(8) * x_i * xp_j)[jj]
+  out
 }
 
 #' Blocks of a Jacobian kernel
