@@ -414,7 +414,7 @@ plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output 
     graphics::points(fl$x[, 1], fl$y[, output], pch = 19)
     graphics::legend("topleft", bty = "n", lwd = c(rep(2, length(t)), NA, NA), pch = c(rep(NA, length(t)), 15, 19),
                      col = c(cols, "grey70", "black"),
-                     legend = c(paste0("median (50%), t = ", format(t)), "10%-90% band", "training data"))
+                     legend = c(paste0("median (50%), t = ", format(t, trim = TRUE)), "10%-90% band", "training data"))
   } else {
     if (is.null(t)) {
       lo <- 0.01 * fl$N / max(ev)

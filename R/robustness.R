@@ -1,0 +1,457 @@
+# Robustness analyses: accuracy under input perturbations (Gaussian noise,
+# FGSM, PGD with exact input gradients) for infinite-width kernel regressors,
+# trained finite networks or any differentiable R function; and the split of
+# the kernel regressor into eigenfeatures (Tsilivis and Kempe 2022; Kim and
+# Yang 2024, section 5).
+
+#' Eigenfeatures of the infinite-width kernel regressor
+#'
+#' Splits the mean predictor of a [gradient_flow()] at time `t` (by default
+#' the \eqn{t = \infty} kernel regressor) into one feature per eigenvector of
+#' the training kernel, after Tsilivis and Kempe (2022): with
+#' \eqn{\Lambda^{1/2}(\Theta + rI)\Lambda^{1/2} = \sum_j D_j v_j v_j^\top},
+#' \deqn{\bar f_t(x) = \sum_j \phi_j(x),\qquad
+#'   \phi_j(x) = \Theta(x, X)\Lambda^{1/2} v_j \; h_j(t)\; v_j^\top\Lambda^{1/2}\tilde Y,}{mean f_t(x) = sum_j phi_j(x),
+#'   phi_j(x) = Theta(x, X) Lambda^{1/2} v_j h_j(t) v_j' Lambda^{1/2} Y~,}
+#' with \eqn{h_j(\infty) = 1/D_j}. For each feature it reports its values and
+#' exact input gradients at `x_test`, its *usefulness* (test accuracy of the
+#' feature alone as a classifier) and its *robustness* (accuracy of the feature
+#' alone after an FGSM attack of \eqn{\ell_\infty} radius `eps` that uses the
+#' feature's own exact gradient, an estimate of Tsilivis and Kempe's
+#' \eqn{\gamma}-robustness \eqn{E \inf_{\|\delta\|_\infty \le \epsilon}
+#' 1\{\mathrm{sign}\,\phi(x+\delta) = y\}}).
+#'
+#' Kim and Yang (2024) observe that under Jacobian regularisation
+#' (\eqn{\lambda > 0}) usefulness and robustness of the features are positively
+#' correlated, and little correlated under plain training.
+#'
+#' @param object A [gradient_flow()].
+#' @param x_test Test inputs (\eqn{m \times d}).
+#' @param y_test Optional test labels: \eqn{\pm 1} numbers (one output) or a
+#'   factor with the training levels. Without labels (or with non-class
+#'   targets) accuracies are `NA`.
+#' @param n_features Number of features kept, largest eigenvalues first
+#'   (default: all, at most 50). Robustness costs one kernel evaluation per
+#'   feature.
+#' @param eps \eqn{\ell_\infty} radius of the FGSM attack used for robustness.
+#' @param t Time of the predictor (default `Inf`, which needs a positive
+#'   definite kernel or a ridge).
+#' @param threads Number of threads for the kernels.
+#' @return An object of class `"jntk_eigenfeatures"`: a list with `features`,
+#'   a data frame with one row per feature (`feature`, `eigenvalue`,
+#'   `weight` = the feature's share \eqn{\|\phi_j\|^2/\sum_k\|\phi_k\|^2} at
+#'   `x_test`, `accuracy`, `robust_accuracy`, `grad_norm` = mean
+#'   \eqn{\|\nabla_x\phi_j\|_2} over `x_test`); `values`, an
+#'   \eqn{m \times K} matrix (\eqn{m \times k \times K} array for \eqn{k}
+#'   outputs) of \eqn{\phi_j(x_{test})}; `gradients`, an \eqn{m \times d \times K}
+#'   (or \eqn{m \times d \times k \times K}) array; `residual`, the part of the
+#'   predictor carried by the features not kept; and `eps`, `t`, `lambda`.
+#' @references Tsilivis and Kempe (2022), What Can the Neural Tangent Kernel
+#'   Tell Us About Adversarial Robustness?, NeurIPS. Kim and Yang (2024), An
+#'   Infinite-Width Analysis on the Jacobian-Regularised Training of a Neural
+#'   Network, ICML.
+#' @seealso [robustness()], [gradient_flow()].
+#' @examples
+#' set.seed(1)
+#' x <- matrix(rnorm(40), 20, 2)
+#' y <- ifelse(x[, 1] + 0.5 * x[, 2] > 0, 1, -1)
+#' fl <- gradient_flow(mlp(3, "erf", sigma_b = 0.1), x, y, lambda = 0.01, ridge = 1e-6)
+#' xt <- matrix(rnorm(20), 10, 2)
+#' ef <- eigenfeatures(fl, xt, ifelse(xt[, 1] + 0.5 * xt[, 2] > 0, 1, -1), n_features = 8)
+#' ef
+#' plot(ef)
+#' @export
+eigenfeatures <- function(object, x_test, y_test = NULL, n_features = NULL, eps = 0.1,
+                          t = Inf, threads = object$threads) {
+  if (!inherits(object, "gradient_flow")) {
+    jntk_abort(sprintf("`object` must be a `gradient_flow()`, not %s.", describe_type(object)),
+               class = "jntk_error_argument")
+  }
+  fl <- object
+  xt <- as_input_matrix(x_test, "x_test", structure(fl$d, why = "the training input `x`"))
+  m <- nrow(xt); d <- fl$d; k <- fl$k
+  t <- check_time1(t)
+  eps <- check_number(eps, "eps", lower = 0)
+  threads <- check_threads(threads)
+  if (is.infinite(t)) check_definite(fl)
+  if (is.null(n_features)) n_features <- min(fl$n, 50L)
+  n_features <- check_number(n_features, "n_features", lower = 1, upper = fl$n, integer = TRUE)
+  lab <- robust_labels(y_test, m, k, fl$levels, arg = "y_test")
+
+  # features in order of decreasing eigenvalue
+  ord <- rev(seq_len(fl$n))[seq_len(n_features)]
+  Vs <- fl$sqrt_lambda * fl$vectors
+  h <- as.vector(.Call(C_dynamics_filters, fl$values, t, as.double(fl$N), 1L))
+  coef <- h * fl$P                                          # n x k
+  cr <- flow_cross(fl, xt, jacobian = TRUE, cov = FALSE, threads = threads)
+  G <- cr$theta %*% Vs                                      # m(d+1) x n
+  fr <- seq_len(m); jr <- m + seq_len(m * d)
+  values <- array(0, c(m, k, n_features))
+  grads <- array(0, c(m, d, k, n_features))
+  for (q in seq_len(n_features)) {
+    j <- ord[q]
+    values[, , q] <- outer(G[fr, j], coef[j, ])
+    gj <- outer(G[jr, j], coef[j, ])                        # (m d) x k, block-major
+    grads[, , , q] <- aperm(array(gj, c(d, m, k)), c(2, 1, 3))
+  }
+  total <- G[fr, , drop = FALSE] %*% coef                   # the whole predictor
+  residual <- total - apply(values, c(1, 2), sum)
+  energy <- apply(values^2, 3, sum)
+  all_energy <- sum(colSums(G[fr, , drop = FALSE]^2) * rowSums(coef^2))
+  gnorm <- apply(grads, 4, function(g) mean(sqrt(apply(g^2, 1, sum))))
+
+  acc <- rob <- rep(NA_real_, n_features)
+  if (!is.null(lab) && lab$type != "regression") {
+    for (q in seq_len(n_features)) {
+      j <- ord[q]
+      val <- matrix(values[, , q], m, k)
+      acc[q] <- mean(robust_correct(val, lab))
+      if (eps > 0) {
+        g <- robust_loss_gradient(val, array(grads[, , , q], c(m, d, k)), lab)
+        xa <- xt + eps * sign(g)
+        th <- flow_cross(fl, xa, jacobian = FALSE, cov = FALSE, threads = threads)$theta
+        va <- outer(as.vector(th %*% Vs[, j]), coef[j, ])
+        rob[q] <- mean(robust_correct(matrix(va, m, k), lab))
+      } else {
+        rob[q] <- acc[q]
+      }
+    }
+  }
+  feats <- data.frame(feature = seq_len(n_features), eigenvalue = fl$values[ord],
+                      weight = energy / max(all_energy, .Machine$double.xmin),
+                      accuracy = acc, robust_accuracy = rob, grad_norm = gnorm)
+  names_out <- flow_output_names(fl)
+  if (k == 1L) {
+    values <- matrix(values, m, n_features)
+    grads <- array(grads, c(m, d, n_features))
+  } else {
+    dimnames(values) <- list(NULL, names_out, NULL)
+  }
+  structure(list(features = feats, values = values, gradients = grads,
+                 residual = if (k == 1L) as.vector(residual) else residual,
+                 eps = eps, t = t, lambda = fl$lambda, kernel = fl$kernel,
+                 labelled = !is.null(lab) && lab$type != "regression"),
+            class = "jntk_eigenfeatures")
+}
+
+#' @export
+print.jntk_eigenfeatures <- function(x, n = 10L, ...) {
+  f <- x$features
+  cat(sprintf("<jntk_eigenfeatures> %d feature(s) of the %s regressor at t = %s (lambda = %g)\n",
+              nrow(f), toupper(x$kernel), format(x$t), x$lambda))
+  if (x$labelled) {
+    cat(sprintf("  robustness: accuracy under FGSM with eps = %g on each feature alone\n", x$eps))
+    ok <- stats::sd(f$accuracy) > 0 && stats::sd(f$robust_accuracy) > 0
+    if (nrow(f) > 2 && isTRUE(ok)) {
+      cat(sprintf("  correlation(accuracy, robust accuracy) = %.3f\n",
+                  stats::cor(f$accuracy, f$robust_accuracy)))
+    }
+  }
+  show <- utils::head(f, n)
+  show[] <- lapply(show, function(v) if (is.double(v)) signif(v, 4) else v)
+  print(show, row.names = FALSE)
+  if (nrow(f) > n) cat(sprintf("  ... %d more feature(s)\n", nrow(f) - n))
+  invisible(x)
+}
+
+#' @export
+plot.jntk_eigenfeatures <- function(x, ...) {
+  f <- x$features
+  if (!x$labelled) {
+    jntk_abort("These eigenfeatures have no accuracies (no class labels were given); call `eigenfeatures()` with `y_test`.",
+               class = "jntk_error_argument")
+  }
+  rk <- rank(-f$eigenvalue, ties.method = "first")
+  cols <- grDevices::hcl.colors(nrow(f), "viridis")[rk]
+  graphics::plot(f$accuracy, f$robust_accuracy, pch = 19, col = cols, xlim = c(0, 1), ylim = c(0, 1),
+                 xlab = "test accuracy of the feature (usefulness)",
+                 ylab = sprintf("accuracy under FGSM, eps = %g (robustness)", x$eps),
+                 main = sprintf("Eigenfeatures, lambda = %g", x$lambda), ...)
+  graphics::abline(0, 1, lty = 3, col = "grey50")
+  graphics::legend("topleft", bty = "n", pch = c(19, 19, NA), lty = c(NA, NA, 3),
+                   col = c(grDevices::hcl.colors(2, "viridis"), "grey50"),
+                   legend = c("largest eigenvalue", "smallest eigenvalue", "robust = useful"))
+  invisible(x)
+}
+
+#' Accuracy and input-gradient norms under input perturbations
+#'
+#' Attacks a model at the inputs `x` with perturbations of size `eps` and
+#' reports the accuracy (for \eqn{\pm 1} or factor labels) or the mean squared
+#' error (numeric targets), and the mean input-gradient norm
+#' \eqn{\|\nabla_x f(x')\|_2} at the perturbed inputs \eqn{x'}.
+#'
+#' Attacks (all with the model's exact input gradient):
+#' * `"gaussian"`: \eqn{x' = x + \epsilon z}, \eqn{z \sim N(0, I_d)} (one draw
+#'   per point from R's generator, so [set.seed()] reproduces it);
+#' * `"fgsm"`: \eqn{x' = x + \epsilon\,\mathrm{sign}(\nabla_x \ell)} (Goodfellow
+#'   et al. 2015; \eqn{\ell_\infty} radius \eqn{\epsilon});
+#' * `"pgd"`: `steps` signed-gradient steps of size `step_size` (default
+#'   \eqn{2.5\epsilon/}`steps`), each projected back onto the
+#'   \eqn{\ell_\infty} ball of radius \eqn{\epsilon} around \eqn{x} (Madry et al.
+#'   2018), starting at \eqn{x}.
+#'
+#' The attacked loss \eqn{\ell} is the margin \eqn{-y f(x)} for \eqn{\pm 1}
+#' labels, \eqn{\max_{c \ne y} f_c(x) - f_y(x)} for factor labels with one
+#' output per class, and \eqn{\|f(x) - y\|^2} for numeric targets. A model with
+#' one output and a two-level factor predicts the second level when
+#' \eqn{f > 0}.
+#'
+#' @param model A [gradient_flow()] (its mean predictor at time `t`), a trained
+#'   `mlp_fit` (from `train_mlp()`) or `mlp_network`, or an R function
+#'   `f(x)` returning a vector (or an \eqn{m \times k} matrix) of outputs for
+#'   the rows of `x`, with its input gradient given by `gradient` or as the
+#'   attribute `"gradient"` of its value.
+#' @param x Inputs (\eqn{m \times d}).
+#' @param y Labels: \eqn{\pm 1} numbers, a factor, or numeric targets.
+#' @param eps Perturbation sizes (\eqn{\ell_\infty} radius for FGSM/PGD,
+#'   noise standard deviation for `"gaussian"`).
+#' @param attack `"fgsm"`, `"pgd"` or `"gaussian"`.
+#' @param t For a [gradient_flow()]: the time of the predictor (default `Inf`).
+#' @param gradient For a function `model`: a function of `x` returning the
+#'   \eqn{m \times d} gradient matrix (or \eqn{m \times d \times k} array).
+#' @param steps,step_size PGD iterations and step size.
+#' @param features For a [gradient_flow()] with class labels: also compute
+#'   [eigenfeatures()] at the largest `eps` (shown by `plot()`). `NULL` (the
+#'   default) does so when possible (labelled, \eqn{t = \infty} well defined).
+#' @param threads Number of threads.
+#' @return An object of class `"jntk_robustness"`, a data frame with columns
+#'   `eps`, `accuracy` (or `mse`) and `grad_norm`, with attributes `attack`,
+#'   `metric` and `features` (an [eigenfeatures()] result or `NULL`).
+#' @references Goodfellow, Shlens and Szegedy (2015), Explaining and Harnessing
+#'   Adversarial Examples, ICLR. Madry et al. (2018), Towards Deep Learning
+#'   Models Resistant to Adversarial Attacks, ICLR.
+#' @seealso [eigenfeatures()].
+#' @examples
+#' set.seed(1)
+#' x <- matrix(rnorm(40), 20, 2)
+#' y <- ifelse(x[, 1] > 0, 1, -1)
+#' fl <- gradient_flow(mlp(2, "erf", sigma_b = 0.1), x, y, lambda = 0.05)
+#' rb <- robustness(fl, x, y, eps = c(0, 0.1, 0.3), attack = "fgsm", features = FALSE)
+#' rb
+#' plot(rb)
+#' # any differentiable function
+#' f <- function(x) tanh(x[, 1])
+#' g <- function(x) cbind(1 - tanh(x[, 1])^2, 0)
+#' robustness(f, x, y, eps = c(0, 0.5), attack = "pgd", gradient = g)
+#' @export
+robustness <- function(model, x, y, eps = c(0, 0.05, 0.1, 0.2),
+                       attack = c("fgsm", "pgd", "gaussian"), t = Inf, gradient = NULL,
+                       steps = 10L, step_size = NULL, features = NULL,
+                       threads = default_threads()) {
+  attack <- match.arg(attack)
+  threads <- check_threads(threads)
+  d_model <- if (inherits(model, "gradient_flow")) structure(model$d, why = "the model's training input") else NULL
+  x <- as_input_matrix(x, "x", d_model)
+  m <- nrow(x); d <- ncol(x)
+  if (!is.numeric(eps) || !length(eps) || anyNA(eps) || any(!is.finite(eps)) || any(eps < 0)) {
+    jntk_abort("`eps` must be a vector of finite perturbation sizes >= 0.", class = "jntk_error_argument")
+  }
+  steps <- check_number(steps, "steps", lower = 1, integer = TRUE)
+  if (!is.null(step_size)) step_size <- check_number(step_size, "step_size", lower = 0, lower_open = TRUE)
+  pred <- robust_predictor(model, t = t, gradient = gradient, threads = threads)
+  v0 <- pred(x, FALSE)$value
+  k <- ncol(v0)
+  levels <- if (inherits(model, "gradient_flow")) model$levels else NULL
+  lab <- robust_labels(y, m, k, levels, arg = "y")
+  metric <- if (lab$type == "regression") "mse" else "accuracy"
+
+  res <- data.frame(eps = as.double(eps), value = NA_real_, grad_norm = NA_real_)
+  for (i in seq_along(eps)) {
+    e <- eps[i]
+    xa <- if (e == 0) x else switch(attack,
+      gaussian = x + e * matrix(stats::rnorm(m * d), m, d),
+      fgsm = {
+        p <- pred(x, TRUE)
+        x + e * sign(robust_loss_gradient(p$value, p$gradient, lab))
+      },
+      pgd = {
+        a <- if (is.null(step_size)) 2.5 * e / steps else step_size
+        xa <- x
+        for (s in seq_len(steps)) {
+          p <- pred(xa, TRUE)
+          xa <- xa + a * sign(robust_loss_gradient(p$value, p$gradient, lab))
+          xa <- pmin(pmax(xa, x - e), x + e)
+        }
+        xa
+      })
+    p <- pred(xa, TRUE)
+    res$value[i] <- if (metric == "mse") mean(rowSums((p$value - lab$y)^2)) else
+      mean(robust_correct(p$value, lab))
+    res$grad_norm[i] <- mean(sqrt(apply(p$gradient^2, 1, sum)))
+  }
+  names(res)[2] <- metric
+  ef <- NULL
+  if (inherits(model, "gradient_flow") && metric == "accuracy" && !isFALSE(features)) {
+    ok <- is.finite(t) || flow_definite(model)
+    if (isTRUE(features) || ok) {
+      ef <- eigenfeatures(model, x, y, n_features = min(model$n, 20L), eps = max(eps), t = t,
+                          threads = threads)
+    }
+  }
+  structure(res, class = c("jntk_robustness", "data.frame"), attack = attack, metric = metric,
+            features = ef, model = class(model)[1])
+}
+
+#' @export
+print.jntk_robustness <- function(x, ...) {
+  cat(sprintf("<jntk_robustness> %s attack on a %s, %s and mean input-gradient norm\n",
+              attr(x, "attack"), attr(x, "model"), attr(x, "metric")))
+  df <- as.data.frame(unclass(x)[c("eps", attr(x, "metric"), "grad_norm")])
+  df[] <- lapply(df, signif, 5)
+  print(df, row.names = FALSE)
+  if (!is.null(attr(x, "features"))) cat("  (with eigenfeatures: see plot() or attr(x, \"features\"))\n")
+  invisible(x)
+}
+
+#' @export
+plot.jntk_robustness <- function(x, ...) {
+  ef <- attr(x, "features")
+  metric <- attr(x, "metric")
+  if (!is.null(ef)) {
+    op <- graphics::par(mfrow = c(1, 2))
+    on.exit(graphics::par(op), add = TRUE)
+  }
+  val <- x[[metric]]
+  graphics::plot(x$eps, val, type = "b", pch = 19, xlab = sprintf("perturbation size eps (%s)", attr(x, "attack")),
+                 ylab = if (metric == "accuracy") "accuracy" else "mean squared error",
+                 ylim = if (metric == "accuracy") c(0, 1) else range(0, val),
+                 main = "Robustness to input perturbations", ...)
+  graphics::legend(if (metric == "accuracy") "bottomleft" else "topleft", bty = "n", pch = 19, lty = 1,
+                   legend = sprintf("%s (%s attack)", attr(x, "model"), attr(x, "attack")))
+  if (!is.null(ef)) plot(ef)
+  invisible(x)
+}
+
+# ----------------------------------------------------------------- helpers
+
+# A predictor function(x, grad) -> list(value = m x k, gradient = m x d x k).
+robust_predictor <- function(model, t, gradient, threads) {
+  if (inherits(model, "gradient_flow")) {
+    t <- check_time1(t)
+    if (is.infinite(t)) check_definite(model)
+    k <- model$k
+    return(function(x, grad) {
+      p <- predict(model, x, t = t, jacobian = grad, threads = threads)
+      m <- nrow(x)
+      list(value = matrix(p$mean, m, k),
+           gradient = if (grad) array(p$jacobian, c(m, ncol(x), k)) else NULL)
+    })
+  }
+  if (inherits(model, "mlp_fit")) model <- model$network
+  if (inherits(model, "mlp_network")) {
+    return(function(x, grad) {
+      v <- matrix(stats::predict(model, x, threads = threads), ncol = 1L)
+      list(value = v, gradient = if (grad) array(input_jacobian(model, x, threads = threads),
+                                                 c(nrow(x), ncol(x), 1L)) else NULL)
+    })
+  }
+  if (is.function(model)) {
+    if (!is.null(gradient) && !is.function(gradient)) {
+      jntk_abort("`gradient` must be a function of `x` returning the input gradient.",
+                 class = "jntk_error_argument")
+    }
+    return(function(x, grad) {
+      v <- model(x)
+      g <- if (!grad) NULL else if (!is.null(gradient)) gradient(x) else attr(v, "gradient")
+      vm <- if (is.null(dim(v))) matrix(as.double(v), ncol = 1L) else {
+        v <- as.matrix(v); storage.mode(v) <- "double"; attributes(v) <- list(dim = dim(v)); v
+      }
+      if (nrow(vm) != nrow(x) || any(!is.finite(vm))) {
+        jntk_abort(sprintf("`model(x)` must return %d finite output(s) (one per row of x), not %d value(s).",
+                           nrow(x), nrow(vm)), class = "jntk_error_input")
+      }
+      if (grad) {
+        if (is.null(g)) {
+          jntk_abort("The function `model` has no gradient: pass `gradient = function(x) ...` or return it as attr(value, \"gradient\").",
+                     class = "jntk_error_argument")
+        }
+        if (!is.numeric(g) || length(g) != nrow(x) * ncol(x) * ncol(vm) || any(!is.finite(g))) {
+          jntk_abort(if (ncol(vm) == 1L) sprintf("The gradient must be a finite %d x %d matrix (one row per input).",
+                                                 nrow(x), ncol(x)) else
+            sprintf("The gradient must be a finite %d x %d x %d array (inputs x coordinates x outputs).",
+                    nrow(x), ncol(x), ncol(vm)), class = "jntk_error_input")
+        }
+        g <- array(as.double(g), c(nrow(x), ncol(x), ncol(vm)))
+      }
+      list(value = vm, gradient = g)
+    })
+  }
+  jntk_abort(sprintf("`model` must be a `gradient_flow()`, an `mlp_fit`, an `mlp_network` or a function, not %s.",
+                     describe_type(model)), class = "jntk_error_argument")
+}
+
+check_time1 <- function(t) {
+  if (!is.numeric(t) || length(t) != 1L || is.na(t) || t < 0) {
+    jntk_abort("`t` must be one time >= 0 (learning rate x steps; Inf for the end of training).",
+               class = "jntk_error_argument")
+  }
+  as.double(t)
+}
+
+# Labels: list(type = "binary" (+-1, one output), "class" (factor, one output
+# per level, or one output and two levels), "regression"; y, code).
+robust_labels <- function(y, m, k, levels = NULL, arg = "y") {
+  if (is.null(y)) return(NULL)
+  if (is.character(y)) y <- factor(y, levels = levels %||% sort(unique(y)))
+  if (is.factor(y)) {
+    if (length(y) != m || anyNA(y)) {
+      jntk_abort(sprintf("`%s` must have %d labels without NA (one per input), not %d.", arg, m, length(y)),
+                 class = "jntk_error_input")
+    }
+    if (!is.null(levels) && !all(levels(y) %in% levels) && !all(as.character(y) %in% levels)) {
+      jntk_abort(sprintf("`%s` has level(s) %s that the model was not trained on.", arg,
+                         paste(setdiff(unique(as.character(y)), levels), collapse = ", ")),
+                 class = "jntk_error_input")
+    }
+    lv <- levels %||% levels(y)
+    code <- match(as.character(y), lv)
+    if (k == 1L) {
+      if (length(lv) != 2L) {
+        jntk_abort(sprintf("A one-output model can only classify 2 levels, but `%s` has %d.", arg, length(lv)),
+                   class = "jntk_error_input")
+      }
+      return(list(type = "binary", y = matrix(ifelse(code == 2L, 1, -1), ncol = 1L)))
+    }
+    if (k != length(lv)) {
+      jntk_abort(sprintf("The model has %d outputs but `%s` has %d levels; give one output per class.",
+                         k, arg, length(lv)), class = "jntk_error_input")
+    }
+    return(list(type = "class", code = code, y = NULL))
+  }
+  if (is.data.frame(y)) y <- as.matrix(y)
+  if (!is.numeric(y)) {
+    jntk_abort(sprintf("`%s` must be +-1 labels, a factor or numeric targets, not %s.", arg, describe_type(y)),
+               class = "jntk_error_input")
+  }
+  Y <- if (is.null(dim(y))) matrix(as.double(y), ncol = 1L) else matrix(as.double(y), nrow(y))
+  if (nrow(Y) != m || ncol(Y) != k || any(!is.finite(Y))) {
+    jntk_abort(sprintf("`%s` must be %d finite target(s) per input for %d input(s) (got %d x %d).",
+                       arg, k, m, nrow(Y), ncol(Y)), class = "jntk_error_input")
+  }
+  if (k == 1L && all(Y %in% c(-1, 1))) return(list(type = "binary", y = Y))
+  list(type = "regression", y = Y)
+}
+
+robust_correct <- function(value, lab) {
+  if (lab$type == "binary") return(sign(value[, 1]) == lab$y[, 1])
+  max.col(value, ties.method = "first") == lab$code
+}
+
+# Gradient in x of the attacked loss (m x d), from outputs (m x k) and their
+# input gradients (m x d x k).
+robust_loss_gradient <- function(value, gradient, lab) {
+  m <- nrow(value)
+  if (lab$type == "binary") return(-lab$y[, 1] * matrix(gradient[, , 1], m))
+  if (lab$type == "regression") {
+    out <- 0
+    for (c in seq_len(ncol(value))) out <- out + 2 * (value[, c] - lab$y[, c]) * gradient[, , c]
+    return(matrix(out, m))
+  }
+  v <- value
+  v[cbind(seq_len(m), lab$code)] <- -Inf
+  other <- max.col(v, ties.method = "first")
+  out <- matrix(0, m, dim(gradient)[2])
+  for (a in seq_len(m)) out[a, ] <- gradient[a, , other[a]] - gradient[a, , lab$code[a]]
+  out
+}

@@ -1,0 +1,194 @@
+# Robustness analyses: attacks checked against closed forms for linear
+# models, consistency across model types, and eigenfeatures against an
+# eigendecomposition done independently with R's eigen().
+
+lin_data <- function(seed = 1, m = 40) {
+  set.seed(seed)
+  x <- matrix(stats::rnorm(m * 3), m, 3)
+  w <- c(1, -2, 0.5)
+  list(x = x, w = w, f = function(x) as.vector(x %*% w),
+       g = function(x) matrix(w, nrow(x), 3, byrow = TRUE))
+}
+
+test_that("FGSM and PGD on a linear classifier reach the exact l-inf worst case", {
+  dt <- lin_data()
+  y <- ifelse(dt$x[, 1] - dt$x[, 3] > 0, 1, -1)       # not the model's own sign
+  eps <- c(0, 0.1, 0.3)
+  margin <- y * dt$f(dt$x)
+  # worst case over the l-inf ball: the margin drops by eps * ||w||_1
+  exact <- vapply(eps, function(e) mean(margin - e * sum(abs(dt$w)) > 0), 0)
+  for (attack in c("fgsm", "pgd")) {
+    rb <- robustness(dt$f, dt$x, y, eps = eps, attack = attack, gradient = dt$g)
+    expect_equal(rb$accuracy, exact)
+    expect_equal(rb$grad_norm, rep(sqrt(sum(dt$w^2)), 3))
+  }
+  # gradient given as an attribute of the value
+  fa <- function(x) structure(dt$f(x), gradient = dt$g(x))
+  expect_equal(robustness(fa, dt$x, y, eps = eps)$accuracy, exact)
+})
+
+test_that("Gaussian noise follows set.seed() and the formula", {
+  dt <- lin_data()
+  y <- ifelse(dt$f(dt$x) > 0, 1, -1)
+  set.seed(3)
+  rb <- robustness(dt$f, dt$x, y, eps = c(0.2, 0.5), attack = "gaussian", gradient = dt$g)
+  set.seed(3)
+  z1 <- matrix(stats::rnorm(length(dt$x)), nrow(dt$x)); z2 <- matrix(stats::rnorm(length(dt$x)), nrow(dt$x))
+  expect_equal(rb$accuracy, c(mean(sign(dt$f(dt$x + 0.2 * z1)) == y),
+                              mean(sign(dt$f(dt$x + 0.5 * z2)) == y)))
+})
+
+test_that("regression targets: FGSM gives the exact mean squared error", {
+  dt <- lin_data()
+  set.seed(2)
+  y <- dt$f(dt$x) + stats::rnorm(nrow(dt$x), sd = 0.3)
+  rb <- robustness(dt$f, dt$x, y, eps = c(0, 0.1), gradient = dt$g)
+  r <- abs(dt$f(dt$x) - y)
+  expect_equal(names(rb)[2], "mse")
+  expect_equal(rb$mse, c(mean(r^2), mean((r + 0.1 * sum(abs(dt$w)))^2)))
+})
+
+test_that("multi-class margin attack on a linear model matches the worst case", {
+  set.seed(4)
+  x <- matrix(stats::rnorm(60), 30, 2)
+  W <- rbind(c(1, 0, -1), c(0, 1, -1))
+  f <- function(x) x %*% W
+  g <- function(x) array(rep(W, each = nrow(x)), c(nrow(x), 2, 3))
+  lab <- factor(c("a", "b", "c")[max.col(f(x) + matrix(stats::rnorm(90, sd = 0.5), 30))],
+                levels = c("a", "b", "c"))
+  rb <- robustness(f, x, lab, eps = c(0, 0.2), attack = "fgsm", gradient = g)
+  v <- f(x)
+  expect_equal(rb$accuracy[1], mean(max.col(v) == as.integer(lab)))
+  # FGSM against the runner-up class c*: x' = x + eps sign(w_c* - w_y)
+  code <- as.integer(lab)
+  xa <- x
+  for (a in seq_len(nrow(x))) {
+    vv <- v[a, ]; vv[code[a]] <- -Inf
+    cs <- which.max(vv)
+    xa[a, ] <- x[a, ] + 0.2 * sign(W[, cs] - W[, code[a]])
+  }
+  expect_equal(rb$accuracy[2], mean(max.col(f(xa)) == code))
+})
+
+test_that("gradient_flow, mlp_network and mlp_fit models agree with their predictions", {
+  set.seed(5)
+  x <- matrix(stats::rnorm(24), 12, 2)
+  y <- ifelse(x[, 1] > 0, 1, -1)
+  net <- mlp(2, "erf", sigma_b = 0.1)
+  fl <- gradient_flow(net, x, y, lambda = 0.05)
+  rb <- robustness(fl, x, y, eps = c(0, 0.2), attack = "fgsm", t = 20, features = FALSE)
+  p <- predict(fl, x, t = 20, jacobian = TRUE)
+  expect_equal(rb$accuracy[1], mean(sign(p$mean[, 1]) == y))
+  expect_equal(rb$grad_norm[1], mean(sqrt(rowSums(p$jacobian[, , 1]^2))))
+  # the same attack through a plain function with the same gradient
+  f <- function(z) predict(fl, z, t = 20)$mean[, 1]
+  g <- function(z) predict(fl, z, t = 20, jacobian = TRUE)$jacobian[, , 1]
+  expect_equal(unclass(robustness(f, x, y, eps = c(0, 0.2), gradient = g))[1:3],
+               unclass(rb)[1:3])
+  nw <- sample_mlp(net, width = 64, input_dim = 2)
+  rn <- robustness(nw, x, y, eps = c(0, 0.1, 0.2), attack = "pgd", steps = 5)
+  fn <- function(z) stats::predict(nw, z)
+  gn <- function(z) input_jacobian(nw, z)
+  expect_equal(unclass(rn)[1:3],
+               unclass(robustness(fn, x, y, eps = c(0, 0.1, 0.2), attack = "pgd", steps = 5,
+                                  gradient = gn))[1:3])
+  expect_equal(rn$accuracy[1], mean(sign(stats::predict(nw, x)) == y))
+  skip_if_not(exists("train_mlp", envir = asNamespace("jntk")), "train_mlp() not available")
+  fit <- train_mlp(nw, x, y, steps = 5, progress = FALSE)
+  rf <- robustness(fit, x, factor(y), eps = c(0, 0.1))
+  expect_equal(rf$accuracy[1], mean(sign(stats::predict(fit$network, x)) == y))
+})
+
+test_that("eigenfeatures add up to the predictor and match an independent eigen()", {
+  set.seed(6)
+  x <- matrix(stats::rnorm(20), 10, 2)
+  y <- ifelse(x[, 1] + x[, 2] > 0, 1, -1)
+  xt <- matrix(stats::rnorm(12), 6, 2)
+  yt <- ifelse(xt[, 1] + xt[, 2] > 0, 1, -1)
+  net <- mlp(3, "erf", sigma_b = 0.1)
+  for (lambda in c(0, 0.1)) {
+    fl <- gradient_flow(net, x, y, lambda = lambda, ridge = 1e-4)
+    ef <- eigenfeatures(fl, xt, yt, n_features = fl$n, eps = 0.2)
+    p <- predict(fl, xt, t = Inf, jacobian = TRUE)
+    expect_equal(rowSums(ef$values), unname(p$mean[, 1]), tolerance = 1e-9)
+    expect_equal(apply(ef$gradients, c(1, 2), sum), unname(p$jacobian[, , 1]), tolerance = 1e-8)
+    expect_equal(max(abs(ef$residual)), 0, tolerance = 1e-9)
+    expect_true(all(diff(ef$features$eigenvalue) <= 0))
+    expect_equal(sum(ef$features$weight), 1, tolerance = 1e-12)
+    # feature 1 from R's eigen(): phi(x) = Theta(x, X) L v v' L Y~ / D
+    N <- nrow(x); d <- 2
+    if (lambda > 0) {
+      K <- unclass(jntk(net, x)); l <- c(rep(1, N), rep(lambda, N * d)); yt_ <- c(y, rep(0, N * d))
+      Kx <- function(z) unclass(jntk(net, z, x))[seq_len(nrow(z)), ]
+    } else {
+      K <- unclass(ntk(net, x)); l <- rep(1, N); yt_ <- y
+      Kx <- function(z) unclass(ntk(net, z, x))
+    }
+    S <- sqrt(l) * (K + 1e-4 * diag(nrow(K))) * rep(sqrt(l), each = nrow(K))
+    e <- eigen(S, symmetric = TRUE)
+    v <- sqrt(l) * e$vectors[, 1]
+    phi1 <- function(z) as.vector(Kx(z) %*% v) * sum(v * yt_) / e$values[1]
+    expect_equal(ef$values[, 1], phi1(xt), tolerance = 1e-8)
+    expect_equal(ef$features$accuracy[1], mean(sign(phi1(xt)) == yt))
+    # robustness: FGSM with the feature's own gradient (by finite differences here)
+    h <- 1e-6
+    gfd <- sapply(1:2, function(i) {
+      E <- matrix(0, nrow(xt), 2); E[, i] <- h
+      (phi1(xt + E) - phi1(xt - E)) / (2 * h)
+    })
+    xa <- xt - 0.2 * yt * sign(gfd)
+    expect_equal(ef$features$robust_accuracy[1], mean(sign(phi1(xa)) == yt))
+  }
+})
+
+test_that("eigenfeatures without labels, multi-class, and at finite t", {
+  set.seed(7)
+  x <- matrix(stats::rnorm(24), 12, 2)
+  lab <- factor(sample(c("a", "b", "c"), 12, TRUE))
+  net <- mlp(2, "erf", sigma_b = 0.1)
+  fl <- gradient_flow(net, x, lab)
+  ef <- eigenfeatures(fl, x[1:4, ], n_features = 5)
+  expect_true(all(is.na(ef$features$accuracy)))
+  expect_equal(dim(ef$values), c(4L, 3L, 5L))
+  ef2 <- eigenfeatures(fl, x, lab, n_features = 12, t = 7)
+  p <- predict(fl, x, t = 7)
+  expect_equal(apply(ef2$values, c(1, 2), sum), p$mean[, , 1], tolerance = 1e-10, ignore_attr = TRUE)
+  expect_equal(ef2$features$accuracy[1],
+               mean(max.col(ef2$values[, , 1], ties.method = "first") == as.integer(lab)))
+})
+
+test_that("robustness and eigenfeatures errors are classed and helpful", {
+  dt <- lin_data()
+  y <- ifelse(dt$f(dt$x) > 0, 1, -1)
+  expect_snapshot(robustness(dt$f, dt$x, y), error = TRUE)
+  expect_snapshot(robustness(dt$f, dt$x, y[-1], gradient = dt$g), error = TRUE)
+  expect_snapshot(robustness(dt$f, dt$x, y, eps = -0.1, gradient = dt$g), error = TRUE)
+  expect_snapshot(robustness("model", dt$x, y), error = TRUE)
+  expect_snapshot(robustness(dt$f, dt$x, factor(rep(c("a", "b", "c"), length.out = 40)),
+                             gradient = dt$g), error = TRUE)
+  expect_snapshot(robustness(dt$f, dt$x, y, gradient = function(x) 1), error = TRUE)
+  expect_snapshot(eigenfeatures(dt$f, dt$x), error = TRUE)
+  x <- rbind(c(1, 0), c(1, 0), c(0, 1))
+  fl <- gradient_flow(mlp(2, "erf"), x, c(1, -1, 1))
+  expect_error(eigenfeatures(fl, x), class = "jntk_error_singular")
+  expect_error(robustness(fl, x, c(1, -1, 1)), class = "jntk_error_singular")
+})
+
+test_that("print and plot methods", {
+  set.seed(8)
+  x <- matrix(stats::rnorm(20), 10, 2)
+  y <- ifelse(x[, 1] > 0, 1, -1)
+  fl <- gradient_flow(mlp(2, "erf", sigma_b = 0.1), x, y, lambda = 0.1, ridge = 1e-6)
+  xt <- matrix(stats::rnorm(20), 10, 2)
+  rb <- robustness(fl, xt, ifelse(xt[, 1] > 0, 1, -1), eps = c(0, 0.1), attack = "fgsm")
+  expect_s3_class(attr(rb, "features"), "jntk_eigenfeatures")
+  expect_snapshot(print(rb))
+  expect_snapshot(print(attr(rb, "features"), n = 3))
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  expect_invisible(plot(rb))
+  expect_invisible(plot(attr(rb, "features")))
+  rr <- robustness(function(z) z[, 1], x, x[, 2], eps = c(0, 0.1),
+                   gradient = function(z) cbind(1, 0 * z[, 2]))
+  expect_invisible(plot(rr))
+})
