@@ -127,7 +127,7 @@ plot_kernel_circle <- function(net, widths = c(500, 10000), n_init = 10L, kernel
   graphics::lines(gamma, limit, col = "black", lwd = 2.5)
   if (!is.null(legend)) {
     leg <- c(sprintf("n = %s", format(u_width, big.mark = ",", scientific = FALSE, trim = TRUE)),
-             if (length(u_group) > 1L) u_group, "limit (n = \u221e)")
+             if (length(u_group) > 1L) u_group, "limit (infinite width)")
     graphics::legend(legend, legend = leg,
                      col = c(cols, if (length(u_group) > 1L) rep("grey30", length(u_group)), "black"),
                      lty = c(rep(1L, length(u_width)), if (length(u_group) > 1L) ltys, 1L),
@@ -281,25 +281,27 @@ plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend =
 #'
 #' @param data A data frame with a column `depth`, a column of smallest
 #'   eigenvalues (the first of `min_eigenvalue`, `lambda_min`, `value` that is
-#'   present), and optional grouping columns `kernel` and `activation`, e.g.
-#'   rows collected from `min_eigenvalue()`.
+#'   present), optional grouping columns `kernel` and `activation`, and an
+#'   optional column `tolerance` (values at or below it are drawn as open
+#'   symbols: zero to rounding), e.g. the data frames of [min_eigenvalue()]
+#'   for several activations bound together with an `activation` column.
 #' @param floor Eigenvalues at or below `floor` (zero or negative: singular to
 #'   rounding) are drawn at `floor` with an open symbol, since the axis is
 #'   logarithmic. By default \eqn{10^{-3}} times the smallest positive value.
 #' @param legend Where to put the legend, or `NULL` for none.
 #' @param ... Further graphical parameters passed to [graphics::plot()].
 #' @return Invisibly, `data` with the columns `group` (the curve each row
-#'   belongs to) and `shown` (the value drawn, after the floor).
+#'   belongs to), `shown` (the value drawn, after the floor) and `zero`
+#'   (whether it was drawn as zero to rounding).
 #' @seealso [plot_spectrum()].
 #' @examples
 #' x <- sphere_points(12, 3)
-#' rows <- expand.grid(depth = 1:4, activation = c("erf", "gelu"),
-#'                     stringsAsFactors = FALSE)
-#' rows$min_eigenvalue <- mapply(function(L, a) {
-#'   min(eigen(ntk(mlp(L, a), x), symmetric = TRUE, only.values = TRUE)$values)
-#' }, rows$depth, rows$activation)
-#' rows$kernel <- "NTK"
-#' plot_min_eigenvalue(rows)
+#' ev <- do.call(rbind, lapply(c("erf", "gelu"), function(a) {
+#'   cbind(min_eigenvalue(mlp(1, a), x, kernel = c("ntk", "jntk"), depth = 1:4),
+#'         activation = a)
+#' }))
+#' out <- plot_min_eigenvalue(ev)
+#' out[, c("depth", "kernel", "activation", "min_eigenvalue", "zero")]
 #' @export
 plot_min_eigenvalue <- function(data, floor = NULL, legend = "topright", ...) {
   if (!is.data.frame(data) || nrow(data) < 1L || !"depth" %in% names(data)) {
@@ -327,6 +329,10 @@ plot_min_eigenvalue <- function(data, floor = NULL, legend = "topright", ...) {
     floor <- check_number(floor, "floor", lower = 0, lower_open = TRUE)
   }
   clipped <- val <= floor
+  # below the numerical-rank threshold (a `tolerance` column, as from
+  # min_eigenvalue()), a computed eigenvalue cannot be told from zero
+  tol <- if (is.numeric(data$tolerance)) data$tolerance else rep(-Inf, nrow(data))
+  zero <- clipped | val <= tol
   shown <- pmax(val, floor)
   u <- unique(group)
   cols <- jntk_palette(length(u))
@@ -342,16 +348,17 @@ plot_min_eigenvalue <- function(data, floor = NULL, legend = "topright", ...) {
     k <- k[order(data$depth[k])]
     graphics::lines(data$depth[k], shown[k], col = cols[j], lty = ltys[j])
     graphics::points(data$depth[k], shown[k], col = cols[j],
-                     pch = ifelse(clipped[k], 1, pchs[j]))
+                     pch = ifelse(zero[k], 1, pchs[j]))
   }
   if (any(clipped)) graphics::abline(h = floor, col = "grey60", lty = 3)
   if (!is.null(legend)) {
-    lab <- c(u, if (any(clipped)) sprintf("<= %.2g (singular to rounding)", floor))
-    graphics::legend(legend, legend = lab, col = c(cols, if (any(clipped)) "grey30"),
-                     lty = c(ltys[seq_along(u)], if (any(clipped)) NA),
-                     pch = c(pchs[seq_along(u)], if (any(clipped)) 1), bty = "n", cex = 0.85)
+    lab <- c(u, if (any(zero)) "open: zero to rounding (<= tolerance or floor)")
+    graphics::legend(legend, legend = lab, col = c(cols, if (any(zero)) "grey30"),
+                     lty = c(ltys[seq_along(u)], if (any(zero)) NA),
+                     pch = c(pchs[seq_along(u)], if (any(zero)) 1), bty = "n", cex = 0.85)
   }
   data$group <- group
   data$shown <- shown
+  data$zero <- zero
   invisible(data)
 }

@@ -64,9 +64,26 @@ test_that("plot_min_eigenvalue() groups by kernel and activation and floors non-
   expect_equal(out$shown[-4], df$min_eigenvalue[-4])
   out2 <- plot_min_eigenvalue(df, floor = 1e-7, legend = NULL)
   expect_equal(out2$shown[c(1, 4)], c(1e-7, 1e-7))
+  expect_equal(out$zero, df$min_eigenvalue <= 1e-12)
+  # a tolerance column marks values that are zero to rounding
+  df$tolerance <- 1e-7
+  out_t <- plot_min_eigenvalue(df)
+  expect_equal(out_t$zero, df$min_eigenvalue <= 1e-7)
+  expect_equal(out_t$shown, out$shown)
   # a value column named lambda_min, no groups
   out3 <- plot_min_eigenvalue(data.frame(depth = 1:3, lambda_min = c(3, 2, 1)))
   expect_equal(unique(out3$group), "smallest eigenvalue")
+})
+
+test_that("plot_min_eigenvalue() draws the data frames of min_eigenvalue()", {
+  x <- sphere_points(8, 3)
+  ev <- do.call(rbind, lapply(c("erf", "gelu"), function(a) {
+    cbind(min_eigenvalue(mlp(1, a), x, kernel = c("ntk", "jntk"), depth = 1:2), activation = a)
+  }))
+  out <- plot_min_eigenvalue(ev)
+  expect_equal(nrow(out), 8L)
+  expect_setequal(unique(out$group), c("ntk, erf", "jntk, erf", "ntk, gelu", "jntk, gelu"))
+  expect_equal(out$zero, ev$min_eigenvalue <= ev$tolerance)
 })
 
 test_that("plot_min_eigenvalue() explains malformed input", {
