@@ -62,7 +62,8 @@
 #' @param ridge Absolute diagonal term \eqn{r \ge 0} added to the training
 #'   kernel (see Details); needed for \eqn{t = \infty} when the kernel is
 #'   singular.
-#' @param threads Number of threads for the kernels and the per-time assembly.
+#' @param threads Number of threads for the kernels and the per-time assembly
+#'   (which calls BLAS from several threads: with a multithreaded BLAS keep 1).
 #' @return An object of class `"gradient_flow"`: a list with the data (`x`,
 #'   `y` as an \eqn{N \times k} matrix, `levels` for factor targets), the
 #'   settings (`net`, `lambda`, `ridge`), the `kernel` used (`"ntk"` or
@@ -312,8 +313,9 @@ print.flow_prediction <- function(x, ...) {
 #'   settings of `net` are kept) for a depth study.
 #' @param threads Number of threads for the kernels.
 #' @return With one depth and one kernel, a number; otherwise a data frame with
-#'   columns `depth`, `kernel`, `min_eigenvalue`, `max_eigenvalue` and
-#'   `tolerance` (the numerical-rank threshold `n * eps * max_eigenvalue`).
+#'   columns `depth`, `kernel`, `activation`, `min_eigenvalue`,
+#'   `max_eigenvalue` and `tolerance` (the numerical-rank threshold
+#'   `n * eps * max_eigenvalue`), ready for [plot_min_eigenvalue()].
 #' @examples
 #' x <- rbind(c(1, 0), c(0.6, 0.8), c(-0.8, 0.6))
 #' min_eigenvalue(mlp(2, "erf"), x)
@@ -342,7 +344,8 @@ min_eigenvalue <- function(net, x, kernel = c("ntk", "jntk"), depth = NULL,
         dense_kernel(jntk(netL, x, threads = threads))
       ev <- .Call(C_dynamics_eigen, (K + t(K)) / 2, 0L)$values
       rows[[length(rows) + 1L]] <- data.frame(
-        depth = as.integer(L), kernel = kn, min_eigenvalue = min(ev), max_eigenvalue = max(ev),
+        depth = as.integer(L), kernel = kn, activation = net$activation,
+        min_eigenvalue = min(ev), max_eigenvalue = max(ev),
         tolerance = nrow(K) * .Machine$double.eps * max(abs(ev)), stringsAsFactors = FALSE)
     }
   }
@@ -404,8 +407,9 @@ plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output 
     sdv <- matrix(sdv, nrow(xn))
     cols <- grDevices::hcl.colors(length(t), "Dark 3")
     yl <- range(mu - z * sdv, mu + z * sdv, fl$y[, output])
-    graphics::plot(xn[, 1], mu[, 1], type = "n", ylim = yl, xlab = "x",
-                   ylab = "f_t(x)", main = "Infinite-width network during training", ...)
+    do.call(graphics::plot, utils::modifyList(list(
+      x = xn[, 1], y = mu[, 1], type = "n", ylim = yl, xlab = "x", ylab = "f_t(x)",
+      main = "Infinite-width network during training"), list(...)))
     for (j in seq_along(t)) {
       graphics::polygon(c(xn[, 1], rev(xn[, 1])), c(mu[, j] - z * sdv[, j], rev(mu[, j] + z * sdv[, j])),
                         col = grDevices::adjustcolor(cols[j], 0.2), border = NA)
@@ -433,8 +437,9 @@ plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output 
     sdv <- matrix(sqrt(pmax(apply(p$cov, 3, diag), 0)), nrow(xn))
     cols <- grDevices::hcl.colors(nrow(xn), "Dark 3")
     yl <- range(mu - z * sdv, mu + z * sdv)
-    graphics::plot(t, mu[1, ], type = "n", log = "x", ylim = yl, xlab = "t (learning rate x steps)",
-                   ylab = "f_t(x)", main = "Infinite-width network during training", ...)
+    do.call(graphics::plot, utils::modifyList(list(
+      x = t, y = mu[1, ], type = "n", log = "x", ylim = yl, xlab = "t (learning rate x steps)",
+      ylab = "f_t(x)", main = "Infinite-width network during training"), list(...)))
     for (i in seq_len(nrow(xn))) {
       graphics::polygon(c(t, rev(t)), c(mu[i, ] - z * sdv[i, ], rev(mu[i, ] + z * sdv[i, ])),
                         col = grDevices::adjustcolor(cols[i], 0.2), border = NA)

@@ -134,6 +134,11 @@ eigenfeatures <- function(object, x_test, y_test = NULL, n_features = NULL, eps 
             class = "jntk_eigenfeatures")
 }
 
+#' @rdname eigenfeatures
+#' @param x An `"jntk_eigenfeatures"` object.
+#' @param n Number of features printed.
+#' @param ... Further graphical parameters passed to [plot.default()] (plot),
+#'   unused (print).
 #' @export
 print.jntk_eigenfeatures <- function(x, n = 10L, ...) {
   f <- x$features
@@ -154,6 +159,10 @@ print.jntk_eigenfeatures <- function(x, n = 10L, ...) {
   invisible(x)
 }
 
+#' @rdname eigenfeatures
+#' @details `plot()` draws each feature's usefulness (test accuracy) against
+#'   its robustness (accuracy under the attack), coloured by eigenvalue rank;
+#'   it returns its argument invisibly.
 #' @export
 plot.jntk_eigenfeatures <- function(x, ...) {
   f <- x$features
@@ -163,10 +172,11 @@ plot.jntk_eigenfeatures <- function(x, ...) {
   }
   rk <- rank(-f$eigenvalue, ties.method = "first")
   cols <- grDevices::hcl.colors(nrow(f), "viridis")[rk]
-  graphics::plot(f$accuracy, f$robust_accuracy, pch = 19, col = cols, xlim = c(0, 1), ylim = c(0, 1),
-                 xlab = "test accuracy of the feature (usefulness)",
-                 ylab = sprintf("accuracy under FGSM, eps = %g (robustness)", x$eps),
-                 main = sprintf("Eigenfeatures, lambda = %g", x$lambda), ...)
+  do.call(graphics::plot, utils::modifyList(list(
+    x = f$accuracy, y = f$robust_accuracy, pch = 19, col = cols, xlim = c(0, 1), ylim = c(0, 1),
+    xlab = "test accuracy of the feature (usefulness)",
+    ylab = sprintf("accuracy under FGSM, eps = %g (robustness)", x$eps),
+    main = sprintf("Eigenfeatures, lambda = %g", x$lambda)), list(...)))
   graphics::abline(0, 1, lty = 3, col = "grey50")
   graphics::legend("topleft", bty = "n", pch = c(19, 19, NA), lty = c(NA, NA, 3),
                    col = c(grDevices::hcl.colors(2, "viridis"), "grey50"),
@@ -202,7 +212,7 @@ plot.jntk_eigenfeatures <- function(x, ...) {
 #'   `f(x)` returning a vector (or an \eqn{m \times k} matrix) of outputs for
 #'   the rows of `x`, with its input gradient given by `gradient` or as the
 #'   attribute `"gradient"` of its value.
-#' @param x Inputs (\eqn{m \times d}).
+#' @param x Inputs (\eqn{m \times d}); for `print()` and `plot()`, a `"jntk_robustness"` result.
 #' @param y Labels: \eqn{\pm 1} numbers, a factor, or numeric targets.
 #' @param eps Perturbation sizes (\eqn{\ell_\infty} radius for FGSM/PGD,
 #'   noise standard deviation for `"gaussian"`).
@@ -293,6 +303,9 @@ robustness <- function(model, x, y, eps = c(0, 0.05, 0.1, 0.2),
             features = ef, model = class(model)[1])
 }
 
+#' @rdname robustness
+#' @param ... Further graphical parameters passed to [plot.default()] (plot),
+#'   unused (print).
 #' @export
 print.jntk_robustness <- function(x, ...) {
   cat(sprintf("<jntk_robustness> %s attack on a %s, %s and mean input-gradient norm\n",
@@ -304,6 +317,10 @@ print.jntk_robustness <- function(x, ...) {
   invisible(x)
 }
 
+#' @rdname robustness
+#' @details `plot()` draws the accuracy (or MSE) against `eps` and, when the
+#'   result carries eigenfeatures, their usefulness-robustness scatter beside
+#'   it; it returns its argument invisibly.
 #' @export
 plot.jntk_robustness <- function(x, ...) {
   ef <- attr(x, "features")
@@ -313,10 +330,11 @@ plot.jntk_robustness <- function(x, ...) {
     on.exit(graphics::par(op), add = TRUE)
   }
   val <- x[[metric]]
-  graphics::plot(x$eps, val, type = "b", pch = 19, xlab = sprintf("perturbation size eps (%s)", attr(x, "attack")),
-                 ylab = if (metric == "accuracy") "accuracy" else "mean squared error",
-                 ylim = if (metric == "accuracy") c(0, 1) else range(0, val),
-                 main = "Robustness to input perturbations", ...)
+  do.call(graphics::plot, utils::modifyList(list(
+    x = x$eps, y = val, type = "b", pch = 19, xlab = sprintf("perturbation size eps (%s)", attr(x, "attack")),
+    ylab = if (metric == "accuracy") "accuracy" else "mean squared error",
+    ylim = if (metric == "accuracy") c(0, 1) else range(0, val),
+    main = "Robustness to input perturbations"), list(...)))
   graphics::legend(if (metric == "accuracy") "bottomleft" else "topleft", bty = "n", pch = 19, lty = 1,
                    legend = sprintf("%s (%s attack)", attr(x, "model"), attr(x, "attack")))
   if (!is.null(ef)) plot(ef)
