@@ -234,6 +234,14 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
   } else {
     res <- .Call(C_dynamics_assemble, G, P, H, NULL, NULL, NULL, threads)
   }
+  if (any(!is.finite(res$mean)) || (cov && any(!is.finite(res$cov)))) {
+    # Only reachable with astronomically large t on a singular kernel: the
+    # (numerically) null directions have h = t/N, and rounding times t overflows.
+    jntk_abort(sprintf(paste0(
+      "The prediction overflowed at t = %s: along the near-null directions of the training kernel ",
+      "(smallest eigenvalue %.3g) the filter grows like t/N. Use smaller times or a `ridge`."),
+      format(max(t[is.finite(t)])), min(fl$values_raw)), class = "jntk_error_singular")
+  }
   mean_rows <- res$mean                               # mr x k x T
   if (!is.null(nw)) {
     off <- flow_network_state(nw, xn, jacobian = jacobian)  # mr x 1
