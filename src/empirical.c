@@ -145,8 +145,8 @@ SEXP empirical_kernel(SEXP weights, SEXP biases, SEXP act, SEXP par, SEXP x1t,
   int N2 = same ? N1 : mlp_inputs_from_R(x2t, &net, "x2t");
   int d = net.n[0], L1 = net.L1;
   /* levels: the NTK needs G (1); the JNTK G, Gam, U (2); the NNGPs only the
-   * last hidden layer, and U for the Jacobian one (2 computes tangents). */
-  int level = jac ? 2 : 1;
+   * output layer's G = kappa, Z and, for the Jacobian one, U (0 and 3). */
+  int level = nngp ? (jac ? 3 : 0) : (jac ? 2 : 1);
   mlp_pass p1, p2;
   mlp_pass_run(&net, REAL(x1t), N1, level, &p1, nt);
   if (same) p2 = p1;

@@ -136,7 +136,7 @@ void mlp_pass_run(const mlp_net *net, const double *X, int N, int level,
     if (l < L1) {
       ptrdiff_t m = (ptrdiff_t) nl * N;
       if (level >= 1) p->D1[l] = alloc_dbl(m);
-      if (level >= 2) p->D2[l] = alloc_dbl(m);
+      if (level == 2) p->D2[l] = alloc_dbl(m);
       p->Z[l] = H; /* act_apply reads x[i] before writing y[i]: in place is safe */
       par_act(net, H, m, H, p->D1[l], p->D2[l], nt);
     } else {
@@ -144,9 +144,11 @@ void mlp_pass_run(const mlp_net *net, const double *X, int N, int level,
     }
     R_CheckUserInterrupt();
   }
+  p->G[L1] = alloc_dbl(N);
+  for (int j = 0; j < N; j++) p->G[L1][j] = net->kappa;
   if (level < 1) return;
 
-  /* tangents T_l, U_l (level 2 only): T_1 column (a, i) = a_0 W_1[, i] */
+  /* tangents T_l, U_l (levels 2, 3): T_1 column (a, i) = a_0 W_1[, i] */
   if (level >= 2 && L1 >= 2) {
     for (int l = 1; l < L1; l++) {
       int nl = net->n[l];
@@ -181,8 +183,7 @@ void mlp_pass_run(const mlp_net *net, const double *X, int N, int level,
 
   /* backward: G_{L+1} = kappa; R_l = a_l W_{l+1}^T G_{l+1}; G_l = D1 * R_l;
    * Gam_l = D2 * T_l * R_l + D1 * (a_l W_{l+1}^T Gam_{l+1}) */
-  p->G[L1] = alloc_dbl(N);
-  for (int j = 0; j < N; j++) p->G[L1][j] = net->kappa;
+  if (level == 3) return;
   for (int l = L1 - 1; l >= 1; l--) {
     int nl = net->n[l], nn = net->n[l + 1];
     double a = mlp_scale(net, l + 1);
@@ -191,7 +192,7 @@ void mlp_pass_run(const mlp_net *net, const double *X, int N, int level,
     net_dgemm("T", nl, N, nn, a, net->W[l + 1], nn, p->G[l + 1], nn, 0.0, R, nl, nt);
     p->G[l] = alloc_dbl(m);
     for (ptrdiff_t i = 0; i < m; i++) p->G[l][i] = p->D1[l][i] * R[i];
-    if (level >= 2) {
+    if (level == 2) {
       ptrdiff_t mm = (ptrdiff_t) nl * Nd;
       double *Gm = p->Gam[l] = alloc_dbl(mm);
       if (l + 1 < L1) {

@@ -25,7 +25,9 @@ typedef struct {
  *   level 0: Z (forward values) and f;
  *   level 1: also D1 = phi'(H) and the backward vectors G;
  *   level 2: also D2 = phi''(H), tangents T, U = phi'(H) * T and the
- *            directional derivatives Gam of the backward vectors. */
+ *            directional derivatives Gam of the backward vectors;
+ *   level 3: Z, f, D1, T and U only (no backward pass).
+ * G[L1] = kappa is always set. */
 typedef struct {
   int N;
   double *f;      /* N outputs */
