@@ -107,7 +107,9 @@ train_mlp <- function(network, x, y, lambda = 0, lr = 1, steps = 100L, x_test = 
   record_every <- check_number(record_every, "record_every", lower = 1, integer = TRUE)
   record_kernel <- training_kernel_type(record_kernel)
   threads <- check_threads(threads)
-  progress <- check_flag(progress, "progress")
+  if (!is.logical(progress) || length(progress) != 1L || is.na(progress)) {
+    jntk_abort("`progress` must be TRUE or FALSE.", class = "jntk_error_argument")
+  }
 
   rec_steps <- unique(c(seq.int(0L, steps, by = record_every), steps))
   n_rec <- length(rec_steps)
@@ -243,8 +245,10 @@ training_gradient <- function(network, x, y, lambda = 0, threads = default_threa
 #'
 #' \eqn{\|K_t - K_0\|_F / \|K_0\|_F} for the empirical NTK or JNTK recorded by
 #' [train_mlp()] (argument `record_kernel`). In the infinite-width limit the
-#' kernel stays constant; at finite width the drift shrinks like
-#' \eqn{n^{-1/2}} (Jacot et al. 2018; Kim and Yang 2024).
+#' kernel stays constant during training (Jacot et al. 2018; for the JNTK Kim
+#' and Yang 2024); at finite width \eqn{n} the drift is bounded by
+#' \eqn{O(n^{-1/2})} and is typically of order \eqn{n^{-1}} (Dyer and
+#' Gur-Ari 2020), which is what small experiments show.
 #'
 #' @param fit A fit from [train_mlp()] with `record_kernel` `"ntk"` or `"jntk"`.
 #' @param block For the JNTK: `"all"` (the whole \eqn{N(d+1)} matrix), `"ff"`

@@ -211,8 +211,8 @@ test_that("kernel drift shrinks with width (lazy training)", {
                      record_kernel = "ntk", progress = FALSE)
     kernel_drift(fit)$drift[2]
   }
-  # theory: drift ~ width^(-1/2), a 16-fold width cuts it about 4-fold; one
-  # draw each, so only a factor 2 is required
+  # theory: drift O(width^-1/2) at worst, typically O(width^-1): a 16-fold
+  # width cuts it 4- to 16-fold; one draw each, so only a factor 2 is required
   expect_lt(drift(1024), drift(64) / 2)
 })
 
@@ -290,4 +290,27 @@ test_that("print, summary and plot", {
   expect_identical(plot(fit, which = "loss", xaxis = "step"), fit)
   fit0 <- train_mlp(nw, x, x[, 1], lambda = 0, steps = 5, progress = FALSE)
   expect_invisible(plot(fit0))
+})
+
+test_that("heavy: kernel drift falls with width at least like width^(-1/2)", {
+  skip_if_not(identical(Sys.getenv("JNTK_HEAVY_TESTS"), "true"), "set JNTK_HEAVY_TESTS=true")
+  set.seed(25)
+  x <- matrix(rnorm(32), 16, 2)
+  y <- sin(2 * x[, 1])
+  drift <- function(width) {
+    mean(replicate(4, {
+      nw <- sample_mlp(mlp(2, "erf", sigma_b = 0.1), width = width, input_dim = 2)
+      fit <- train_mlp(nw, x, y, lambda = 0.01, lr = 1, steps = 50, record_every = 50,
+                       record_kernel = "jntk", progress = FALSE)
+      kernel_drift(fit)$drift[2]
+    }))
+  }
+  w <- c(64, 256, 1024)
+  dr <- vapply(w, drift, numeric(1))
+  slope <- unname(stats::coef(stats::lm(log(dr) ~ log(w)))[2])
+  # the bound is O(width^-1/2) (Jacot et al. 2018); the typical change is
+  # O(width^-1) (Dyer and Gur-Ari 2020); we saw -0.9 with this seed. 4 draws
+  # per width leave a spread of about +-0.2 in the slope.
+  expect_lt(slope, -0.4)
+  expect_gt(slope, -1.4)
 })
