@@ -354,6 +354,12 @@ static inline const double *tab_at(const kpar *kp, const diagstate *st, int n,
   return st->tab ? st->tab + ((ptrdiff_t) l * n + i) * st->nord * kp->K : NULL;
 }
 
+/* Columns per block between interrupt checks: about 2^20 pairs. */
+static inline int column_chunk(int n1) {
+  int ch = (1 << 20) / (n1 > 0 ? n1 : 1);
+  return ch < 8 ? 8 : ch;
+}
+
 /* One pair, plain values. */
 static inline void pair_plain(const kpar *kp, double p, const diagstate *s1,
                               const diagstate *s2, int n1, int n2, int i, int j,
@@ -378,21 +384,27 @@ void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
                          double *nngp, double *ntk, int nthreads) {
   diagstate s1 = diag_setup(kp, q1, n1, 0, 2), s2 = s1;
   if (!sym) s2 = diag_setup(kp, q2, n2, 0, 2);
-  int nt = jntk_threads(nthreads, n2);
+  int nt = jntk_threads(nthreads, n2), ch = column_chunk(n1);
   (void) nt;
+  /* blocks of columns, with an interrupt check between blocks (never inside
+   * the parallel region) */
+  for (int j0 = 0; j0 < n2; j0 += ch) {
+    int j1 = j0 + ch < n2 ? j0 + ch : n2;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 8)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-  for (int j = 0; j < n2; j++) {
-    int iend = sym ? j + 1 : n1;
-    for (int i = 0; i < iend; i++) {
-      ptrdiff_t ix = i + (ptrdiff_t) j * n1;
-      double kn, kt;
-      pair_plain(kp, gram[ix], &s1, &s2, n1, n2, i, j, nngp ? &kn : NULL,
-                 ntk ? &kt : NULL);
-      if (nngp) nngp[ix] = kn;
-      if (ntk) ntk[ix] = kt;
+    for (int j = j0; j < j1; j++) {
+      int iend = sym ? j + 1 : n1;
+      for (int i = 0; i < iend; i++) {
+        ptrdiff_t ix = i + (ptrdiff_t) j * n1;
+        double kn, kt;
+        pair_plain(kp, gram[ix], &s1, &s2, n1, n2, i, j, nngp ? &kn : NULL,
+                   ntk ? &kt : NULL);
+        if (nngp) nngp[ix] = kn;
+        if (ntk) ntk[ix] = kt;
+      }
     }
+    R_CheckUserInterrupt();
   }
   if (sym) {
     for (int j = 0; j < n2; j++)
@@ -412,12 +424,14 @@ void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
   diagstate s1 = diag_setup(kp, q1, n1, 1, 5), s2 = s1;
   if (!sym) s2 = diag_setup(kp, q2, n2, 1, 5);
   ptrdiff_t S = (ptrdiff_t) n1 * n2;
-  int nt = jntk_threads(nthreads, n2);
+  int nt = jntk_threads(nthreads, n2), ch = column_chunk(n1) / 4 + 1;
   (void) nt;
+  for (int j0 = 0; j0 < n2; j0 += ch) {
+  int j1 = j0 + ch < n2 ? j0 + ch : n2;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 4)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-  for (int j = 0; j < n2; j++) {
+  for (int j = j0; j < j1; j++) {
     int iend = sym ? j + 1 : n1;
     for (int i = 0; i < iend; i++) {
       ptrdiff_t ix = i + (ptrdiff_t) j * n1;
@@ -439,6 +453,8 @@ void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
       double f[8] = {F.v, F.p, F.q, F.r, F.pp, F.pq, F.pr, F.qr};
       for (int k = 0; k < 8; k++) out[ix + k * S] = kp->k2 * f[k];
     }
+  }
+  R_CheckUserInterrupt();
   }
   if (sym) {
     /* F(x', x) has q and r swapped: F_q <-> F_r, F_pq <-> F_pr */

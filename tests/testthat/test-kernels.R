@@ -152,3 +152,16 @@ test_that("bad inputs get errors that name the argument", {
   on.exit(options(op), add = TRUE)
   expect_snapshot(error = TRUE, ntk(net, matrix(1, 20000, 2)))
 })
+
+test_that("long kernel computations can be interrupted", {
+  # R_CheckUserInterrupt() runs between blocks of columns; an elapsed-time
+  # limit is delivered through the same mechanism as Ctrl-C
+  set.seed(9)
+  x <- matrix(rnorm(5000 * 4), 5000)
+  on.exit(setTimeLimit(), add = TRUE)
+  setTimeLimit(elapsed = 0.3, transient = TRUE)
+  expect_error(ntk(mlp(3, "tanh"), x), "time limit")
+  setTimeLimit()
+  setTimeLimit(elapsed = 0.3, transient = TRUE)
+  expect_error(jntk(mlp(3, "erf"), x, as = "structured"), "time limit")
+})
