@@ -173,8 +173,11 @@ print.gradient_flow <- function(x, ...) {
 #'   steps); `Inf` is the end of training and needs a positive definite kernel
 #'   or a `ridge`.
 #' @param cov Also return the covariance over initialisations.
-#' @param jacobian Also return the input Jacobian \eqn{J_t} (needs a
-#'   twice-differentiable activation).
+#' @param jacobian Also return the input Jacobian \eqn{J_t}. With
+#'   \eqn{\lambda = 0} and a kinked activation (relu, leaky relu, abs), whose
+#'   limiting JNTK does not exist, \eqn{\partial_x\Theta(x, X)} is taken by
+#'   central differences of [ntk()] (relative error about 1e-10, undefined for
+#'   \eqn{x} parallel to a training input, where the NTK has a kink).
 #' @param init `NULL`, or a finite network from [sample_mlp()] with the same
 #'   architecture (the initialisation given to `train_mlp()`): returns its
 #'   linearised trajectory instead of the mean over initialisations.
@@ -566,7 +569,13 @@ dense_kernel <- function(K) {
 flow_cross <- function(fl, xn, jacobian, cov, threads) {
   net <- fl$net; x <- fl$x; N <- fl$N; m <- nrow(xn)
   out <- list()
-  if (fl$kernel == "jntk" || jacobian) {
+  if (fl$kernel == "ntk" && jacobian && !net$smooth) {
+    # Kinked activation (lambda = 0): the limiting JNTK does not exist, but
+    # d/dx Theta(x, X) does away from x parallel to a training input; take it
+    # by central differences of the NTK (error ~1e-10 relative).
+    th <- rbind(dense_kernel(ntk(net, xn, x, threads = threads)),
+                fd_kernel_rows(function(z) dense_kernel(ntk(net, z, x, threads = threads)), xn))
+  } else if (fl$kernel == "jntk" || jacobian) {
     th <- dense_kernel(jntk(net, xn, x, threads = threads))
     if (fl$kernel == "ntk") th <- th[, seq_len(N), drop = FALSE]
     if (!jacobian) th <- th[seq_len(m), , drop = FALSE]
@@ -588,6 +597,21 @@ flow_cross <- function(fl, xn, jacobian, cov, threads) {
     out$sigma_xx <- (sxx + t(sxx)) / 2
   }
   out
+}
+
+# Rows d/dx_i K(x_a, X) in block-major order (row (a - 1) d + i) by central
+# differences with a step relative to the input's size.
+fd_kernel_rows <- function(kfun, xn) {
+  m <- nrow(xn); d <- ncol(xn)
+  h <- 1e-6 * pmax(1, sqrt(rowSums(xn^2)))
+  out <- NULL
+  for (i in seq_len(d)) {
+    e <- matrix(0, m, d); e[, i] <- h
+    Di <- (kfun(xn + e) - kfun(xn - e)) / (2 * h)
+    if (is.null(out)) out <- array(0, c(d, m, ncol(Di)))
+    out[i, , ] <- Di
+  }
+  matrix(out, m * d)
 }
 
 # The finite network given as `init`, checked against the flow's architecture.

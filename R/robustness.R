@@ -21,6 +21,10 @@
 #' \eqn{\gamma}-robustness \eqn{E \inf_{\|\delta\|_\infty \le \epsilon}
 #' 1\{\mathrm{sign}\,\phi(x+\delta) = y\}}).
 #'
+#' Gradients come from the Jacobian rows of [jntk()]; for a kinked activation
+#' (only possible with \eqn{\lambda = 0}) from central differences of [ntk()]
+#' (see [predict.gradient_flow()]).
+#'
 #' Kim and Yang (2024) observe that under Jacobian regularisation
 #' (\eqn{\lambda > 0}) usefulness and robustness of the features are positively
 #' correlated, and little correlated under plain training.

@@ -311,3 +311,22 @@ test_that("print and plot methods", {
   expect_s3_class(out$value, "flow_prediction")
   expect_snapshot(plot(fl, dt$xt, over = "x"), error = TRUE)
 })
+
+test_that("relu flows (lambda = 0) give J_t by differences of the NTK", {
+  dt <- flow_data()
+  net <- mlp(3, "relu", sigma_b = 0.1)
+  fl <- gradient_flow(net, dt$x, dt$y)
+  tt <- c(0, 3, Inf)
+  p <- predict(fl, dt$xt, t = tt, cov = TRUE, jacobian = TRUE)
+  expect_false(anyNA(p$jacobian)); expect_false(anyNA(p$cov_joint))
+  expect_equal(p$cov_joint[, , 1], unname(jacobian_nngp(net, dt$xt)), tolerance = 1e-12,
+               ignore_attr = TRUE)
+  h <- 1e-4
+  for (i in 1:2) {
+    e <- matrix(0, nrow(dt$xt), 2); e[, i] <- h
+    fd <- (predict(fl, dt$xt + e, t = tt)$mean - predict(fl, dt$xt - e, t = tt)$mean) / (2 * h)
+    # the test inputs are far from parallel to training inputs (no kink within
+    # h), so both difference quotients agree to O(h^2) ~ 1e-8
+    expect_equal(unname(p$jacobian[, i, ]), unname(fd), tolerance = 1e-6)
+  }
+})
