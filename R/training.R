@@ -399,8 +399,7 @@ plot.mlp_fit <- function(x, which = NULL, xaxis = c("time", "step"), ...) {
   pal <- jntk_palette(3)
   h <- x$history
   hx <- if (xaxis == "time") h$time else h$step
-  # log-scaled x axes need positive values: drop step 0 there only if asked;
-  # we keep a linear x axis so step 0 is shown
+  # linear x axis so that step 0 is shown; losses on a log y axis
   if ("loss" %in% which) {
     series <- list(total = h$loss, fit = h$fit_loss)
     lab <- c("loss", "fit term: sum (f - y)^2 / 2N")
@@ -413,7 +412,8 @@ plot.mlp_fit <- function(x, which = NULL, xaxis = c("time", "step"), ...) {
     }
     pos <- unlist(series)
     pos <- pos[is.finite(pos) & pos > 0]
-    ylim <- if (length(pos)) range(pos) else c(1e-16, 1)
+    # headroom above the curves (a factor 30 on the log scale) for the legend
+    ylim <- if (length(pos)) range(pos) * c(1, 30) else c(1e-16, 1)
     graphics::plot(hx, rep(NA_real_, length(hx)), ylim = ylim, log = "y", xlab = xlab,
                    ylab = "loss (log scale)",
                    main = sprintf("Training loss (lambda = %s)", format(x$lambda)), ...)
@@ -439,8 +439,10 @@ plot.mlp_fit <- function(x, which = NULL, xaxis = c("time", "step"), ...) {
     k <- nrow(x$outputs)
     show <- seq_len(min(k, 8L))
     cols <- jntk_palette(length(show))
+    yr <- range(x$outputs[show, , drop = FALSE])
+    yr[2] <- yr[2] + 0.12 * length(show) * max(diff(yr), 1e-8) # legend headroom
     graphics::matplot(rx, t(x$outputs[show, , drop = FALSE]), type = "l", lty = 1, col = cols,
-                      xlab = xlab, ylab = "f(x_test)", main = "Test outputs", ...)
+                      ylim = yr, xlab = xlab, ylab = "f(x_test)", main = "Test outputs", ...)
     graphics::legend("topright", legend = paste("test input", show), col = cols, lty = 1,
                      bty = "n", cex = 0.8)
   }
