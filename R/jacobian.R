@@ -136,6 +136,8 @@ jacobian_labels <- function(x, d) {
 #' @param y A numeric vector or matrix.
 #' @param ... Unused.
 #' @param threads Threads for the dense assembly.
+#' @param nrow,ncol Unused (part of the `diag()` generic).
+#' @param names Whether `diag()` names its result by the row labels.
 #' @return `as.matrix()`: the dense matrix with dimnames; `dim()`: its
 #'   dimensions; `%*%`: the product, a matrix; `diag()`: the diagonal; `t()`:
 #'   the structured transpose (kernel of `x2` with `x1`).

@@ -11,8 +11,11 @@
 #' physical memory).
 #'
 #' @keywords internal
+#' @docType package
+#' @name jntk-package
+#' @aliases jntk-package
 #' @useDynLib jntk, .registration = TRUE, .fixes = "C_"
 #' @importFrom methods setClass setMethod new show
 #' @importFrom stats predict
 #' @importFrom graphics plot
-"_PACKAGE"
+NULL
