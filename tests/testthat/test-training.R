@@ -314,3 +314,33 @@ test_that("heavy: kernel drift falls with width at least like width^(-1/2)", {
   expect_lt(slope, -0.4)
   expect_gt(slope, -1.4)
 })
+
+test_that("heavy: the gradient agrees with PyTorch autograd double backward", {
+  skip_if_not(identical(Sys.getenv("JNTK_HEAVY_TESTS"), "true"), "set JNTK_HEAVY_TESTS=true")
+  script <- system.file("bench", "bench_training_torch.py", package = "jntk")
+  py <- Filter(nzchar, c(Sys.getenv("JNTK_PYTHON"), "/usr/bin/python3", Sys.which("python3")))
+  py <- Filter(function(p) file.exists(p) && identical(suppressWarnings(
+    system2(p, c("-c", shQuote("import torch")), stdout = FALSE, stderr = FALSE)), 0L), py)
+  skip_if(!nzchar(script) || !length(py), "no python3 with torch")
+  set.seed(26)
+  for (act in c("erf", "tanh", "gelu")) {
+    nw <- sample_mlp(mlp(2, act, sigma_w = 1.3, sigma_b = 0.2, kappa = 0.5), width = 16,
+                     input_dim = 5)
+    x <- matrix(rnorm(35), 7, 5)
+    y <- rnorm(7)
+    dir <- tempfile("jntk_torch_")
+    dir.create(dir)
+    theta <- ref_pack(nw)
+    writeBin(as.double(x), file.path(dir, "x.bin"), endian = "little")
+    writeBin(y, file.path(dir, "y.bin"), endian = "little")
+    writeBin(theta, file.path(dir, "theta.bin"), endian = "little")
+    writeLines(paste(16, 7, 5, 2, act, 1.3, 0.2, 0.5, 0.3, 1), file.path(dir, "meta.txt"))
+    out <- system2(py[[1]], c(shQuote(script), shQuote(dir), 1, 1), stdout = TRUE)
+    expect_true(any(grepl("^seconds_per_step", out)))
+    g_torch <- readBin(file.path(dir, "grad.bin"), "double", n = length(theta), endian = "little")
+    unlink(dir, recursive = TRUE)
+    # torch's erf / tanh and exact gelu are float64 too: rounding only
+    expect_equal(flat_grad(training_gradient(nw, x, y, lambda = 0.3)), g_torch,
+                 tolerance = 1e-12)
+  }
+})
