@@ -72,16 +72,29 @@ static void get_inputs(SEXP x1, SEXP x2, double **px1, double **px2, int *n1,
   if (*n1 < 1 || *n2 < 1 || *d < 1) Rf_error("inputs must have at least one row and one column");
 }
 
+/* Checked inputs, parameters and squared norms of one kernel call. */
+typedef struct {
+  double *x1, *x2, *q1, *q2;
+  int n1, n2, d, nt;
+  kpar kp;
+} kcall;
+
+static void kcall_setup(kcall *k, SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh,
+                        SEXP threads) {
+  get_inputs(x1, x2, &k->x1, &k->x2, &k->n1, &k->n2, &k->d);
+  fill_kpar(&k->kp, par, ipar, gh, k->d);
+  k->nt = jntk_int_scalar(threads, "threads");
+  k->q1 = (double *) R_alloc(k->n1, sizeof(double));
+  k->q2 = k->x2 ? (double *) R_alloc(k->n2, sizeof(double)) : k->q1;
+}
+
 SEXP kernels_plain(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh, SEXP what,
                    SEXP threads) {
-  double *px1, *px2;
-  int n1, n2, d;
-  get_inputs(x1, x2, &px1, &px2, &n1, &n2, &d);
-  kpar kp;
-  fill_kpar(&kp, par, ipar, gh, d);
+  kcall k;
+  kcall_setup(&k, x1, x2, par, ipar, gh, threads);
+  int n1 = k.n1, n2 = k.n2;
   if (!Rf_isLogical(what) || XLENGTH(what) != 2) Rf_error("'what' must be two logicals");
   int want_nngp = LOGICAL(what)[0] == TRUE, want_ntk = LOGICAL(what)[1] == TRUE;
-  int nt = jntk_int_scalar(threads, "threads");
   SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
   /* the Gram matrix is computed into the first requested result and
    * overwritten pair by pair: no other n1 x n2 buffer */
@@ -89,12 +102,10 @@ SEXP kernels_plain(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh, SEXP what,
   SEXP K1 = R_NilValue;
   if (want_nngp && want_ntk) K1 = Rf_allocMatrix(REALSXP, n1, n2);
   PROTECT(K1);
-  double *q1 = (double *) R_alloc(n1, sizeof(double));
-  double *q2 = px2 ? (double *) R_alloc(n2, sizeof(double)) : q1;
-  gram(px1, px2, n1, n2, d, REAL(K0), q1, q2);
+  gram(k.x1, k.x2, n1, n2, k.d, REAL(K0), k.q1, k.q2);
   double *nngp = want_nngp ? REAL(K0) : NULL;
   double *ntk = want_ntk ? (want_nngp ? REAL(K1) : REAL(K0)) : NULL;
-  kernel_plain_worker(&kp, REAL(K0), q1, q2, n1, n2, px2 == NULL, nngp, ntk, nt);
+  kernel_plain_worker(&k.kp, REAL(K0), k.q1, k.q2, n1, n2, k.x2 == NULL, nngp, ntk, k.nt);
   if (want_nngp) SET_VECTOR_ELT(res, 0, K0);
   if (want_ntk) SET_VECTOR_ELT(res, 1, want_nngp ? K1 : K0);
   UNPROTECT(3);
@@ -103,21 +114,15 @@ SEXP kernels_plain(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh, SEXP what,
 
 SEXP kernels_scalars(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh, SEXP kind,
                      SEXP threads) {
-  double *px1, *px2;
-  int n1, n2, d;
-  get_inputs(x1, x2, &px1, &px2, &n1, &n2, &d);
-  kpar kp;
-  fill_kpar(&kp, par, ipar, gh, d);
-  int k = jntk_int_scalar(kind, "kind");
-  int nt = jntk_int_scalar(threads, "threads");
+  kcall k;
+  kcall_setup(&k, x1, x2, par, ipar, gh, threads);
+  int n1 = k.n1, n2 = k.n2, kd = jntk_int_scalar(kind, "kind");
   SEXP F = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) n1 * n2 * 8));
   SEXP dim = PROTECT(Rf_allocVector(INTSXP, 3));
   INTEGER(dim)[0] = n1; INTEGER(dim)[1] = n2; INTEGER(dim)[2] = 8;
   Rf_setAttrib(F, R_DimSymbol, dim);
-  double *q1 = (double *) R_alloc(n1, sizeof(double));
-  double *q2 = px2 ? (double *) R_alloc(n2, sizeof(double)) : q1;
-  gram(px1, px2, n1, n2, d, REAL(F), q1, q2);
-  kernel_jet_worker(&kp, q1, q2, n1, n2, px2 == NULL, k != 0, REAL(F), nt);
+  gram(k.x1, k.x2, n1, n2, k.d, REAL(F), k.q1, k.q2);
+  kernel_jet_worker(&k.kp, k.q1, k.q2, n1, n2, k.x2 == NULL, kd != 0, REAL(F), k.nt);
   UNPROTECT(2);
   return F;
 }
