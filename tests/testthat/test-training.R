@@ -63,6 +63,43 @@ test_that("the gradient matches central finite differences of the loss in every 
   }
 })
 
+test_that("wide layers (products in cache panels) give the exact gradient", {
+  # width 1100: the 1100 x 1100 middle layer exceeds the panel threshold of
+  # training.c, so its products are computed in row panels
+  set.seed(27)
+  nw <- sample_mlp(mlp(2, "tanh", sigma_b = 0.2), width = 1100, input_dim = 2)
+  x <- matrix(rnorm(6), 3, 2)
+  y <- c(1, -1, 0.5)
+  # lambda = 0 against a plain-R batched backprop written from math.md 1
+  W <- nw$weights
+  b <- nw$biases
+  Z1 <- W[[1]] %*% t(x) / sqrt(2) + 0.2 * b[[1]]
+  A1 <- tanh(Z1)
+  Z2 <- W[[2]] %*% A1 / sqrt(1100) + 0.2 * b[[2]]
+  A2 <- tanh(Z2)
+  f <- drop(W[[3]] %*% A2 / sqrt(1100) + 0.2 * b[[3]])
+  e <- (f - y) / 3
+  P2 <- (drop(t(W[[3]])) / sqrt(1100) * (1 - A2^2)) %*% diag(e)
+  P1 <- (t(W[[2]]) %*% P2 / sqrt(1100)) * (1 - A1^2)
+  g <- training_gradient(nw, x, y, lambda = 0)
+  expect_equal(unname(g$outputs), f, tolerance = 1e-12)
+  expect_equal(g$weights[[2]], P2 %*% t(A1) / sqrt(1100), tolerance = 1e-12)
+  expect_equal(g$weights[[1]], P1 %*% x / sqrt(2), tolerance = 1e-12)
+  expect_equal(g$biases[[2]], 0.2 * rowSums(P2), tolerance = 1e-12)
+  # lambda > 0: the directional derivative along a random unit direction
+  # against central differences (step 1e-4: truncation ~ 1e-8 |L'''|)
+  theta <- ref_pack(nw)
+  v <- rnorm(length(theta))
+  v <- v / sqrt(sum(v^2))
+  gl <- flat_grad(training_gradient(nw, x, y, lambda = 0.5))
+  loss <- function(th) training_gradient(ref_unpack(th, nw), x, y, lambda = 0.5)$loss
+  h <- 1e-4
+  fd <- (loss(theta + h * v) - loss(theta - h * v)) / (2 * h)
+  expect_equal(sum(gl * v), fd, tolerance = 1e-6)
+  expect_equal(flat_grad(training_gradient(nw, x, y, lambda = 0.5, threads = 2)), gl,
+               tolerance = 1e-13)
+})
+
 test_that("one and fifty steps agree with plain-R gradient descent", {
   set.seed(14)
   for (act in c("erf", "gelu", "relu")) {
