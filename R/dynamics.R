@@ -243,7 +243,8 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
     jntk_abort(sprintf(paste0(
       "The prediction overflowed at t = %s: along the near-null directions of the training kernel ",
       "(smallest eigenvalue %.3g) the filter grows like t/N. Use smaller times or a `ridge`."),
-      format(max(t[is.finite(t)])), min(fl$values_raw)), class = "jntk_error_singular")
+      paste(format(t, trim = TRUE), collapse = ", "), min(fl$values_raw)),
+      class = "jntk_error_singular")
   }
   mean_rows <- res$mean                               # mr x k x T
   if (!is.null(nw)) {
