@@ -263,18 +263,23 @@ finite_flow_check <- function(n_net, width, steps, lr, seed) {
 test_that("mean of trained finite networks matches the infinite-width mean (light)", {
   skip_if_not(exists("train_mlp", envir = asNamespace("jntk")), "train_mlp() not available")
   r <- finite_flow_check(n_net = 12, width = 256, steps = 25, lr = 0.2, seed = 5)
-  # 3 standard errors of the Monte Carlo mean plus the O(1/width) finite-width
-  # bias of the mean (its size at width 256, about 0.01, measured against
-  # width 2048 in the heavy version); the standard error is ~0.05 here.
-  expect_true(all(abs(r$mean - r$pred) < 3 * r$se + 0.02))
+  # Monte Carlo tolerance: 3 standard errors of the mean of 12 networks (~0.05).
+  # The finite-width bias of the mean is O(1/width); a 60-network run at width
+  # 256 gave z-scores -1.2, -1.7, 0.6 (standard error 0.028), so any bias is a
+  # few hundredths at most, small against the 3-SE tolerance (0.13-0.17) here.
+  expect_true(all(abs(r$mean - r$pred) < 3 * r$se))
+  # spread over initialisations: the sample sd has relative standard error
+  # ~1/sqrt(2 (R - 1)) = 0.21 (seen: ratios 0.89-0.91)
+  expect_true(all(abs(r$sd_emp / r$sd_pred - 1) < 3 / sqrt(2 * 11)))
 })
 
 test_that("mean of 30 trained networks of width 2048 is within 3 SE (heavy)", {
   dyn_heavy_tests()
   r <- finite_flow_check(n_net = 30, width = 2048, steps = 50, lr = 0.2, seed = 6)
   expect_true(all(abs(r$mean - r$pred) < 3 * r$se))
-  # spread over initialisations: sample sd within ~4 relative SE (sqrt(1/(2(R-1))) ~ 0.13)
-  expect_true(all(abs(r$sd_emp / r$sd_pred - 1) < 0.5))
+  # spread over initialisations: sample sd within 3 relative standard errors
+  # (1/sqrt(2 (R - 1)) = 0.13)
+  expect_true(all(abs(r$sd_emp / r$sd_pred - 1) < 3 / sqrt(2 * 29)))
 })
 
 test_that("min_eigenvalue agrees with eigen() and tabulates depths", {
