@@ -46,7 +46,9 @@
 #' \eqn{\mathrm{diag\_reg}\times\mathrm{tr}(\Theta)/n}, so
 #' `ridge = diag_reg * mean(diag(Theta))`; with `diag_reg_absolute_scale =
 #' TRUE` the two coincide. At \eqn{t = \infty} the mean is kernel ridge
-#' regression with penalty \eqn{r}.
+#' regression with penalty \eqn{r}; predictions at the training inputs use
+#' \eqn{\Theta(X, X)} without the ridge (the ridge regression's fitted
+#' values), as in neural-tangents.
 #'
 #' **Several outputs.** A matrix `y` (\eqn{N \times k}) gives \eqn{k}
 #' independent outputs sharing the kernel (neural-tangents' \eqn{K \otimes I}).

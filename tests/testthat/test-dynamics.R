@@ -97,10 +97,21 @@ test_that("predictions agree with RK4 integration of the training ODE", {
     }
     ref <- dyn_ref_flow_rk4(K[tr, tr], K[te, tr], S[c(tr, te), c(tr, te)], ytil, ldiag, N, tt,
                             ridge = case$ridge)
+    # the training state U_t = (f_t(X), J_t(X)) and its covariance as well
+    # (without ridge: with one, predictions at training inputs use the kernel
+    # without the ridge, as neural-tangents' diag_reg, and differ from the
+    # state of the ridge-modified ODE)
+    ptr <- predict(fl, dt$x, t = tt, cov = TRUE, jacobian = case$lambda > 0)
     for (j in seq_along(tt)) {
       # RK4 with h * rate <= 0.05: global relative error ~1e-7
       expect_equal(unname(p$mean[, j]), ref[[j]]$mean, tolerance = 1e-6, ignore_attr = TRUE)
       expect_equal(unname(p$cov[, , j]), ref[[j]]$cov, tolerance = 1e-6, ignore_attr = TRUE)
+      U <- if (case$lambda > 0) c(ptr$mean[, j], t(ptr$jacobian[, , j])) else ptr$mean[, j]
+      covU <- if (case$lambda > 0) ptr$cov_joint[, , j] else ptr$cov[, , j]
+      if (case$ridge == 0) {
+        expect_equal(unname(U), ref[[j]]$U, tolerance = 1e-6, ignore_attr = TRUE)
+        expect_equal(unname(covU), ref[[j]]$covU, tolerance = 1e-6, ignore_attr = TRUE)
+      }
     }
   }
 })
