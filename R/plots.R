@@ -252,7 +252,7 @@ plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend =
   xr <- c(1, max(unlist(lapply(shown, `[[`, "i"))))
   defaults <- list(x = xr, y = yr, type = "n", log = log,
                    xlab = "index k (eigenvalues in decreasing order)",
-                   ylab = if (normalise) expression(lambda[k] / sum(lambda[j], j)) else expression(lambda[k]),
+                   ylab = if (normalise) expression(lambda[k] / trace) else expression(lambda[k]),
                    main = "Kernel eigenvalue spectrum")
   do.call(graphics::plot, utils::modifyList(defaults, list(...)))
   for (j in seq_along(shown)) {
@@ -284,7 +284,7 @@ plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend =
 #'   present), optional grouping columns `kernel` and `activation`, and an
 #'   optional column `tolerance` (values at or below it are drawn as open
 #'   symbols: zero to rounding), e.g. the data frames of [min_eigenvalue()]
-#'   for several activations bound together with an `activation` column.
+#'   for several activations bound together with [rbind()].
 #' @param floor Eigenvalues at or below `floor` (zero or negative: singular to
 #'   rounding) are drawn at `floor` with an open symbol, since the axis is
 #'   logarithmic. By default \eqn{10^{-3}} times the smallest positive value.
@@ -296,10 +296,8 @@ plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend =
 #' @seealso [plot_spectrum()].
 #' @examples
 #' x <- sphere_points(12, 3)
-#' ev <- do.call(rbind, lapply(c("erf", "gelu"), function(a) {
-#'   cbind(min_eigenvalue(mlp(1, a), x, kernel = c("ntk", "jntk"), depth = 1:4),
-#'         activation = a)
-#' }))
+#' ev <- rbind(min_eigenvalue(mlp(1, "erf"), x, kernel = c("ntk", "jntk"), depth = 1:4),
+#'             min_eigenvalue(mlp(1, "gelu"), x, kernel = c("ntk", "jntk"), depth = 1:4))
 #' out <- plot_min_eigenvalue(ev)
 #' out[, c("depth", "kernel", "activation", "min_eigenvalue", "zero")]
 #' @export

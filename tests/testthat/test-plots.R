@@ -77,9 +77,8 @@ test_that("plot_min_eigenvalue() groups by kernel and activation and floors non-
 
 test_that("plot_min_eigenvalue() draws the data frames of min_eigenvalue()", {
   x <- sphere_points(8, 3)
-  ev <- do.call(rbind, lapply(c("erf", "gelu"), function(a) {
-    cbind(min_eigenvalue(mlp(1, a), x, kernel = c("ntk", "jntk"), depth = 1:2), activation = a)
-  }))
+  ev <- rbind(min_eigenvalue(mlp(1, "erf"), x, kernel = c("ntk", "jntk"), depth = 1:2),
+              min_eigenvalue(mlp(1, "gelu"), x, kernel = c("ntk", "jntk"), depth = 1:2))
   out <- plot_min_eigenvalue(ev)
   expect_equal(nrow(out), 8L)
   expect_setequal(unique(out$group), c("ntk, erf", "jntk, erf", "ntk, gelu", "jntk, gelu"))
