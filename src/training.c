@@ -76,6 +76,7 @@ typedef struct {
   double *Jt;     /* N x d: J^T */
   double *f;      /* N */
   double *e;      /* N: scaled residuals (f - y)/N */
+  double *r2, *j2; /* N: (f_a - y_a)^2 and |J_a|^2, summed serially later */
 } tr_work;
 
 /* ---- dgemm over row panels: the reference BLAS streams the whole of op(A)
@@ -102,34 +103,39 @@ static void tr_gemm_panels(char ta, char tb, int m, int n, int k, double alpha,
   }
 }
 
-/* ---- threaded dgemm: split the output over threads, never the inner
- * dimension, so every entry is computed exactly as by one dgemm call (with
- * the reference BLAS results are bitwise independent of the thread count). */
-static void tr_gemm(char ta, char tb, int m, int n, int k, double alpha,
-                    const double *A, int lda, const double *B, int ldb,
-                    double beta, double *C, int ldc, int nt) {
-  double work = (double) m * n * k;
-  if (nt < 2 || work < 1e5 || (m < 2 * nt && n < 2 * nt)) {
-    tr_gemm_panels(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+/* ---- threads. A step is one parallel region (few barriers, which matters on
+ * a busy machine): phase 1 (forward, Jacobian backward, tangent and adjoint
+ * sweeps) splits the batch into column blocks, one per thread, since every
+ * column (input) is independent there; phase 2 (parameter gradient) splits the
+ * outputs of each gradient product. No inner sum is ever split, so every
+ * number is computed by the same operations whatever the thread count (with
+ * the reference BLAS the results are bitwise identical). */
+static void tr_part(int len, int tid, int nt, int *lo, int *hi) {
+  *lo = (int) ((long long) len * tid / nt);
+  *hi = (int) ((long long) len * (tid + 1) / nt);
+}
+
+/* Thread tid's share of C = alpha op(A) op(B) (m x n, inner k): split the
+ * longer side of C; small products are done by thread 0 alone. */
+static void tr_gemm_part(char ta, char tb, int m, int n, int k, double alpha,
+                         const double *A, int lda, const double *B, int ldb,
+                         double *C, int ldc, int tid, int nt) {
+  if (nt < 2 || (double) m * n * k < 1e5) {
+    if (tid == 0) tr_gemm_panels(ta, tb, m, n, k, alpha, A, lda, B, ldb, 0.0, C, ldc);
     return;
   }
-  int split_cols = n >= m;
-  int len = split_cols ? n : m;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
-  for (int t = 0; t < nt; t++) {
-    int lo = (int) ((long long) len * t / nt), hi = (int) ((long long) len * (t + 1) / nt);
-    int cnt = hi - lo;
-    if (cnt <= 0) continue;
-    if (split_cols) {
-      const double *Bp = (tb == 'N') ? B + (ptrdiff_t) lo * ldb : B + lo;
-      tr_gemm_panels(ta, tb, m, cnt, k, alpha, A, lda, Bp, ldb, beta,
-                     C + (ptrdiff_t) lo * ldc, ldc);
-    } else {
-      const double *Ap = (ta == 'N') ? A + lo : A + (ptrdiff_t) lo * lda;
-      tr_gemm_panels(ta, tb, cnt, n, k, alpha, Ap, lda, B, ldb, beta, C + lo, ldc);
-    }
+  int lo, hi;
+  if (n >= m) {
+    tr_part(n, tid, nt, &lo, &hi);
+    if (hi <= lo) return;
+    const double *Bp = (tb == 'N') ? B + (ptrdiff_t) lo * ldb : B + lo;
+    tr_gemm_panels(ta, tb, m, hi - lo, k, alpha, A, lda, Bp, ldb, 0.0,
+                   C + (ptrdiff_t) lo * ldc, ldc);
+  } else {
+    tr_part(m, tid, nt, &lo, &hi);
+    if (hi <= lo) return;
+    const double *Ap = (ta == 'N') ? A + lo : A + (ptrdiff_t) lo * lda;
+    tr_gemm_panels(ta, tb, hi - lo, n, k, alpha, Ap, lda, B, ldb, 0.0, C + lo, ldc);
   }
 }
 
@@ -174,6 +180,8 @@ static void tr_work_alloc(const tr_net *net, tr_work *w, int want_grad) {
   w->Jt = tr_alloc((ptrdiff_t) N * d);
   w->f = tr_alloc(N);
   w->e = tr_alloc(N);
+  w->r2 = tr_alloc(N);
+  w->j2 = tr_alloc(N);
 }
 
 /* Copy the N x d input matrix into the top half of XV (leading dim 2N). */
@@ -183,171 +191,197 @@ static void tr_set_inputs(const tr_net *net, tr_work *w, const double *X) {
     for (int a = 0; a < N; a++) w->XV[(ptrdiff_t) i * 2 * N + a] = X[(ptrdiff_t) i * N + a];
 }
 
-/* The worker. want: 0 = outputs f only, 1 = also the Jacobian (w->Jt) and
- * the loss terms, 2 = also the gradient (into grad, length npar).
- * fit_loss = sum (f - y)^2 / (2N); jac2 = sum |J_a|^2 / N (mean squared
- * Jacobian norm; the penalty term of the loss is lambda/2 * jac2). */
-static void tr_loss_grad(const tr_net *net, const double *theta, const double *y,
-                         int want, tr_work *w, double *grad,
-                         double *fit_loss, double *jac2) {
-  const int L = net->L, N = net->N, d = net->n[0], nt = net->nt;
+/* Phase 1 for the inputs (columns) lo..hi-1. want: 0 = outputs f only,
+ * 1 = also the Jacobian (w->Jt) and the per-input loss pieces r2, j2,
+ * 2 = also the adjoints P_k (and delta_k, Ad_k) that phase 2 turns into the
+ * gradient. Touches only columns lo..hi-1 of every buffer. */
+static void tr_phase1(const tr_net *net, const double *theta, const double *y,
+                      int want, tr_work *w, int lo, int hi) {
+  const int L = net->L, N = net->N, d = net->n[0];
   const int *n = net->n;
   const double sb = net->sb, kappa = net->kappa, lambda = net->lambda;
   const int tangent = want >= 2 && lambda > 0;
-  const int N2 = 2 * N;
+  const int N2 = 2 * N, cols = hi - lo;
+  if (cols <= 0) return;
 
   /* ---- forward: Z_k into G_k (scratch), then A_k, D1_k, D2_k */
   for (int k = 0; k <= L; k++) {
     const double *W = theta + net->woff[k], *b = theta + net->boff[k];
     int m = n[k + 1], kk = n[k];
     double c = net->sw / sqrt((double) kk);
-    double *Z = (k < L) ? w->G[k] : w->f;
-    if (k == 0) {
-      tr_gemm('N', 'T', m, N, kk, c, W, m, w->XV, N2, 0.0, Z, m, nt);
-    } else {
-      tr_gemm('N', 'N', m, N, kk, c, W, m, w->AA[k - 1], kk, 0.0, Z, m, nt);
-    }
     if (k < L) {
-      double *A = w->AA[k], *D1 = w->D1[k], *D2 = tangent ? w->D2[k] : NULL;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(jntk_threads(nt, N)) schedule(static)
-#endif
-      for (int a = 0; a < N; a++) {
+      double *Z = w->G[k] + (ptrdiff_t) lo * m;
+      if (k == 0) {
+        tr_gemm_panels('N', 'T', m, cols, kk, c, W, m, w->XV + lo, N2, 0.0, Z, m);
+      } else {
+        tr_gemm_panels('N', 'N', m, cols, kk, c, W, m, w->AA[k - 1] + (ptrdiff_t) lo * kk, kk,
+                       0.0, Z, m);
+      }
+      double *A = w->AA[k] + (ptrdiff_t) lo * m, *D1 = w->D1[k] + (ptrdiff_t) lo * m;
+      double *D2 = tangent ? w->D2[k] + (ptrdiff_t) lo * m : NULL;
+      for (int a = 0; a < cols; a++) {
         ptrdiff_t o = (ptrdiff_t) a * m;
         for (int i = 0; i < m; i++) Z[o + i] += sb * b[i];
         act_apply(net->act, net->slope, Z + o, m, A + o, D1 + o, D2 ? D2 + o : NULL);
       }
     } else {
-      for (int a = 0; a < N; a++) w->f[a] = kappa * (w->f[a] + sb * b[0]);
+      double *f = w->f + lo;
+      if (k == 0) {
+        tr_gemm_panels('N', 'T', 1, cols, kk, c, W, 1, w->XV + lo, N2, 0.0, f, 1);
+      } else {
+        tr_gemm_panels('N', 'N', 1, cols, kk, c, W, 1, w->AA[k - 1] + (ptrdiff_t) lo * kk, kk,
+                       0.0, f, 1);
+      }
+      for (int a = 0; a < cols; a++) f[a] = kappa * (f[a] + sb * b[0]);
     }
   }
   if (want == 0) return;
 
   /* ---- backward for the Jacobian: delta_L = kappa, G_k, delta_k */
-  {
-    double *dL = w->PD[L] + N; /* delta part of [P | delta], 1 x N */
-    for (int a = 0; a < N; a++) dL[a] = kappa;
-  }
+  for (int a = lo; a < hi; a++) w->PD[L][N + a] = kappa;
   for (int k = L - 1; k >= 0; k--) {
     int m = n[k + 1], mo = n[k + 2];
     double c = net->sw / sqrt((double) m);
     const double *W = theta + net->woff[k + 1];
-    const double *dn = w->PD[k + 1] + (ptrdiff_t) mo * N;
-    double *G = w->G[k], *D1 = w->D1[k], *dk = w->PD[k] + (ptrdiff_t) m * N;
-    tr_gemm('T', 'N', m, N, mo, c, W, mo, dn, mo, 0.0, G, m, nt);
-    ptrdiff_t len = (ptrdiff_t) m * N;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(jntk_threads(nt, len / 4096 + 1)) schedule(static)
-#endif
+    const double *dn = w->PD[k + 1] + (ptrdiff_t) (N + lo) * mo;
+    double *G = w->G[k] + (ptrdiff_t) lo * m, *D1 = w->D1[k] + (ptrdiff_t) lo * m;
+    double *dk = w->PD[k] + (ptrdiff_t) (N + lo) * m;
+    tr_gemm_panels('T', 'N', m, cols, mo, c, W, mo, dn, mo, 0.0, G, m);
+    ptrdiff_t len = (ptrdiff_t) m * cols;
     for (ptrdiff_t i = 0; i < len; i++) dk[i] = D1[i] * G[i];
   }
   {
     int m = n[1];
     double c = net->sw / sqrt((double) d);
-    const double *d0 = w->PD[0] + (ptrdiff_t) m * N;
-    tr_gemm('T', 'N', N, d, m, c, d0, m, theta + net->woff[0], m, 0.0, w->Jt, N, nt);
+    const double *d0 = w->PD[0] + (ptrdiff_t) (N + lo) * m;
+    tr_gemm_panels('T', 'N', cols, d, m, c, d0, m, theta + net->woff[0], m, 0.0, w->Jt + lo, N);
   }
-  /* loss terms, summed serially (deterministic) */
-  {
-    double sf = 0.0, sj = 0.0;
-    for (int a = 0; a < N; a++) {
-      double r = w->f[a] - y[a];
-      sf += r * r;
-    }
-    ptrdiff_t nd = (ptrdiff_t) N * d;
-    for (ptrdiff_t i = 0; i < nd; i++) sj += w->Jt[i] * w->Jt[i];
-    *fit_loss = sf / (2.0 * N);
-    *jac2 = sj / N;
+  /* per-input loss pieces; summed over inputs serially in tr_sum_loss() */
+  for (int a = lo; a < hi; a++) {
+    double r = w->f[a] - y[a], sj = 0.0;
+    w->r2[a] = r * r;
+    for (int i = 0; i < d; i++) sj += w->Jt[(ptrdiff_t) i * N + a] * w->Jt[(ptrdiff_t) i * N + a];
+    w->j2[a] = sj;
   }
   if (want < 2) return;
 
   /* ---- data-term adjoint at the output: P_L = kappa e, e = (f - y)/N */
-  double *e = w->e;
-  for (int a = 0; a < N; a++) {
-    e[a] = (w->f[a] - y[a]) / N;
-    w->PD[L][a] = kappa * e[a];
+  for (int a = lo; a < hi; a++) {
+    w->e[a] = (w->f[a] - y[a]) / N;
+    w->PD[L][a] = kappa * w->e[a];
   }
-
   if (!tangent) {
     /* lambda = 0: P_k = delta_k diag(e), no further products */
     for (int k = 0; k < L; k++) {
       int m = n[k + 1];
       double *P = w->PD[k], *dk = w->PD[k] + (ptrdiff_t) m * N;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(jntk_threads(nt, N)) schedule(static)
-#endif
-      for (int a = 0; a < N; a++)
+      for (int a = lo; a < hi; a++)
         for (int i = 0; i < m; i++)
-          P[(ptrdiff_t) a * m + i] = dk[(ptrdiff_t) a * m + i] * e[a];
+          P[(ptrdiff_t) a * m + i] = dk[(ptrdiff_t) a * m + i] * w->e[a];
     }
-  } else {
-    /* V = (lambda/N) J into the bottom half of XV */
-    for (int i = 0; i < d; i++)
-      for (int a = 0; a < N; a++)
-        w->XV[(ptrdiff_t) i * N2 + N + a] = lambda / N * w->Jt[(ptrdiff_t) i * N + a];
-    /* tangent sweep: Hd_k, Ad_k (Ad_k in the second half of AA_k) */
-    for (int k = 0; k < L; k++) {
-      int m = n[k + 1], kk = n[k];
-      double c = net->sw / sqrt((double) kk);
-      const double *W = theta + net->woff[k];
-      double *Hd = w->Hd[k];
-      if (k == 0) {
-        tr_gemm('N', 'T', m, N, kk, c, W, m, w->XV + N, N2, 0.0, Hd, m, nt);
-      } else {
-        tr_gemm('N', 'N', m, N, kk, c, W, m, w->AA[k - 1] + (ptrdiff_t) kk * N, kk,
-                0.0, Hd, m, nt);
-      }
-      double *Ad = w->AA[k] + (ptrdiff_t) m * N, *D1 = w->D1[k];
-      ptrdiff_t len = (ptrdiff_t) m * N;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(jntk_threads(nt, len / 4096 + 1)) schedule(static)
-#endif
-      for (ptrdiff_t i = 0; i < len; i++) Ad[i] = D1[i] * Hd[i];
-    }
-    /* total adjoint P_k = D1 (.) (c W^T P_{k+1}) + D2 (.) Hd (.) G */
-    for (int k = L - 1; k >= 0; k--) {
-      int m = n[k + 1], mo = n[k + 2];
-      double c = net->sw / sqrt((double) m);
-      const double *W = theta + net->woff[k + 1];
-      double *P = w->PD[k];
-      tr_gemm('T', 'N', m, N, mo, c, W, mo, w->PD[k + 1], mo, 0.0, P, m, nt);
-      const double *D1 = w->D1[k], *D2 = w->D2[k], *Hd = w->Hd[k], *G = w->G[k];
-      ptrdiff_t len = (ptrdiff_t) m * N;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(jntk_threads(nt, len / 4096 + 1)) schedule(static)
-#endif
-      for (ptrdiff_t i = 0; i < len; i++) P[i] = D1[i] * P[i] + D2[i] * Hd[i] * G[i];
-    }
+    return;
   }
+  /* V = (lambda/N) J into the bottom half of XV */
+  for (int i = 0; i < d; i++)
+    for (int a = lo; a < hi; a++)
+      w->XV[(ptrdiff_t) i * N2 + N + a] = lambda / N * w->Jt[(ptrdiff_t) i * N + a];
+  /* tangent sweep: Hd_k, Ad_k (Ad_k in the second half of AA_k) */
+  for (int k = 0; k < L; k++) {
+    int m = n[k + 1], kk = n[k];
+    double c = net->sw / sqrt((double) kk);
+    const double *W = theta + net->woff[k];
+    double *Hd = w->Hd[k] + (ptrdiff_t) lo * m;
+    if (k == 0) {
+      tr_gemm_panels('N', 'T', m, cols, kk, c, W, m, w->XV + N + lo, N2, 0.0, Hd, m);
+    } else {
+      tr_gemm_panels('N', 'N', m, cols, kk, c, W, m, w->AA[k - 1] + (ptrdiff_t) (N + lo) * kk,
+                     kk, 0.0, Hd, m);
+    }
+    double *Ad = w->AA[k] + (ptrdiff_t) (N + lo) * m, *D1 = w->D1[k] + (ptrdiff_t) lo * m;
+    ptrdiff_t len = (ptrdiff_t) m * cols;
+    for (ptrdiff_t i = 0; i < len; i++) Ad[i] = D1[i] * Hd[i];
+  }
+  /* total adjoint P_k = D1 (.) (c W^T P_{k+1}) + D2 (.) Hd (.) G */
+  for (int k = L - 1; k >= 0; k--) {
+    int m = n[k + 1], mo = n[k + 2];
+    double c = net->sw / sqrt((double) m);
+    const double *W = theta + net->woff[k + 1];
+    double *P = w->PD[k] + (ptrdiff_t) lo * m;
+    tr_gemm_panels('T', 'N', m, cols, mo, c, W, mo, w->PD[k + 1] + (ptrdiff_t) lo * mo, mo,
+                   0.0, P, m);
+    ptrdiff_t o = (ptrdiff_t) lo * m, len = (ptrdiff_t) m * cols;
+    const double *D1 = w->D1[k] + o, *D2 = w->D2[k] + o, *Hd = w->Hd[k] + o, *G = w->G[k] + o;
+    for (ptrdiff_t i = 0; i < len; i++) P[i] = D1[i] * P[i] + D2[i] * Hd[i] * G[i];
+  }
+}
 
-  /* ---- parameter gradient */
-  int inner = tangent ? N2 : N;
+/* Phase 2, thread tid's share: the parameter gradient from the adjoints
+ *   dW_k = c_k [P_k delta_k] [A_{k-1} Ad_{k-1}]^T   (inner 2N; N if lambda = 0),
+ *   db_k = sigma_b P_k 1   (rows split over threads, each summed in order). */
+static void tr_phase2(const tr_net *net, tr_work *w, double *grad, int tid, int nt) {
+  const int L = net->L, N = net->N, N2 = 2 * N;
+  const int *n = net->n;
+  const int tangent = net->lambda > 0;
+  const int inner = tangent ? N2 : N;
   for (int k = 0; k <= L; k++) {
     int m = n[k + 1], kk = n[k];
     double c = net->sw / sqrt((double) kk);
     double *gW = grad + net->woff[k], *gb = grad + net->boff[k];
     const double *PDk = w->PD[k];
-    if (!tangent) {
-      if (k == 0) {
-        tr_gemm('N', 'N', m, kk, N, c, PDk, m, w->XV, N2, 0.0, gW, m, nt);
-      } else {
-        tr_gemm('N', 'T', m, kk, N, c, PDk, m, w->AA[k - 1], kk, 0.0, gW, m, nt);
-      }
+    /* [P | delta] is m x 2N; for k = 0 the right factor is [X ; V^T]
+     * (2N x d), otherwise [A | Ad]^T with [A | Ad] kk x 2N */
+    if (k == 0) {
+      tr_gemm_part('N', 'N', m, kk, inner, c, PDk, m, w->XV, N2, gW, m, tid, nt);
     } else {
-      /* [P | delta] is m x 2N; for k = 0 the right factor is [X ; V^T] (2N x d),
-       * otherwise [A | Ad]^T with [A | Ad] kk x 2N */
-      if (k == 0) {
-        tr_gemm('N', 'N', m, kk, inner, c, PDk, m, w->XV, N2, 0.0, gW, m, nt);
-      } else {
-        tr_gemm('N', 'T', m, kk, inner, c, PDk, m, w->AA[k - 1], kk, 0.0, gW, m, nt);
-      }
+      tr_gemm_part('N', 'T', m, kk, inner, c, PDk, m, w->AA[k - 1], kk, gW, m, tid, nt);
     }
-    for (int i = 0; i < m; i++) {
+    int lo, hi;
+    tr_part(m, tid, nt, &lo, &hi);
+    for (int i = lo; i < hi; i++) {
       double s = 0.0;
       for (int a = 0; a < N; a++) s += PDk[(ptrdiff_t) a * m + i];
-      gb[i] = sb * s;
+      gb[i] = net->sb * s;
     }
   }
+}
+
+/* Loss terms from the per-input pieces, summed in input order:
+ * fit_loss = sum (f - y)^2 / (2N); jac2 = sum |J_a|^2 / N (the penalty term
+ * of the loss is lambda/2 * jac2). */
+static void tr_sum_loss(const tr_net *net, const tr_work *w, double *fit_loss, double *jac2) {
+  double sf = 0.0, sj = 0.0;
+  for (int a = 0; a < net->N; a++) {
+    sf += w->r2[a];
+    sj += w->j2[a];
+  }
+  *fit_loss = sf / (2.0 * net->N);
+  *jac2 = sj / net->N;
+}
+
+/* Outputs (want 0), plus Jacobian and loss (want 1), plus gradient (want 2)
+ * at theta, on nt threads in one parallel region. */
+static void tr_evaluate(const tr_net *net, const double *theta, const double *y, int want,
+                        tr_work *w, double *grad, double *fit_loss, double *jac2) {
+  int nt = jntk_threads(net->nt, net->N);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+  {
+    int tid = 0;
+#ifdef _OPENMP
+    tid = omp_get_thread_num();
+#endif
+    int lo, hi;
+    tr_part(net->N, tid, nt, &lo, &hi);
+    tr_phase1(net, theta, y, want, w, lo, hi);
+    if (want >= 2) {
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+      tr_phase2(net, w, grad, tid, nt);
+    }
+  }
+  if (want >= 1) tr_sum_loss(net, w, fit_loss, jac2);
 }
 
 /* ---- .Call entry points ------------------------------------------------- */
@@ -412,7 +446,7 @@ SEXP training_loss_grad(SEXP theta, SEXP widths, SEXP x, SEXP y, SEXP act,
   tr_set_inputs(&net, &w, X);
   SEXP grad = PROTECT(Rf_allocVector(REALSXP, wg ? net.npar : 0));
   double fl = 0.0, j2 = 0.0;
-  tr_loss_grad(&net, REAL(theta), yy, wg ? 2 : 1, &w, wg ? REAL(grad) : NULL, &fl, &j2);
+  tr_evaluate(&net, REAL(theta), yy, wg ? 2 : 1, &w, wg ? REAL(grad) : NULL, &fl, &j2);
   SEXP fv = PROTECT(Rf_allocVector(REALSXP, N));
   SEXP J = PROTECT(Rf_allocMatrix(REALSXP, N, d));
   for (int a = 0; a < N; a++) REAL(fv)[a] = w.f[a];
@@ -441,7 +475,7 @@ SEXP training_forward(SEXP theta, SEXP widths, SEXP x, SEXP act, SEXP slope,
   tr_work w;
   tr_work_alloc(&net, &w, 0);
   tr_set_inputs(&net, &w, X);
-  tr_loss_grad(&net, REAL(theta), NULL, 0, &w, NULL, NULL, NULL);
+  tr_evaluate(&net, REAL(theta), NULL, 0, &w, NULL, NULL, NULL);
   SEXP fv = PROTECT(Rf_allocVector(REALSXP, net.N));
   for (int a = 0; a < net.N; a++) REAL(fv)[a] = w.f[a];
   UNPROTECT(2);
@@ -475,7 +509,7 @@ SEXP training_gd(SEXP theta, SEXP widths, SEXP x, SEXP y, SEXP act, SEXP slope,
   int status = 0, s;
   for (s = 0; s < ns; s++) {
     R_CheckUserInterrupt();
-    tr_loss_grad(&net, t, yy, 2, &w, g, flb + s, j2b + s);
+    tr_evaluate(&net, t, yy, 2, &w, g, flb + s, j2b + s);
     double loss = flb[s] + 0.5 * net.lambda * j2b[s];
     /* stop before an update that would leave theta non-finite */
     int ok = R_FINITE(loss);
