@@ -226,17 +226,25 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
   }
   cr <- flow_cross(fl, xn, jacobian = jacobian, cov = cov, threads = threads)
   Vs <- fl$sqrt_lambda * fl$vectors
-  G <- cr$theta %*% Vs
   P <- fl$P
   if (!is.null(nw)) {
     U0 <- flow_network_state(nw, fl$x, jacobian = fl$kernel == "jntk")
     P <- P - crossprod(Vs, U0)
   }
   H <- .Call(C_dynamics_filters, fl$values, as.double(t), as.double(fl$N), threads)
+  n <- fl$n; k <- fl$k; nT <- length(t)
   if (cov) {
+    G <- cr$theta %*% Vs
     C <- cr$sigma %*% Vs
     res <- .Call(C_dynamics_assemble, G, P, H, C, fl$M, cr$sigma_xx, threads)
+  } else if (as.double(nT) * k * (n + mr) < as.double(mr) * n) {
+    # Few times, many rows (e.g. one time with Jacobian rows, as in attacks):
+    # the coefficients a_t = Lambda^{1/2} V diag(h_t) P (n x k per time) first,
+    # then one product with the kernel rows, instead of the m x n x n product G.
+    a <- .Call(C_dynamics_assemble, Vs, P, H, NULL, NULL, NULL, threads)$mean
+    res <- list(mean = array(cr$theta %*% matrix(a, n, k * nT), c(mr, k, nT)))
   } else {
+    G <- cr$theta %*% Vs
     res <- .Call(C_dynamics_assemble, G, P, H, NULL, NULL, NULL, threads)
   }
   if (any(!is.finite(res$mean)) || (cov && any(!is.finite(res$cov)))) {

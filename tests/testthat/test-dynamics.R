@@ -346,3 +346,18 @@ test_that("relu flows (lambda = 0) give J_t by differences of the NTK", {
     expect_equal(unname(p$jacobian[, i, ]), unname(fd), tolerance = 1e-6)
   }
 })
+
+test_that("both mean paths (few times / many times) agree", {
+  dt <- flow_data(); net <- erf_net(2)
+  fl <- gradient_flow(net, dt$x, dt$y, lambda = 0.1)
+  x5 <- rbind(dt$xt, dt$x, dt$xt + 0.3)
+  # one time with Jacobian rows takes the coefficient path; with cov = TRUE
+  # the mean comes from the C assembly with G = Theta(x, X) Lambda^{1/2} V
+  a <- predict(fl, x5, t = 3, jacobian = TRUE)
+  b <- predict(fl, x5, t = 3, jacobian = TRUE, cov = TRUE)
+  expect_equal(a$mean, b$mean, tolerance = 1e-12)
+  expect_equal(a$jacobian, b$jacobian, tolerance = 1e-12)
+  tt <- seq(0, 50, length.out = 40)
+  expect_equal(predict(fl, x5, t = tt)$mean, predict(fl, x5, t = tt, cov = TRUE)$mean,
+               tolerance = 1e-12)
+})
