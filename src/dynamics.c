@@ -211,19 +211,25 @@ SEXP dynamics_assemble(SEXP G, SEXP P, SEXP H, SEXP C, SEXP M, SEXP Sxx, SEXP th
   size_t per = (size_t) n * k + (want_cov ? 2 * (size_t) m * n : 0);
   double *scratch = (double *) R_alloc((size_t) nt * (per > 0 ? per : 1), sizeof(double));
 
+  /* Blocks of times between interrupt checks (outside the parallel region). */
+  int block = 4 * nt;
+  for (int j0 = 0; j0 < T; j0 += block) {
+    int j1 = j0 + block < T ? j0 + block : T;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
-  for (int j = 0; j < T; j++) {
-    int tid = 0;
+    for (int j = j0; j < j1; j++) {
+      int tid = 0;
 #ifdef _OPENMP
-    tid = omp_get_thread_num();
+      tid = omp_get_thread_num();
 #endif
-    double *w = scratch + (size_t) tid * per;
-    const double *hj = h + (size_t) n * j;
-    flow_mean_one(g, m, n, p, k, hj, mean_p + (size_t) m * k * j, w);
-    if (want_cov)
-      flow_cov_one(g, c, mm, sxx, m, n, hj, cov_p + (size_t) m * m * j, w + (size_t) n * k);
+      double *w = scratch + (size_t) tid * per;
+      const double *hj = h + (size_t) n * j;
+      flow_mean_one(g, m, n, p, k, hj, mean_p + (size_t) m * k * j, w);
+      if (want_cov)
+        flow_cov_one(g, c, mm, sxx, m, n, hj, cov_p + (size_t) m * m * j, w + (size_t) n * k);
+    }
+    R_CheckUserInterrupt();
   }
   UNPROTECT(3);
   return res;
