@@ -106,7 +106,12 @@ eigenfeatures <- function(object, x_test, y_test = NULL, n_features = NULL, eps 
 
   acc <- rob <- rep(NA_real_, n_features)
   if (!is.null(lab) && lab$type != "regression") {
+    # one kernel evaluation per feature: show progress in interactive sessions
+    pb <- if (interactive() && eps > 0 && n_features > 5L)
+      utils::txtProgressBar(max = n_features, style = 3) else NULL
+    if (!is.null(pb)) on.exit(close(pb), add = TRUE)
     for (q in seq_len(n_features)) {
+      if (!is.null(pb)) utils::setTxtProgressBar(pb, q)
       j <- ord[q]
       val <- matrix(values[, , q], m, k)
       acc[q] <- mean(robust_correct(val, lab))
