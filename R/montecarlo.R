@@ -179,7 +179,8 @@ print.jntk_monte_carlo <- function(x, ...) {
 #' @return An object of class `"jntk_convergence"`: a list with `errors` (data
 #'   frame of `width`, `rep`, `error`), `summary` (data frame of `width`,
 #'   `mean`, `lower`, `upper`), `slope`, `slope_se`, `intercept`, `kernel`,
-#'   `net`.
+#'   `nngp_method`, `n_samples` (Monte Carlo only), `net`, `n_rep`,
+#'   `n_inputs`.
 #' @seealso [plot.jntk_convergence()], [monte_carlo()].
 #' @examples
 #' set.seed(1)
@@ -253,6 +254,7 @@ kernel_convergence <- function(net, x, widths = 2^(6:13), n_rep = 10L,
   }
   structure(list(errors = errs, summary = summ, slope = slope, slope_se = slope_se,
                  intercept = intercept, kernel = kernel, nngp_method = nngp_method,
+                 n_samples = if (nngp_method == "monte_carlo") n_samples else NULL,
                  net = net, n_rep = n_rep, n_inputs = nrow(x)),
             class = "jntk_convergence")
 }
@@ -270,6 +272,13 @@ analytic_kernel <- function(net, x, kernel, threads) {
 print.jntk_convergence <- function(x, ...) {
   cat(sprintf("<jntk_convergence> %s of a depth-%d %s network at %d inputs, %d networks per width\n",
               x$kernel, x$net$depth, x$net$activation, x$n_inputs, x$n_rep))
+  if (x$kernel %in% c("nngp", "jacobian_nngp")) {
+    cat(if (x$nngp_method == "monte_carlo") {
+      sprintf("  finite-width kernel: Monte Carlo over %d networks per estimate\n", x$n_samples)
+    } else {
+      "  finite-width kernel: empirical NNGP (covariance given the hidden layers)\n"
+    })
+  }
   cat("  max-norm error / kappa^2 (mean, bootstrap 95% interval):\n")
   s <- x$summary
   tab <- data.frame(width = s$width, mean = signif(s$mean, 3),

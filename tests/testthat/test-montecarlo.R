@@ -102,6 +102,7 @@ test_that("kernel_convergence() records errors, intervals and a slope", {
   set.seed(55)
   e <- max(abs(monte_carlo(net, x, 16, 5, "nngp")$estimate - limit_kernel(net, x, "nngp"))) / 0.25
   expect_equal(cv3$errors$error[1], e, tolerance = 1e-10)
+  expect_snapshot(print(cv3))
   png(tf <- tempfile(fileext = ".png"))
   plot(cv2)
   dev.off()
