@@ -361,3 +361,15 @@ test_that("both mean paths (few times / many times) agree", {
   expect_equal(predict(fl, x5, t = tt)$mean, predict(fl, x5, t = tt, cov = TRUE)$mean,
                tolerance = 1e-12)
 })
+
+test_that("very deep networks: finite results, singular limit reported", {
+  dt <- flow_data()
+  # depth 100 relu: the NTK Gram matrix is numerically singular (rank one)
+  fl <- gradient_flow(mlp(100, "relu", sigma_b = 0.1), dt$x, dt$y)
+  p <- predict(fl, rbind(c(1, 1), c(0, 0)), t = c(0, 1, 1e3, 1e6), cov = TRUE)
+  expect_false(anyNA(p$mean)); expect_false(anyNA(p$cov))
+  expect_error(predict(fl, c(1, 1), t = Inf), class = "jntk_error_singular")
+  fe <- gradient_flow(mlp(100, "erf", sigma_b = 0.1), dt$x, dt$y, lambda = 0.1)
+  pe <- predict(fe, rbind(c(1, 1), c(0, 0)), t = c(1, 1e6, Inf), cov = TRUE, jacobian = TRUE)
+  expect_false(anyNA(unlist(pe[c("mean", "cov", "jacobian", "cov_joint")])))
+})
