@@ -171,8 +171,8 @@ riesz_repulsion <- function(x, iterations) {
 #'   integer for the integer types, double for the floating-point types. The
 #'   array's element `[i, j, k]` is the file's element \eqn{(i, j, k)} (for
 #'   images: item, pixel row, pixel column).
-#' @references LeCun, Cortes and Burges, The MNIST database of handwritten
-#'   digits, <http://yann.lecun.com/exdb/mnist/>.
+#' @references LeCun, Cortes and Burges (1998), The MNIST database of
+#'   handwritten digits (the IDX format is described on its web page).
 #' @seealso [fashion_mnist_1k], which was read with this function.
 #' @examples
 #' # write a small IDX file of two 2 x 3 unsigned-byte "images" and read it back
