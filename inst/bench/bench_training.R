@@ -69,6 +69,16 @@ for (dd in c(16L, d, 256L)) {
                                ratio = stats::median(t1 / t0)))
 }
 print(res, digits = 3, row.names = FALSE)
+# the BLAS bound: one width x width by width x N product is the unit; a
+# lambda = 0 step needs about 3.4 units at d = 64 and a lambda > 0 step 6.6
+# (forward, Jacobian backward, tangent, adjoint, and a double-width gradient
+# product in the middle layer; the first layer adds d / width of a unit per
+# product). PyTorch's double backward needs the same products.
+Wu <- matrix(rnorm(width * width), width)
+Au <- matrix(rnorm(width * N), width)
+unit <- stats::median(replicate(5, system.time(for (i in 1:5) Wu %*% Au)[["elapsed"]] / 5))
+cat(sprintf("one %d x %d x %d product: %.4g s; at d = %d a step takes %.1f units (lambda = 0, theory 3.4) and %.1f units (lambda > 0, theory 6.6)\n",
+            width, width, N, unit, d, res$lambda0[res$d == d] / unit, res$lambda_pos[res$d == d] / unit))
 main_ratio <- res$ratio[res$d == d]
 cat(sprintf("ratio at d = %d: %.2f (goal <= 4: %s)\n", d, main_ratio,
             if (main_ratio <= 4) "met" else "NOT met"))
@@ -125,6 +135,7 @@ if (is.null(py) || !file.exists(script)) {
   cat(sprintf("seconds per step: jntk %.4g, torch %.4g (torch %s, %d thread(s))\n",
               t_jntk, t_torch, system2(py, c("-c", shQuote("import torch; print(torch.__version__)")),
                                       stdout = TRUE), threads))
+  cat(sprintf("torch step in product units: %.1f\n", t_torch / unit))
   cat(sprintf("speed-up of jntk over torch (median of paired ratios): %.2f (goal >= 2: %s)\n",
               speedup, if (speedup >= 2) "met" else "NOT met"))
   unlink(dir, recursive = TRUE)

@@ -6,7 +6,7 @@
 # of h, dh/dx and of every tangent with respect to theta is propagated through
 # the layers), instead of double backprop.
 
-ref_activation <- function(name, slope = 0.01) {
+tref_activation <- function(name, slope = 0.01) {
   s <- stats::plogis
   switch(name,
     identity = list(f = function(x) x, d1 = function(x) 1 + 0 * x, d2 = function(x) 0 * x),
@@ -37,9 +37,9 @@ ref_activation <- function(name, slope = 0.01) {
 
 # f(x) and grad_x f(x) at one input x (a vector), by the forward pass and one
 # forward tangent per input coordinate.
-ref_point <- function(nw, x) {
+tref_point <- function(nw, x) {
   net <- nw$net
-  phi <- ref_activation(net$activation, net$slope)
+  phi <- tref_activation(net$activation, net$slope)
   L1 <- length(nw$weights)
   d <- length(x)
   z <- x
@@ -57,12 +57,12 @@ ref_point <- function(nw, x) {
   }
 }
 
-ref_loss <- function(nw, x, y, lambda) {
+tref_loss <- function(nw, x, y, lambda) {
   N <- nrow(x)
   fit <- 0
   pen <- 0
   for (a in seq_len(N)) {
-    p <- ref_point(nw, x[a, ])
+    p <- tref_point(nw, x[a, ])
     fit <- fit + (p$f - y[a])^2
     pen <- pen + sum(p$J^2)
   }
@@ -70,11 +70,11 @@ ref_loss <- function(nw, x, y, lambda) {
 }
 
 # Flat parameter vector in the layout vec(W_1), b_1, vec(W_2), b_2, ...
-ref_pack <- function(nw) {
+tref_pack <- function(nw) {
   unlist(lapply(seq_along(nw$weights), function(l) c(nw$weights[[l]], nw$biases[[l]])))
 }
 
-ref_unpack <- function(theta, nw) {
+tref_unpack <- function(theta, nw) {
   o <- 0
   for (l in seq_along(nw$weights)) {
     m <- nrow(nw$weights[[l]])
@@ -91,11 +91,11 @@ ref_unpack <- function(theta, nw) {
 # differentiation: per input, propagate h, its parameter derivatives Hth
 # (n x P), the input tangents T (n x d) and their parameter derivatives
 # Tth[[i]] (n x P).
-ref_gradient <- function(nw, x, y, lambda) {
+tref_gradient <- function(nw, x, y, lambda) {
   net <- nw$net
-  phi <- ref_activation(net$activation, net$slope)
+  phi <- tref_activation(net$activation, net$slope)
   L1 <- length(nw$weights)
-  P <- length(ref_pack(nw))
+  P <- length(tref_pack(nw))
   N <- nrow(x)
   d <- ncol(x)
   off <- 0
@@ -145,14 +145,14 @@ ref_gradient <- function(nw, x, y, lambda) {
 }
 
 # Plain gradient descent with the reference gradient.
-ref_train <- function(nw, x, y, lambda, lr, steps) {
-  theta <- ref_pack(nw)
-  for (s in seq_len(steps)) theta <- theta - lr * ref_gradient(ref_unpack(theta, nw), x, y, lambda)
-  ref_unpack(theta, nw)
+tref_train <- function(nw, x, y, lambda, lr, steps) {
+  theta <- tref_pack(nw)
+  for (s in seq_len(steps)) theta <- theta - lr * tref_gradient(tref_unpack(theta, nw), x, y, lambda)
+  tref_unpack(theta, nw)
 }
 
 # Central finite differences of a scalar function of the flat parameters.
-ref_fd_gradient <- function(fun, theta, h = 1e-5) {
+tref_fd_gradient <- function(fun, theta, h = 1e-5) {
   vapply(seq_along(theta), function(p) {
     e <- numeric(length(theta))
     e[p] <- h
@@ -161,7 +161,7 @@ ref_fd_gradient <- function(fun, theta, h = 1e-5) {
 }
 
 # A small network with every weight and bias drawn, for the gradient checks.
-small_net <- function(activation, depth = 2, width = c(4, 3), d = 3, sigma_b = 0.3,
+tref_small_net <- function(activation, depth = 2, width = c(4, 3), d = 3, sigma_b = 0.3,
                       kappa = 0.7, sigma_w = 1.2) {
   net <- mlp(depth, activation, sigma_w = sigma_w, sigma_b = sigma_b, kappa = kappa)
   sample_mlp(net, width = width[seq_len(depth)], input_dim = d)

@@ -1,21 +1,21 @@
 # Training by gradient descent with a Jacobian penalty (R/training.R,
 # src/training.c) against the plain-R references of helper-training.R.
 
-flat_grad <- function(g) unlist(mapply(function(W, b) c(W, b), g$weights, g$biases))
+tref_flat <- function(g) unlist(mapply(function(W, b) c(W, b), g$weights, g$biases))
 
 test_that("the loss, outputs and Jacobian match the plain-R definition", {
   set.seed(11)
   for (act in c("erf", "tanh", "relu")) {
-    nw <- small_net(act)
+    nw <- tref_small_net(act)
     x <- matrix(rnorm(12), 4, 3)
     y <- rnorm(4)
     g <- training_gradient(nw, x, y, lambda = 0.2)
-    ref <- ref_loss(nw, x, y, 0.2)
+    ref <- tref_loss(nw, x, y, 0.2)
     # both are a few dozen floating-point operations: agreement to rounding
     expect_equal(g$loss, ref$loss, tolerance = 1e-12)
     expect_equal(g$fit_loss, ref$fit_loss, tolerance = 1e-12)
     expect_equal(g$penalty, ref$penalty, tolerance = 1e-12)
-    pts <- lapply(seq_len(4), function(a) ref_point(nw, x[a, ]))
+    pts <- lapply(seq_len(4), function(a) tref_point(nw, x[a, ]))
     expect_equal(g$outputs, vapply(pts, `[[`, numeric(1), "f"), tolerance = 1e-12)
     expect_equal(unname(g$jacobian), t(vapply(pts, `[[`, numeric(3), "J")), tolerance = 1e-12)
     # and the network concept's own forward pass / reverse-mode Jacobian
@@ -30,12 +30,12 @@ test_that("the gradient matches forward-mode differentiation for every activatio
             "tanh", "softplus", "sigmoid", "silu")
   for (act in acts) {
     for (depth in 0:3) {
-      nw <- small_net(act, depth = depth, width = c(4, 3, 5))
+      nw <- tref_small_net(act, depth = depth, width = c(4, 3, 5))
       x <- matrix(rnorm(15), 5, 3)
       y <- rnorm(5)
       for (lambda in c(0, 0.3)) {
-        gc <- flat_grad(training_gradient(nw, x, y, lambda))
-        gr <- ref_gradient(nw, x, y, lambda)
+        gc <- tref_flat(training_gradient(nw, x, y, lambda))
+        gr <- tref_gradient(nw, x, y, lambda)
         # two exact methods (reverse vs forward mode): rounding only
         expect_lt(max(abs(gc - gr)), 1e-12 * max(1, abs(gr)))
       }
@@ -47,13 +47,13 @@ test_that("the gradient matches central finite differences of the loss in every 
   set.seed(13)
   for (act in c("erf", "gelu", "tanh", "softplus", "relu")) {
     for (lambda in c(0, 0.5)) {
-      nw <- small_net(act, depth = 2, width = c(4, 3), d = 3)
+      nw <- tref_small_net(act, depth = 2, width = c(4, 3), d = 3)
       x <- matrix(rnorm(18), 6, 3)
       y <- rnorm(6)
-      theta <- ref_pack(nw)
-      loss <- function(th) training_gradient(ref_unpack(th, nw), x, y, lambda)$loss
-      fd <- ref_fd_gradient(loss, theta, h = 1e-5)
-      gc <- flat_grad(training_gradient(nw, x, y, lambda))
+      theta <- tref_pack(nw)
+      loss <- function(th) training_gradient(tref_unpack(th, nw), x, y, lambda)$loss
+      fd <- tref_fd_gradient(loss, theta, h = 1e-5)
+      gc <- tref_flat(training_gradient(nw, x, y, lambda))
       # central differences: truncation ~ h^2 |L'''| ~ 1e-10, rounding
       # ~ 1e-16 / h ~ 1e-11; relu is piecewise smooth and no unit crosses its
       # kink within +-1e-5 at these random points (checked by the match itself)
@@ -88,39 +88,39 @@ test_that("wide layers (products in cache panels) give the exact gradient", {
   expect_equal(g$biases[[2]], 0.2 * rowSums(P2), tolerance = 1e-12)
   # lambda > 0: the directional derivative along a random unit direction
   # against central differences (step 1e-4: truncation ~ 1e-8 |L'''|)
-  theta <- ref_pack(nw)
+  theta <- tref_pack(nw)
   v <- rnorm(length(theta))
   v <- v / sqrt(sum(v^2))
-  gl <- flat_grad(training_gradient(nw, x, y, lambda = 0.5))
-  loss <- function(th) training_gradient(ref_unpack(th, nw), x, y, lambda = 0.5)$loss
+  gl <- tref_flat(training_gradient(nw, x, y, lambda = 0.5))
+  loss <- function(th) training_gradient(tref_unpack(th, nw), x, y, lambda = 0.5)$loss
   h <- 1e-4
   fd <- (loss(theta + h * v) - loss(theta - h * v)) / (2 * h)
   expect_equal(sum(gl * v), fd, tolerance = 1e-6)
-  expect_equal(flat_grad(training_gradient(nw, x, y, lambda = 0.5, threads = 2)), gl,
+  expect_equal(tref_flat(training_gradient(nw, x, y, lambda = 0.5, threads = 2)), gl,
                tolerance = 1e-13)
 })
 
 test_that("one and fifty steps agree with plain-R gradient descent", {
   set.seed(14)
   for (act in c("erf", "gelu", "relu")) {
-    nw <- small_net(act, depth = 2, width = c(5, 4), d = 2)
+    nw <- tref_small_net(act, depth = 2, width = c(5, 4), d = 2)
     x <- matrix(rnorm(12), 6, 2)
     y <- sin(x[, 1]) + x[, 2]
     for (steps in c(1, 50)) {
       fit <- train_mlp(nw, x, y, lambda = 0.1, lr = 0.5, steps = steps, progress = FALSE)
-      ref <- ref_train(nw, x, y, lambda = 0.1, lr = 0.5, steps = steps)
+      ref <- tref_train(nw, x, y, lambda = 0.1, lr = 0.5, steps = steps)
       # rounding differences of order 1e-16 can grow over 50 steps of a
       # contracting map only mildly
-      expect_equal(ref_pack(fit$network), ref_pack(ref), tolerance = 1e-10)
-      expect_equal(fit$history$loss[steps + 1], ref_loss(ref, x, y, 0.1)$loss, tolerance = 1e-10)
-      expect_equal(fit$history$loss[1], ref_loss(nw, x, y, 0.1)$loss, tolerance = 1e-12)
+      expect_equal(tref_pack(fit$network), tref_pack(ref), tolerance = 1e-10)
+      expect_equal(fit$history$loss[steps + 1], tref_loss(ref, x, y, 0.1)$loss, tolerance = 1e-10)
+      expect_equal(fit$history$loss[1], tref_loss(nw, x, y, 0.1)$loss, tolerance = 1e-12)
     }
   }
 })
 
 test_that("the history holds the loss at the parameters after each step", {
   set.seed(15)
-  nw <- small_net("tanh")
+  nw <- tref_small_net("tanh")
   x <- matrix(rnorm(15), 5, 3)
   y <- rnorm(5)
   fit <- train_mlp(nw, x, y, lambda = 0.05, lr = 0.3, steps = 7, record_every = 3,
@@ -132,7 +132,7 @@ test_that("the history holds the loss at the parameters after each step", {
   for (s in c(0, 4, 7)) {
     nws <- if (s == 0) nw else train_mlp(nw, x, y, lambda = 0.05, lr = 0.3, steps = s,
                                           progress = FALSE)$network
-    r <- ref_loss(nws, x, y, 0.05)
+    r <- tref_loss(nws, x, y, 0.05)
     expect_equal(fit$history$loss[s + 1], r$loss, tolerance = 1e-12)
     expect_equal(fit$history$penalty[s + 1], r$penalty, tolerance = 1e-12)
   }
@@ -197,15 +197,15 @@ test_that("training is reproducible with set.seed() and independent of threads",
   a <- run(1)
   b <- run(1)
   c <- run(2)
-  expect_identical(ref_pack(a$network), ref_pack(b$network))
+  expect_identical(tref_pack(a$network), tref_pack(b$network))
   expect_identical(a$history$loss, b$history$loss)
   # the threads split matrix products by output blocks, never their inner
   # sums, so the reference BLAS gives identical bits; allow rounding for others
-  expect_equal(ref_pack(a$network), ref_pack(c$network), tolerance = 1e-13)
+  expect_equal(tref_pack(a$network), tref_pack(c$network), tolerance = 1e-13)
   expect_equal(a$history$loss, c$history$loss, tolerance = 1e-13)
   g1 <- training_gradient(a$network, a$x, a$y, lambda = 0.05, threads = 1)
   g2 <- training_gradient(a$network, a$x, a$y, lambda = 0.05, threads = 2)
-  expect_equal(flat_grad(g1), flat_grad(g2), tolerance = 1e-13)
+  expect_equal(tref_flat(g1), tref_flat(g2), tolerance = 1e-13)
 })
 
 test_that("outputs and kernels are recorded along the way", {
@@ -258,18 +258,18 @@ test_that("edge cases: one input, d = 1, zero steps, zero-norm input", {
   nw <- sample_mlp(mlp(1, "tanh", sigma_b = 0.2), width = 5, input_dim = 1)
   x <- matrix(c(0, 0.5, -1), 3, 1)
   fit <- train_mlp(nw, x, c(1, 0, -1), lambda = 0.1, lr = 0.5, steps = 3, progress = FALSE)
-  ref <- ref_train(nw, x, c(1, 0, -1), lambda = 0.1, lr = 0.5, steps = 3)
-  expect_equal(ref_pack(fit$network), ref_pack(ref), tolerance = 1e-12)
+  ref <- tref_train(nw, x, c(1, 0, -1), lambda = 0.1, lr = 0.5, steps = 3)
+  expect_equal(tref_pack(fit$network), tref_pack(ref), tolerance = 1e-12)
   fit1 <- train_mlp(nw, x[2, , drop = FALSE], 3, lambda = 0.1, steps = 2, progress = FALSE)
-  ref1 <- ref_train(nw, x[2, , drop = FALSE], 3, lambda = 0.1, lr = 1, steps = 2)
-  expect_equal(ref_pack(fit1$network), ref_pack(ref1), tolerance = 1e-12)
+  ref1 <- tref_train(nw, x[2, , drop = FALSE], 3, lambda = 0.1, lr = 1, steps = 2)
+  expect_equal(tref_pack(fit1$network), tref_pack(ref1), tolerance = 1e-12)
   fit0 <- train_mlp(nw, x, c(1, 0, -1), steps = 0, progress = FALSE)
-  expect_identical(ref_pack(fit0$network), ref_pack(nw))
+  expect_identical(tref_pack(fit0$network), tref_pack(nw))
   expect_equal(nrow(fit0$history), 1)
   expect_equal(fit0$record_steps, 0)
   # a vector x is one point; a one-column matrix y is accepted
   fitv <- train_mlp(nw, 0.5, matrix(3), lambda = 0.1, steps = 2, progress = FALSE)
-  expect_equal(ref_pack(fitv$network), ref_pack(ref1))
+  expect_equal(tref_pack(fitv$network), tref_pack(ref1))
 })
 
 test_that("divergence stops with a classed error carrying the history", {
@@ -287,7 +287,7 @@ test_that("divergence stops with a classed error carrying the history", {
   expect_true(all(is.finite(h$loss[-nrow(h)])))
   expect_true(all(diff(h$loss[-nrow(h)]) > 0))
   expect_s3_class(cnd$network, "mlp_network")
-  expect_true(all(is.finite(ref_pack(cnd$network))))
+  expect_true(all(is.finite(tref_pack(cnd$network))))
 })
 
 test_that("bad arguments give classed errors that say what to do", {
@@ -367,7 +367,7 @@ test_that("heavy: the gradient agrees with PyTorch autograd double backward", {
     y <- rnorm(7)
     dir <- tempfile("jntk_torch_")
     dir.create(dir)
-    theta <- ref_pack(nw)
+    theta <- tref_pack(nw)
     writeBin(as.double(x), file.path(dir, "x.bin"), endian = "little")
     writeBin(y, file.path(dir, "y.bin"), endian = "little")
     writeBin(theta, file.path(dir, "theta.bin"), endian = "little")
@@ -377,7 +377,7 @@ test_that("heavy: the gradient agrees with PyTorch autograd double backward", {
     g_torch <- readBin(file.path(dir, "grad.bin"), "double", n = length(theta), endian = "little")
     unlink(dir, recursive = TRUE)
     # torch's erf / tanh and exact gelu are float64 too: rounding only
-    expect_equal(flat_grad(training_gradient(nw, x, y, lambda = 0.3)), g_torch,
+    expect_equal(tref_flat(training_gradient(nw, x, y, lambda = 0.3)), g_torch,
                  tolerance = 1e-12)
   }
 })
