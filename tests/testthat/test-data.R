@@ -129,12 +129,24 @@ test_that("read_idx() returns vectors for 1-d files and keeps row-major layout",
   unlink(f)
 })
 
-test_that("read_idx() reads the shipped data's source format (if installed)", {
-  src <- "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"
-  skip_if_not(file.exists(src), "dataset-fashion-mnist is not installed")
-  lab <- read_idx(src)
+test_that("read_idx() reproduces the shipped data from its source (if installed)", {
+  dir <- "/usr/share/datasets/fashion-mnist"
+  skip_if_not(file.exists(file.path(dir, "t10k-labels-idx1-ubyte.gz")),
+              "dataset-fashion-mnist is not installed")
+  lab <- read_idx(file.path(dir, "t10k-labels-idx1-ubyte.gz"))
   expect_length(lab, 10000L)
   expect_identical(lab[fashion_mnist_1k$index] + 1L, as.integer(fashion_mnist_1k$labels))
+  # the selection rule of data-raw/fashion_mnist_1k.R: first 100 per class
+  keep <- sort(unlist(lapply(0:9, function(k) which(lab == k)[1:100])))
+  expect_identical(fashion_mnist_1k$index, keep)
+  skip_on_cran()
+  img <- read_idx(file.path(dir, "t10k-images-idx3-ubyte.gz"))
+  expect_equal(dim(img), c(10000L, 28L, 28L))
+  # image i, pixel (r, c) is column 28 (r - 1) + c of the shipped matrix
+  i <- fashion_mnist_1k$index[7]
+  expect_identical(fashion_mnist_1k$images[7, ], as.vector(t(img[i, , ])))
+  flat <- read_idx(file.path(dir, "t10k-images-idx3-ubyte.gz"), flatten = TRUE)
+  expect_identical(flat[fashion_mnist_1k$index, ], fashion_mnist_1k$images)
 })
 
 test_that("read_idx() explains what is wrong with a bad file", {
