@@ -33,7 +33,8 @@ check_flag <- function(x, arg) {
 #'   sigma_w = 1, sigma_b = 0.1)`).
 #' @param widths Hidden-layer widths of the networks to sample (ignored when
 #'   `networks` is given). Memory grows like `depth * width^2`: width 10,000 at
-#'   depth 3 needs about 1.6 GB per network.
+#'   depth 3 needs about 1.6 GB per network (they are drawn and used one at a
+#'   time).
 #' @param n_init Number of initialisations per width (ignored when `networks`
 #'   is given).
 #' @param kernel `"ntk"` ([empirical_ntk()] against [ntk()]) or `"nngp"`
@@ -82,9 +83,6 @@ plot_kernel_circle <- function(net, widths = c(500, 10000), n_init = 10L, kernel
                  class = "jntk_error_argument")
     }
     n_init <- check_number(n_init, "n_init", lower = 1, integer = TRUE)
-    networks <- list("t = 0" = unlist(lapply(widths, function(w) {
-      lapply(seq_len(n_init), function(i) sample_mlp(net, w, input_dim = 2L))
-    }), recursive = FALSE))
   } else {
     networks <- check_network_groups(networks)
   }
@@ -92,12 +90,18 @@ plot_kernel_circle <- function(net, widths = c(500, 10000), n_init = 10L, kernel
   emp_fun <- if (kernel == "ntk") empirical_ntk else empirical_nngp
   limit <- as.vector(limit_fun(net, x0, circle))
   rows <- list()
-  for (g in names(networks)) {
-    for (nw in networks[[g]]) {
-      hidden <- nw$widths[-c(1L, length(nw$widths))]
-      rows[[length(rows) + 1L]] <- list(group = g, width = if (length(hidden)) max(hidden) else NA,
-                                        kernel = as.vector(emp_fun(nw, x0, circle)))
+  add_row <- function(g, nw) {
+    hidden <- nw$widths[-c(1L, length(nw$widths))]
+    rows[[length(rows) + 1L]] <<- list(group = g, width = if (length(hidden)) max(hidden) else NA,
+                                       kernel = as.vector(emp_fun(nw, x0, circle)))
+  }
+  if (is.null(networks)) {
+    # one network at a time: at width 10,000 each holds 1.6 GB
+    for (w in widths) for (i in seq_len(n_init)) {
+      add_row("t = 0", sample_mlp(net, w, input_dim = 2L))
     }
+  } else {
+    for (g in names(networks)) for (nw in networks[[g]]) add_row(g, nw)
   }
   emp <- data.frame(group = vapply(rows, `[[`, "", "group"),
                     width = vapply(rows, function(r) as.double(r$width), 0),
