@@ -29,6 +29,12 @@
 #' relu), which is what automatic differentiation in deep-learning frameworks
 #' computes.
 #'
+#' Nearly all the time goes into BLAS matrix products (`dgemm`) with the
+#' weight matrices: about 3 per hidden layer per step for \eqn{\lambda = 0} and 6
+#' for \eqn{\lambda > 0}, as many as autograd's double backward needs. R's
+#' reference BLAS is slow; R linked to an optimised BLAS trains many times
+#' faster (see `inst/bench/bench_training.R`).
+#'
 #' The loss terms are recorded at every step (`$history`); outputs, training
 #' fits and (optionally) the empirical kernel on the training inputs are
 #' recorded every `record_every` steps and at the last step. Long runs show a
@@ -52,8 +58,9 @@
 #' @param record_kernel `"none"`, `"ntk"` ([empirical_ntk()] on `x`) or
 #'   `"jntk"` ([empirical_jntk()] on `x`, \eqn{N(d+1)} square) to record the
 #'   empirical kernel on the training inputs; see [kernel_drift()].
-#' @param threads Number of OpenMP threads; results do not depend on it.
-#'   The threads split each matrix product; with a multithreaded BLAS keep 1.
+#' @param threads Number of OpenMP threads; results do not depend on it. The
+#'   threads share the inputs during the sweeps and the outputs of the
+#'   gradient products; with a multithreaded BLAS (OpenBLAS, MKL) keep 1.
 #' @param progress Show a progress bar (only in interactive sessions).
 #' @return An object of class `"mlp_fit"`, a list with
 #'   * `network`: the trained `"mlp_network"` ([predict()], [input_jacobian()]
