@@ -288,7 +288,8 @@ read_idx <- function(file, flatten = FALSE) {
 #' }
 #' @source Zalando Research, Fashion-MNIST,
 #'   <https://github.com/zalandoresearch/fashion-mnist>, MIT licence,
-#'   Copyright (c) 2017 Zalando SE (see `inst/COPYRIGHTS`); read from the files
+#'   Copyright (c) 2017 Zalando SE (licence text in
+#'   `system.file("COPYRIGHTS", package = "jntk")`); read from the files
 #'   of the Debian package `dataset-fashion-mnist` with [read_idx()] by
 #'   `data-raw/fashion_mnist_1k.R` in the package sources.
 #' @references Xiao, Rasul and Vollgraf (2017), Fashion-MNIST: a Novel Image
