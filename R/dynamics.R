@@ -183,6 +183,13 @@ print.gradient_flow <- function(x, ...) {
 #' @param init `NULL`, or a finite network from [sample_mlp()] with the same
 #'   architecture (the initialisation given to `train_mlp()`): returns its
 #'   linearised trajectory instead of the mean over initialisations.
+#' @param lr `NULL` (default) for gradient flow, or a learning rate
+#'   \eqn{\eta}: the prediction of full-batch gradient descent with that
+#'   rate after \eqn{s = t/\eta} steps (every finite `t` must be a multiple of
+#'   `lr`), i.e. \eqn{(I - \eta\Theta\Lambda/N)^s} in place of
+#'   \eqn{e^{-\Theta\Lambda t/N}}: the linearised counterpart of
+#'   `train_mlp(lr = , steps = )`. Needs `lr` below the stability limit
+#'   \eqn{2N/D_{\max}}; the \eqn{t = \infty} limit is the same as the flow's.
 #' @param threads Number of threads.
 #' @param ... Unused.
 #' @return An object of class `"flow_prediction"`: a list with `t`; `mean`, an
@@ -201,7 +208,7 @@ print.gradient_flow <- function(x, ...) {
 #' p$cov[, , "t=Inf"]           # ~ 0 on the training inputs
 #' @export
 predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobian = FALSE,
-                                  init = NULL, threads = object$threads, ...) {
+                                  init = NULL, lr = NULL, threads = object$threads, ...) {
   fl <- object
   if (missing(newdata)) newdata <- fl$x
   xn <- as_input_matrix(newdata, "newdata",
@@ -211,6 +218,7 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
   jacobian <- flow_flag(jacobian, "jacobian")
   threads <- check_threads(threads)
   if (any(is.infinite(t))) check_definite(fl)
+  lr <- check_lr(lr, t, fl)
   m <- nrow(xn)
   mr <- if (jacobian) m * (fl$d + 1) else m
   check_alloc(as.double(mr) * fl$n * 4 + if (cov) as.double(mr)^2 * (length(t) + 1) else 0,
@@ -231,7 +239,7 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
     U0 <- flow_network_state(nw, fl$x, jacobian = fl$kernel == "jntk")
     P <- P - crossprod(Vs, U0)
   }
-  H <- .Call(C_dynamics_filters, fl$values, as.double(t), as.double(fl$N), threads)
+  H <- .Call(C_dynamics_filters, fl$values, as.double(t), as.double(fl$N), lr, threads)
   n <- fl$n; k <- fl$k; nT <- length(t)
   if (cov) {
     G <- cr$theta %*% Vs
@@ -524,6 +532,25 @@ check_times <- function(t) {
                class = "jntk_error_argument")
   }
   as.double(t)
+}
+
+# Learning rate for gradient-descent predictions: NULL -> 0 (gradient flow).
+check_lr <- function(lr, t, fl) {
+  if (is.null(lr)) return(0)
+  lr <- check_number(lr, "lr", lower = 0, lower_open = TRUE,
+                     hint = "the learning rate of gradient descent (NULL for gradient flow)")
+  steps <- t[is.finite(t)] / lr
+  if (any(abs(steps - round(steps)) > 1e-8 * pmax(1, steps))) {
+    jntk_abort(sprintf("With `lr = %g` every finite `t` must be a whole number of steps times lr (t = lr x steps).",
+                       lr), class = "jntk_error_argument")
+  }
+  lim <- 2 * fl$N / max(fl$values)
+  if (lr >= lim) {
+    jntk_abort(sprintf(paste0("`lr = %g` is at or above gradient descent's stability limit 2N/D_max = %.4g: ",
+                              "the linearised network diverges along the top kernel eigendirection; use a smaller lr."),
+                       lr, lim), class = "jntk_error_argument")
+  }
+  lr
 }
 
 flow_flag <- function(x, arg) {

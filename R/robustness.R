@@ -85,7 +85,7 @@ eigenfeatures <- function(object, x_test, y_test = NULL, n_features = NULL, eps 
   # features in order of decreasing eigenvalue
   ord <- rev(seq_len(fl$n))[seq_len(n_features)]
   Vs <- fl$sqrt_lambda * fl$vectors
-  h <- as.vector(.Call(C_dynamics_filters, fl$values, t, as.double(fl$N), 1L))
+  h <- as.vector(.Call(C_dynamics_filters, fl$values, t, as.double(fl$N), 0, 1L))
   coef <- h * fl$P                                          # n x k
   cr <- flow_cross(fl, xt, jacobian = TRUE, cov = FALSE, threads = threads)
   G <- cr$theta %*% Vs                                      # m(d+1) x n

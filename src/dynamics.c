@@ -23,10 +23,15 @@
 
 /* ---------------------------------------------------------------- workers */
 
-/* h = -expm1(-D tau)/D with tau = t/N, finite as D -> 0 (limit tau).
- * Negative D (rounding noise of a PSD matrix) is treated as 0 by the caller.
- * t = +Inf gives 1/D; returns 0 when that needs D <= 0. */
-static int flow_filter(const double *D, int n, double t, double N, double *h) {
+/* Gradient flow: h = -expm1(-D tau)/D with tau = t/N, finite as D -> 0
+ * (limit tau). Negative D (rounding noise of a PSD matrix) is treated as 0.
+ * t = +Inf gives 1/D; returns 0 when that needs D <= 0.
+ *
+ * Gradient descent with learning rate lr > 0 (s = t/lr steps, the linearised
+ * network of train_mlp()): U_s - Y~ = (I - lr Theta Lambda/N)^s (U_0 - Y~), so
+ * h = (1 - (1 - x)^s)/D with x = lr D/N, which tends to s lr/N = t/N as
+ * D -> 0 and to 1/D as s -> Inf when 0 < x < 2 (the caller checks x < 2). */
+static int flow_filter(const double *D, int n, double t, double N, double lr, double *h) {
   if (!R_FINITE(t)) {
     for (int k = 0; k < n; k++) {
       if (!(D[k] > 0)) return 0;
@@ -37,10 +42,17 @@ static int flow_filter(const double *D, int n, double t, double N, double *h) {
   double tau = t / N;
   for (int k = 0; k < n; k++) {
     double d = D[k] > 0 ? D[k] : 0.0;
-    double x = d * tau;
-    /* -expm1(-x)/x = 1 - x/2 + x^2/6 - ...; expm1 is accurate for small x,
-     * only x == 0 needs the limit. */
-    h[k] = (x == 0) ? tau : -expm1(-x) / d;
+    if (lr > 0) {
+      double x = lr * d / N, s = floor(t / lr + 0.5);   /* whole number of steps */
+      if (x == 0) h[k] = tau;
+      else if (x < 1) h[k] = -expm1(s * log1p(-x)) / d;   /* accurate for small x */
+      else h[k] = (1.0 - pow(1.0 - x, s)) / d;             /* 1 <= x < 2: oscillating */
+    } else {
+      double x = d * tau;
+      /* -expm1(-x)/x = 1 - x/2 + x^2/6 - ...; expm1 is accurate for small x,
+       * only x == 0 needs the limit. */
+      h[k] = (x == 0) ? tau : -expm1(-x) / d;
+    }
   }
   return 1;
 }
@@ -145,16 +157,23 @@ SEXP dynamics_eigen(SEXP S, SEXP vectors) {
   return res;
 }
 
-/* Spectral filters h(t) for every time: an n x T matrix. */
-SEXP dynamics_filters(SEXP D, SEXP t, SEXP N, SEXP threads) {
+/* Spectral filters h(t) for every time: an n x T matrix. lr = 0: gradient
+ * flow; lr > 0: gradient descent with that learning rate (t = lr x steps). */
+SEXP dynamics_filters(SEXP D, SEXP t, SEXP N, SEXP lr, SEXP threads) {
   if (!Rf_isReal(D)) Rf_error("'D' must be a double vector");
   if (!Rf_isReal(t)) Rf_error("'t' must be a double vector");
   int n = LENGTH(D), T = LENGTH(t);
   double nn = jntk_real_scalar(N, "N");
   if (!(nn > 0)) Rf_error("'N' must be positive");
+  double eta = jntk_real_scalar(lr, "lr");
+  if (eta < 0) Rf_error("'lr' must be >= 0");
   int nt = jntk_threads(jntk_int_scalar(threads, "threads"), T);
   const double *d = REAL(D), *tt = REAL(t);
-  for (int k = 0; k < n; k++) if (ISNAN(d[k])) Rf_error("'D' has NA");
+  for (int k = 0; k < n; k++) {
+    if (ISNAN(d[k])) Rf_error("'D' has NA");
+    if (eta > 0 && eta * d[k] / nn >= 2)
+      Rf_error("'lr' is at or above the stability limit 2 N / max(D)");
+  }
   for (int j = 0; j < T; j++)
     if (ISNAN(tt[j]) || tt[j] < 0) Rf_error("'t' must be non-negative, not NA");
   SEXP res = PROTECT(Rf_allocMatrix(REALSXP, n, T));
@@ -163,7 +182,7 @@ SEXP dynamics_filters(SEXP D, SEXP t, SEXP N, SEXP threads) {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) reduction(&& : ok)
 #endif
-  for (int j = 0; j < T; j++) ok = flow_filter(d, n, tt[j], nn, h + (size_t) n * j) && ok;
+  for (int j = 0; j < T; j++) ok = flow_filter(d, n, tt[j], nn, eta, h + (size_t) n * j) && ok;
   (void) nt;
   if (!ok) Rf_error("t = Inf needs every eigenvalue to be positive");
   UNPROTECT(1);

@@ -142,7 +142,7 @@ test_that("the Jacobian of the mean is the x-derivative of the mean", {
 
 test_that("spectral filters are stable as eigenvalues go to zero", {
   D <- c(-1e-17, 0, 1e-300, 1e-12, 1e-3, 1, 50)
-  h <- .Call(jntk:::C_dynamics_filters, D, c(0, 1, 10, 1e6), 4, 1L)
+  h <- .Call(jntk:::C_dynamics_filters, D, c(0, 1, 10, 1e6), 4, 0, 1L)
   expect_false(anyNA(h))
   expect_equal(h[, 1], rep(0, length(D)))
   tau <- c(1, 10, 1e6) / 4
@@ -153,9 +153,9 @@ test_that("spectral filters are stable as eigenvalues go to zero", {
   }
   expect_equal(h[1:3, 2], rep(0.25, 3))          # D -> 0: h -> t/N
   expect_equal(h[7, 4], 1 / 50)                  # large D t: h -> 1/D
-  hinf <- .Call(jntk:::C_dynamics_filters, c(0.5, 2), Inf, 4, 1L)
+  hinf <- .Call(jntk:::C_dynamics_filters, c(0.5, 2), Inf, 4, 0, 1L)
   expect_equal(hinf[, 1], c(2, 0.5))
-  expect_error(.Call(jntk:::C_dynamics_filters, c(0, 2), Inf, 4, 1L), "positive")
+  expect_error(.Call(jntk:::C_dynamics_filters, c(0, 2), Inf, 4, 0, 1L), "positive")
 })
 
 test_that("a singular kernel gives finite results at finite t and a clear error at t = Inf", {
@@ -243,17 +243,37 @@ test_that("init = nw: exact at t = 0 and tracks a wide trained network", {
   p0 <- predict(fl, dt$xt, t = 0, init = nw, jacobian = TRUE)
   expect_equal(unname(p0$mean[, 1]), unname(predict(nw, dt$xt)), tolerance = 1e-12)
   expect_equal(unname(p0$jacobian[, , 1]), unname(input_jacobian(nw, dt$xt)), tolerance = 1e-12)
-  fit <- train_mlp(nw, dt$x, dt$y, lambda = 0.1, lr = 0.2, steps = 50, x_test = dt$xt,
-                   record_every = 10, progress = FALSE)
-  p <- predict(fl, dt$xt, t = fit$record_times, init = nw)
+  # lr = 1 (stability limit 2N/D_max = 4.7): 20 gradient-descent steps, t = 20
+  fit <- train_mlp(nw, dt$x, dt$y, lambda = 0.1, lr = 1, steps = 20, x_test = dt$xt,
+                   record_every = 2, progress = FALSE)
   move <- max(abs(fit$outputs - fit$outputs[, 1]))
-  err <- max(abs(fit$outputs - p$mean))
-  # Width 1024: kernel fluctuations O(n^-1/2) and the GD/flow gap give errors
-  # of 1-3 % of the movement (seen: 0.015-0.03); 15 % still fails when time or
-  # the lambda weighting is wrong (the movement differs by ~30 % between
-  # lambda = 0 and 0.1 at t = 10).
-  expect_gt(move, 0.3)
-  expect_lt(err, 0.15 * move)
+  err_gd <- max(abs(fit$outputs - predict(fl, dt$xt, t = fit$record_times, init = nw, lr = 1)$mean))
+  err_flow <- max(abs(fit$outputs - predict(fl, dt$xt, t = fit$record_times, init = nw)$mean))
+  # The linearised gradient-descent prediction differs from the width-1024
+  # network only by kernel fluctuations, O(width^-1/2): seen 0.02-0.05 against
+  # a movement of ~1.9; the flow prediction also carries the discretisation
+  # error of lr = 1 (seen ~0.1, whatever the width).
+  expect_gt(move, 0.5)
+  expect_lt(err_gd, 0.05 * move)
+  expect_lt(err_gd, err_flow)
+})
+
+test_that("the gap to trained networks shrinks with width (heavy)", {
+  dyn_heavy_tests()
+  dt <- flow_data(); net <- erf_net(2)
+  fl <- gradient_flow(net, dt$x, dt$y, lambda = 0.1)
+  gap <- function(w) {
+    set.seed(11)
+    mean(replicate(4, {
+      nw <- sample_mlp(net, width = w, input_dim = 2)
+      fit <- train_mlp(nw, dt$x, dt$y, lambda = 0.1, lr = 1, steps = 20, x_test = dt$xt,
+                       record_every = 2, progress = FALSE)
+      max(abs(fit$outputs - predict(fl, dt$xt, t = fit$record_times, init = nw, lr = 1)$mean))
+    }))
+  }
+  # width^-1/2 predicts a ratio of 0.25 from width 256 to 4096 (seen 0.25);
+  # 0.6 still fails if the gap does not shrink
+  expect_lt(gap(4096) / gap(256), 0.6)
 })
 
 finite_flow_check <- function(n_net, width, steps, lr, seed) {
@@ -372,4 +392,44 @@ test_that("very deep networks: finite results, singular limit reported", {
   fe <- gradient_flow(mlp(100, "erf", sigma_b = 0.1), dt$x, dt$y, lambda = 0.1)
   pe <- predict(fe, rbind(c(1, 1), c(0, 0)), t = c(1, 1e6, Inf), cov = TRUE, jacobian = TRUE)
   expect_false(anyNA(unlist(pe[c("mean", "cov", "jacobian", "cov_joint")])))
+})
+
+test_that("lr = gives the linearised gradient-descent trajectory", {
+  dt <- flow_data(); net <- erf_net(2)
+  N <- nrow(dt$x); d <- 2
+  for (case in list(list(lambda = 0, ridge = 0), list(lambda = 0.1, ridge = 0.01))) {
+    fl <- gradient_flow(net, dt$x, dt$y, lambda = case$lambda, ridge = case$ridge)
+    if (case$lambda > 0) {
+      K <- unname(unclass(jntk(net, dt$x))); Kx <- unname(unclass(jntk(net, dt$xt, dt$x)))[1:3, ]
+      l <- c(rep(1, N), rep(case$lambda, N * d)); ytil <- c(dt$y, rep(0, N * d))
+    } else {
+      K <- unname(unclass(ntk(net, dt$x))); Kx <- unname(unclass(ntk(net, dt$xt, dt$x)))
+      l <- rep(1, N); ytil <- dt$y
+    }
+    K <- K + case$ridge * diag(nrow(K))
+    # one rate in the monotone regime (lr D_max/N < 1), one in the oscillating
+    # regime (1 < lr D_max/N < 2)
+    for (lr in c(0.5, 1.6) * N / max(fl$values)) {
+      steps <- c(0, 1, 7, 40)
+      p <- predict(fl, dt$xt, t = lr * steps, lr = lr)
+      # explicit iteration of the linearised network, mean over initialisation
+      U <- rep(0, nrow(K)); f <- rep(0, nrow(dt$xt)); ref <- NULL
+      for (s in 0:max(steps)) {
+        if (s %in% steps) ref <- cbind(ref, f)
+        r <- l * (U - ytil)
+        f <- f - lr / N * as.vector(Kx %*% r)
+        U <- U - lr / N * as.vector(K %*% r)
+      }
+      expect_equal(unname(p$mean), unname(ref), tolerance = 1e-10)
+    }
+    # small rates approach gradient flow (error O(lr))
+    t5 <- 5
+    g1 <- predict(fl, dt$xt, t = t5, lr = t5 / 5000)$mean
+    expect_equal(g1, predict(fl, dt$xt, t = t5)$mean, tolerance = 1e-3)
+    expect_equal(predict(fl, dt$xt, t = Inf, lr = 0.1)$mean, predict(fl, dt$xt, t = Inf)$mean)
+  }
+  fl <- gradient_flow(net, dt$x, dt$y)
+  expect_snapshot(predict(fl, dt$xt, t = 1, lr = 0.3), error = TRUE)
+  expect_snapshot(predict(fl, dt$xt, t = 100, lr = 100), error = TRUE,
+                  transform = function(s) gsub("[0-9]+\\.[0-9]+:", "<limit>:", s))
 })
