@@ -198,7 +198,8 @@ print.gradient_flow <- function(x, ...) {
 #'   \eqn{m \times m \times T} array shared by all outputs; `jacobian` (if
 #'   asked), an \eqn{m \times d \times T} (or \eqn{m \times d \times k \times T})
 #'   array of \eqn{E[J_t]}; `cov_joint` (if both), the covariance of
-#'   \eqn{(f_t, J_t)} in block-major order, \eqn{m(d+1) \times m(d+1) \times T}.
+#'   \eqn{(f_t, J_t)} in block-major order, \eqn{m(d+1) \times m(d+1) \times T};
+#'   `lr` when given.
 #' @examples
 #' net <- mlp(depth = 2, activation = "erf", sigma_b = 0.1)
 #' x <- rbind(c(-0.2, -1), c(0.2, 0.1), c(0.4, -0.1), c(0.9, -0.5))
@@ -269,7 +270,9 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
     off <- flow_network_state(nw, xn, jacobian = jacobian)  # mr x 1
     mean_rows <- mean_rows + as.vector(off)
   }
-  flow_prediction(fl, xn, t, mean_rows, res$cov, jacobian)
+  out <- flow_prediction(fl, xn, t, mean_rows, res$cov, jacobian)
+  out$lr <- if (lr > 0) lr else NULL
+  out
 }
 
 # Split the stacked rows (f rows, then Jacobian rows in block-major order)
@@ -307,8 +310,9 @@ flow_prediction <- function(fl, xn, t, mean_rows, cov_rows, jacobian) {
 #' @export
 print.flow_prediction <- function(x, ...) {
   m <- nrow(x$x)
-  cat(sprintf("<flow_prediction> %d input(s), %d output(s), times %s\n", m, x$k,
-              paste(format(x$t, trim = TRUE), collapse = ", ")))
+  cat(sprintf("<flow_prediction> %d input(s), %d output(s), times %s%s\n", m, x$k,
+              paste(format(x$t, trim = TRUE), collapse = ", "),
+              if (is.null(x$lr)) "" else sprintf(" (gradient descent, lr = %g)", x$lr)))
   parts <- c("mean", if (!is.null(x$cov)) "cov", if (!is.null(x$jacobian)) "jacobian",
              if (!is.null(x$cov_joint)) "cov_joint")
   cat(sprintf("  components: %s\n", paste(parts, collapse = ", ")))
