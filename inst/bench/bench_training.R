@@ -34,14 +34,17 @@ lr <- 1
 cat(sprintf("jntk training benchmark: width %d, N %d, d %d, depth %d, %s, threads %d, BLAS %s\n",
             width, N, d, depth, act, threads, extSoftVersion()[["BLAS"]]))
 
-# seconds per step of train_mlp(): (time of 2S steps - time of S steps) / S
-step_time <- function(nw, x, y, lambda) {
+# seconds per step of train_mlp(): (time of 2S steps - time of S steps) / S,
+# wall clock and CPU (user + system; insensitive to other load on the machine)
+step_times <- function(nw, x, y, lambda) {
   run <- function(s) {
-    system.time(train_mlp(nw, x, y, lambda = lambda, lr = lr, steps = s, record_every = s,
-                          threads = threads, progress = FALSE))[["elapsed"]]
+    tm <- system.time(train_mlp(nw, x, y, lambda = lambda, lr = lr, steps = s, record_every = s,
+                                threads = threads, progress = FALSE))
+    c(wall = tm[["elapsed"]], cpu = tm[["user.self"]] + tm[["sys.self"]])
   }
   (run(2L * S) - run(S)) / S
 }
+step_time <- function(nw, x, y, lambda) step_times(nw, x, y, lambda)[["wall"]]
 
 problem <- function(d, seed = 1) {
   set.seed(seed)
@@ -115,18 +118,21 @@ if (is.null(py) || !file.exists(script)) {
   torch_step <- function() {
     out <- system2(py, c(shQuote(script), shQuote(dir), threads, 2L * S), stdout = TRUE,
                    env = sprintf("OMP_NUM_THREADS=%d", threads))
-    line <- grep("^seconds_per_step", out, value = TRUE)
-    if (!length(line)) stop("the torch script failed:\n", paste(out, collapse = "\n"))
-    as.numeric(sub("seconds_per_step ", "", line))
+    wall <- grep("^seconds_per_step", out, value = TRUE)
+    cpu <- grep("^cpu_seconds_per_step", out, value = TRUE)
+    if (!length(wall)) stop("the torch script failed:\n", paste(out, collapse = "\n"))
+    c(wall = as.numeric(sub("seconds_per_step ", "", wall)),
+      cpu = as.numeric(sub("cpu_seconds_per_step ", "", cpu)))
   }
-  t_torch <- t_jntk <- numeric(reps)
+  tt <- tj <- matrix(NA_real_, reps, 2, dimnames = list(NULL, c("wall", "cpu")))
   for (r in seq_len(reps)) { # interleaved pairs, as above
-    t_jntk[r] <- step_time(p$nw, p$x, p$y, lambda)
-    t_torch[r] <- torch_step()
+    tj[r, ] <- step_times(p$nw, p$x, p$y, lambda)
+    tt[r, ] <- torch_step()
   }
-  speedup <- stats::median(t_torch / t_jntk)
-  t_torch <- stats::median(t_torch)
-  t_jntk <- stats::median(t_jntk)
+  speedup <- stats::median(tt[, "wall"] / tj[, "wall"])
+  speedup_cpu <- stats::median(tt[, "cpu"] / tj[, "cpu"])
+  t_torch <- stats::median(tt[, "wall"])
+  t_jntk <- stats::median(tj[, "wall"])
   g_torch <- readBin(file.path(dir, "grad.bin"), "double", n = length(theta), endian = "little")
   g <- training_gradient(p$nw, p$x, p$y, lambda = lambda, threads = threads)
   g_jntk <- unlist(lapply(seq_along(g$weights), function(l) c(g$weights[[l]], g$biases[[l]])))
@@ -136,7 +142,9 @@ if (is.null(py) || !file.exists(script)) {
               t_jntk, t_torch, system2(py, c("-c", shQuote("import torch; print(torch.__version__)")),
                                       stdout = TRUE), threads))
   cat(sprintf("torch step in product units: %.1f\n", t_torch / unit))
-  cat(sprintf("speed-up of jntk over torch (median of paired ratios): %.2f (goal >= 2: %s)\n",
+  cat(sprintf("CPU seconds per step: jntk %.4g, torch %.4g; CPU-time ratio torch / jntk %.2f\n",
+              stats::median(tj[, "cpu"]), stats::median(tt[, "cpu"]), speedup_cpu))
+  cat(sprintf("speed-up of jntk over torch (wall clock, median of paired ratios): %.2f (goal >= 2: %s)\n",
               speedup, if (speedup >= 2) "met" else "NOT met"))
   unlink(dir, recursive = TRUE)
 }

@@ -12,8 +12,8 @@ Usage (normally called by bench_training.R):
 DIR holds meta.txt (width n d depth activation sigma_w sigma_b kappa lambda lr)
 and raw little-endian float64 files x.bin (N x d, column-major as R writes
 it), y.bin and theta.bin (vec(W_1), b_1, vec(W_2), b_2, ..., column-major).
-Writes grad.bin (the gradient at theta, same layout) and prints one line
-"seconds_per_step <value>".
+Writes grad.bin (the gradient at theta, same layout) and prints the lines
+"seconds_per_step <wall-clock value>" and "cpu_seconds_per_step <value>".
 This script installs nothing; it exits with status 3 if torch is missing.
 """
 import math
@@ -77,13 +77,16 @@ def main():
     flat.astype("<f8").tofile(os.path.join(folder, "grad.bin"))
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     for _ in range(steps):
         loss, grads = loss_and_grad()
         with torch.no_grad():
             for p, g in zip(params, grads):
                 p -= lr * g
     elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     print("seconds_per_step %.6g" % (elapsed / steps))
+    print("cpu_seconds_per_step %.6g" % (cpu / steps))
 
 
 if __name__ == "__main__":
