@@ -297,7 +297,8 @@ print.jntk_convergence <- function(x, ...) {
 #'
 #' @param x A `"jntk_convergence"` object from [kernel_convergence()].
 #' @param col Colour of this curve.
-#' @param add Add to the current plot (to compare depths or activations).
+#' @param add Add to the current plot (to compare depths or activations); the
+#'   added curve's legend goes to the bottom left.
 #' @param label Legend label (default: kernel, activation and depth).
 #' @param ... Passed to [graphics::plot.default()].
 #' @return `x`, invisibly.
@@ -332,7 +333,7 @@ plot.jntk_convergence <- function(x, col = "steelblue", add = FALSE, label = NUL
     ww <- range(s$width)
     graphics::lines(ww, exp(x$intercept) * ww^x$slope, lty = 2, col = col)
   }
-  graphics::legend("topright",
+  graphics::legend(if (add) "bottomleft" else "topright",
                    legend = c(sprintf("%s: slope %.2f (s.e. %.2f)", label, x$slope, x$slope_se),
                               "bootstrap 95% band of the mean", "fitted power law"),
                    col = c(col, band, col), lty = c(1, NA, 2), pch = c(19, 15, NA),
