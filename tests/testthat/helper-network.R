@@ -2,7 +2,7 @@
 # definitions in docs/math.md §1-4, one input at a time and without BLAS
 # tricks, so that they share no code with the C implementation.
 
-ref_phi <- function(act, h, slope = 0.01) {
+nref_phi <- function(act, h, slope = 0.01) {
   switch(act,
     identity = h, relu = pmax(h, 0), leaky_relu = ifelse(h > 0, h, slope * h),
     abs = abs(h), erf = 2 * pnorm(h * sqrt(2)) - 1, gelu = h * pnorm(h),
@@ -12,7 +12,7 @@ ref_phi <- function(act, h, slope = 0.01) {
 }
 
 # phi' written out by hand (a.e. derivatives for the kinked ones).
-ref_dphi <- function(act, h, slope = 0.01) {
+nref_dphi <- function(act, h, slope = 0.01) {
   switch(act,
     identity = rep(1, length(h)), relu = as.numeric(h > 0),
     leaky_relu = ifelse(h > 0, 1, slope), abs = sign(h),
@@ -24,21 +24,21 @@ ref_dphi <- function(act, h, slope = 0.01) {
 }
 
 # f(x) for one input, layer by layer.
-ref_forward_one <- function(nw, x) {
+nref_forward_one <- function(nw, x) {
   net <- nw$net
   L1 <- length(nw$weights)
   z <- x
   for (l in seq_len(L1)) {
     h <- net$sigma_w / sqrt(length(z)) * drop(nw$weights[[l]] %*% z) + net$sigma_b * nw$biases[[l]]
-    z <- if (l < L1) ref_phi(net$activation, h, net$slope) else h
+    z <- if (l < L1) nref_phi(net$activation, h, net$slope) else h
   }
   net$kappa * z
 }
-ref_predict <- function(nw, x) apply(x, 1, function(xi) ref_forward_one(nw, xi))
+nref_predict <- function(nw, x) apply(x, 1, function(xi) nref_forward_one(nw, xi))
 
 # Gradient of f(x) with respect to all parameters, in the order
 # W1 (column-major), b1, W2, b2, ...: backpropagation written out per input.
-ref_param_grad <- function(nw, x) {
+nref_param_grad <- function(nw, x) {
   net <- nw$net
   L1 <- length(nw$weights)
   zs <- list(x)
@@ -46,7 +46,7 @@ ref_param_grad <- function(nw, x) {
   for (l in seq_len(L1)) {
     z <- zs[[l]]
     hs[[l]] <- net$sigma_w / sqrt(length(z)) * drop(nw$weights[[l]] %*% z) + net$sigma_b * nw$biases[[l]]
-    zs[[l + 1]] <- ref_phi(net$activation, hs[[l]], net$slope)
+    zs[[l + 1]] <- nref_phi(net$activation, hs[[l]], net$slope)
   }
   g <- net$kappa # df/dh_{L+1}
   grads <- vector("list", L1)
@@ -55,25 +55,25 @@ ref_param_grad <- function(nw, x) {
     a <- net$sigma_w / sqrt(length(z))
     grads[[l]] <- c(a * outer(g, z), net$sigma_b * g)
     if (l > 1) {
-      g <- drop(crossprod(nw$weights[[l]], g)) * a * ref_dphi(net$activation, hs[[l - 1]], net$slope)
+      g <- drop(crossprod(nw$weights[[l]], g)) * a * nref_dphi(net$activation, hs[[l - 1]], net$slope)
     }
   }
   unlist(grads)
 }
 # Brute force: the N x P matrix of parameter gradients and its Gram matrix.
-ref_grad_matrix <- function(nw, x) t(apply(x, 1, function(xi) ref_param_grad(nw, xi)))
-ref_empirical_ntk <- function(nw, x1, x2 = x1) tcrossprod(ref_grad_matrix(nw, x1), ref_grad_matrix(nw, x2))
+nref_grad_matrix <- function(nw, x) t(apply(x, 1, function(xi) nref_param_grad(nw, xi)))
+nref_empirical_ntk <- function(nw, x1, x2 = x1) tcrossprod(nref_grad_matrix(nw, x1), nref_grad_matrix(nw, x2))
 
 # Parameter gradients of f and of every Jacobian entry (block-major rows),
 # the latter by central differences in x of the parameter gradient
 # (h = 1e-5: truncation ~1e-10, rounding ~1e-11 relative).
-ref_jacobian_grad_matrix <- function(nw, x, h = 1e-5) {
+nref_jacobian_grad_matrix <- function(nw, x, h = 1e-5) {
   d <- ncol(x)
-  G <- ref_grad_matrix(nw, x)
+  G <- nref_grad_matrix(nw, x)
   J <- do.call(rbind, lapply(seq_len(nrow(x)), function(a) {
     t(vapply(seq_len(d), function(i) {
       e <- replace(numeric(d), i, h)
-      (ref_param_grad(nw, x[a, ] + e) - ref_param_grad(nw, x[a, ] - e)) / (2 * h)
+      (nref_param_grad(nw, x[a, ] + e) - nref_param_grad(nw, x[a, ] - e)) / (2 * h)
     }, numeric(ncol(G))))
   }))
   rbind(G, J)
@@ -81,7 +81,7 @@ ref_jacobian_grad_matrix <- function(nw, x, h = 1e-5) {
 
 # Mixed input derivatives of a kernel function k(x1, x2) -> matrix, by
 # central differences, laid out block-major: the "Jacobian kernel" of k.
-ref_jacobian_kernel <- function(kfun, x1, x2 = x1, h = 1e-4) {
+nref_jacobian_kernel <- function(kfun, x1, x2 = x1, h = 1e-4) {
   N1 <- nrow(x1); N2 <- nrow(x2); d <- ncol(x1)
   K <- matrix(0, N1 * (d + 1), N2 * (d + 1))
   K[1:N1, 1:N2] <- kfun(x1, x2)
@@ -110,7 +110,7 @@ ref_jacobian_kernel <- function(kfun, x1, x2 = x1, h = 1e-4) {
 # g = E[phi(u) phi(v)] and gdot = E[phi'(u) phi'(v)] by a 2-D Gauss-Hermite
 # rule of 48 nodes per axis (smooth activations: error far below the Monte
 # Carlo tolerances), plus the closed form for erf.
-ref_pair_kernel <- function(net, x, y, what = c("nngp", "ntk")) {
+nref_pair_kernel <- function(net, x, y, what = c("nngp", "ntk")) {
   what <- match.arg(what)
   gh <- jntk:::gauss_hermite(48)
   z1 <- rep(gh$nodes, times = 48); z2 <- rep(gh$nodes, each = 48)
@@ -126,11 +126,11 @@ ref_pair_kernel <- function(net, x, y, what = c("nngp", "ntk")) {
       g <- 2 / pi * asin(2 * c / sqrt((1 + 2 * a) * (1 + 2 * b)))
       gd <- 4 / pi / sqrt((1 + 2 * a) * (1 + 2 * b) - 4 * c^2)
     } else {
-      g <- sum(w * ref_phi(net$activation, u) * ref_phi(net$activation, v))
-      gd <- sum(w * ref_dphi(net$activation, u) * ref_dphi(net$activation, v))
+      g <- sum(w * nref_phi(net$activation, u) * nref_phi(net$activation, v))
+      gd <- sum(w * nref_dphi(net$activation, u) * nref_dphi(net$activation, v))
     }
-    ga <- sum(gh$weights * ref_phi(net$activation, sqrt(a) * gh$nodes)^2)
-    gb <- sum(gh$weights * ref_phi(net$activation, sqrt(b) * gh$nodes)^2)
+    ga <- sum(gh$weights * nref_phi(net$activation, sqrt(a) * gh$nodes)^2)
+    gb <- sum(gh$weights * nref_phi(net$activation, sqrt(b) * gh$nodes)^2)
     if (net$activation == "erf") {
       ga <- 2 / pi * asin(2 * a / (1 + 2 * a)); gb <- 2 / pi * asin(2 * b / (1 + 2 * b))
     }
@@ -141,14 +141,14 @@ ref_pair_kernel <- function(net, x, y, what = c("nngp", "ntk")) {
   }
   net$kappa^2 * if (what == "nngp") c else th
 }
-ref_kernel <- function(net, x1, x2 = x1, what = "nngp") {
+nref_kernel <- function(net, x1, x2 = x1, what = "nngp") {
   outer(seq_len(nrow(x1)), seq_len(nrow(x2)), Vectorize(function(i, j)
-    ref_pair_kernel(net, x1[i, ], x2[j, ], what)))
+    nref_pair_kernel(net, x1[i, ], x2[j, ], what)))
 }
 # Limiting kernels: the package's analytic routine when it exists (the lead's
 # R/kernels.R), otherwise the plain-R reference above (with its Jacobian
 # version by finite differences).
-limit_kernel <- function(net, x, kind, use_package = TRUE) {
+nref_limit_kernel <- function(net, x, kind, use_package = TRUE) {
   ns <- asNamespace("jntk")
   if (use_package && exists(kind, envir = ns, inherits = FALSE)) {
     fun <- get(kind, envir = ns)
@@ -156,8 +156,8 @@ limit_kernel <- function(net, x, kind, use_package = TRUE) {
     return(fun(net, x))
   }
   switch(kind,
-    nngp = ref_kernel(net, x, x, "nngp"),
-    ntk = ref_kernel(net, x, x, "ntk"),
-    jacobian_nngp = ref_jacobian_kernel(function(a, b) ref_kernel(net, a, b, "nngp"), x),
-    jntk = ref_jacobian_kernel(function(a, b) ref_kernel(net, a, b, "ntk"), x))
+    nngp = nref_kernel(net, x, x, "nngp"),
+    ntk = nref_kernel(net, x, x, "ntk"),
+    jacobian_nngp = nref_jacobian_kernel(function(a, b) nref_kernel(net, a, b, "nngp"), x),
+    jntk = nref_jacobian_kernel(function(a, b) nref_kernel(net, a, b, "ntk"), x))
 }

@@ -1,12 +1,12 @@
 # Empirical kernels against brute force, finite differences and their limits.
 
 test_that("the brute-force reference gradients are right (check of the helper)", {
-  # ref_param_grad() against central differences of f in each parameter
+  # nref_param_grad() against central differences of f in each parameter
   # (h = 1e-6; error ~1e-9 absolute for these O(1) quantities)
   set.seed(30)
   nw <- sample_mlp(mlp(2, "gelu", sigma_b = 0.5, kappa = 0.7), c(3, 2), input_dim = 2)
   x <- c(0.3, -1.2)
-  g <- ref_param_grad(nw, x)
+  g <- nref_param_grad(nw, x)
   pars <- c(unlist(lapply(seq_along(nw$weights), function(l) c(nw$weights[[l]], nw$biases[[l]]))))
   rebuild <- function(p) {
     out <- nw
@@ -20,7 +20,7 @@ test_that("the brute-force reference gradients are right (check of the helper)",
   }
   fd <- vapply(seq_along(pars), function(k) {
     e <- replace(numeric(length(pars)), k, 1e-6)
-    (ref_forward_one(rebuild(pars + e), x) - ref_forward_one(rebuild(pars - e), x)) / 2e-6
+    (nref_forward_one(rebuild(pars + e), x) - nref_forward_one(rebuild(pars - e), x)) / 2e-6
   }, numeric(1))
   expect_equal(g, fd, tolerance = 1e-8)
 })
@@ -34,8 +34,8 @@ test_that("empirical_ntk() equals the Gram matrix of per-parameter gradients", {
                      c(6, 5, 4)[seq_len(cs[[1]])], input_dim = 3)
     x1 <- matrix(rnorm(12), 4, 3)
     x2 <- matrix(rnorm(6), 2, 3)
-    expect_equal(empirical_ntk(nw, x1), ref_empirical_ntk(nw, x1), tolerance = 1e-10)
-    expect_equal(empirical_ntk(nw, x1, x2), ref_empirical_ntk(nw, x1, x2), tolerance = 1e-10)
+    expect_equal(empirical_ntk(nw, x1), nref_empirical_ntk(nw, x1), tolerance = 1e-10)
+    expect_equal(empirical_ntk(nw, x1, x2), nref_empirical_ntk(nw, x1, x2), tolerance = 1e-10)
   }
 })
 
@@ -47,8 +47,8 @@ test_that("empirical_jntk() is the Gram matrix of gradients of f and of J", {
     nw <- sample_mlp(mlp(2, act, sigma_b = 0.3, kappa = 0.7), c(5, 4), input_dim = 3)
     x1 <- matrix(rnorm(9), 3, 3)
     x2 <- matrix(rnorm(6), 2, 3)
-    G1 <- ref_jacobian_grad_matrix(nw, x1)
-    G2 <- ref_jacobian_grad_matrix(nw, x2)
+    G1 <- nref_jacobian_grad_matrix(nw, x1)
+    G2 <- nref_jacobian_grad_matrix(nw, x2)
     K <- empirical_jntk(nw, x1, x2)
     expect_identical(dim(K), c(12L, 8L))
     expect_equal(K, tcrossprod(G1, G2), tolerance = 1e-8)
@@ -65,7 +65,7 @@ test_that("empirical_jntk() is the mixed input derivative of empirical_ntk()", {
     x1 <- matrix(rnorm(6), 3, 2)
     x2 <- matrix(rnorm(4), 2, 2)
     K <- empirical_jntk(nw, x1, x2)
-    fd <- ref_jacobian_kernel(function(a, b) empirical_ntk(nw, a, b), x1, x2)
+    fd <- nref_jacobian_kernel(function(a, b) empirical_ntk(nw, a, b), x1, x2)
     expect_lt(max(abs(K - fd)), 1e-6 * max(abs(K)))
     expect_equal(K[1:3, 1:2], empirical_ntk(nw, x1, x2), tolerance = 1e-13)
   }
@@ -80,9 +80,9 @@ test_that("kinked activations use phi'' = 0 (what autodiff gives)", {
   K <- empirical_jntk(nw, x1)
   # (h = 1e-4: the kernel is a low-degree polynomial between kinks, so only
   # rounding, ~1e-16/h^2, remains; with 8 units per layer no kink lies within h)
-  fd <- ref_jacobian_kernel(function(a, b) empirical_ntk(nw, a, b), x1, x1, h = 1e-4)
+  fd <- nref_jacobian_kernel(function(a, b) empirical_ntk(nw, a, b), x1, x1, h = 1e-4)
   expect_lt(max(abs(K - fd)), 1e-6 * max(abs(K)))
-  expect_equal(K, tcrossprod(ref_jacobian_grad_matrix(nw, x1)), tolerance = 1e-8)
+  expect_equal(K, tcrossprod(nref_jacobian_grad_matrix(nw, x1)), tolerance = 1e-8)
 })
 
 test_that("empirical_nngp() is the output-layer term: covariance given the hidden layers", {
@@ -92,13 +92,13 @@ test_that("empirical_nngp() is the output-layer term: covariance given the hidde
   x1 <- matrix(rnorm(9), 3, 3)
   x2 <- matrix(rnorm(6), 2, 3)
   # the last 7 + 1 parameters are the output layer's
-  P <- length(ref_param_grad(nw, x1[1, ]))
+  P <- length(nref_param_grad(nw, x1[1, ]))
   last <- (P - 7):P
-  G1 <- ref_grad_matrix(nw, x1)[, last]
-  G2 <- ref_grad_matrix(nw, x2)[, last]
+  G1 <- nref_grad_matrix(nw, x1)[, last]
+  G2 <- nref_grad_matrix(nw, x2)[, last]
   expect_equal(empirical_nngp(nw, x1, x2), tcrossprod(G1, G2), tolerance = 1e-10)
-  J1 <- ref_jacobian_grad_matrix(nw, x1)[, last]
-  J2 <- ref_jacobian_grad_matrix(nw, x2)[, last]
+  J1 <- nref_jacobian_grad_matrix(nw, x1)[, last]
+  J2 <- nref_jacobian_grad_matrix(nw, x2)[, last]
   expect_equal(empirical_nngp(nw, x1, x2, jacobian = TRUE), tcrossprod(J1, J2), tolerance = 1e-8)
 })
 
@@ -116,7 +116,7 @@ test_that("symmetry, positive semi-definiteness, threads, edge cases", {
   expect_identical(empirical_ntk(nw, x, x[1:3, ], threads = 1), empirical_ntk(nw, x, x[1:3, ], threads = 2))
   # d = 1, one input
   nw1 <- sample_mlp(mlp(1, "gelu"), 5, input_dim = 1)
-  expect_equal(empirical_jntk(nw1, 0.7), tcrossprod(ref_jacobian_grad_matrix(nw1, matrix(0.7))),
+  expect_equal(empirical_jntk(nw1, 0.7), tcrossprod(nref_jacobian_grad_matrix(nw1, matrix(0.7))),
                tolerance = 1e-8)
 })
 
@@ -142,7 +142,7 @@ lln_check <- function(act, width, n_net, seed) {
   set.seed(seed)
   net <- mlp(2, act, sigma_b = 0.2, kappa = 0.5)
   x <- rbind(c(1, 0, 0), c(0.6, 0.8, 0), c(0, 0.6, -0.8), c(0.5, -0.5, 0.5))
-  lim <- limit_kernel(net, x, "jntk")
+  lim <- nref_limit_kernel(net, x, "jntk")
   ks <- lapply(seq_len(n_net), function(i) empirical_jntk(sample_mlp(net, width, input_dim = 3), x))
   m <- Reduce(`+`, ks) / n_net
   se <- sqrt(Reduce(`+`, lapply(ks, function(k) (k - m)^2)) / (n_net - 1) / n_net)

@@ -14,7 +14,7 @@ test_that("monte_carlo() agrees with the analytic kernels within 4 standard erro
     set.seed(50)
     mc <- monte_carlo(net, x, width = 256, n_samples = if (grepl("nngp", kind)) 400 else 60,
                       kernel = kind)
-    lim <- limit_kernel(net, x, kind)
+    lim <- nref_limit_kernel(net, x, kind)
     expect_identical(dim(mc$estimate), dim(lim))
     expect_true(all(mc$std_error > 0))
     z <- (mc$estimate - lim) / mc$std_error
@@ -27,7 +27,7 @@ test_that("monte_carlo() agrees with the plain-R reference too (gelu)", {
   x <- mc_inputs()[1:2, ]
   set.seed(51)
   mc <- monte_carlo(net, x, width = 128, n_samples = 400, kernel = "jacobian_nngp")
-  lim <- limit_kernel(net, x, "jacobian_nngp", use_package = FALSE)
+  lim <- nref_limit_kernel(net, x, "jacobian_nngp", use_package = FALSE)
   expect_lt(max(abs(mc$estimate - lim) / mc$std_error), 4)
 })
 
@@ -80,7 +80,7 @@ test_that("kernel_convergence() records errors, intervals and a slope", {
   # the recorded error is the max-norm error / kappa^2 of the empirical JNTK
   set.seed(54)
   nw <- sample_mlp(net, 16, input_dim = 2)
-  e1 <- max(abs(empirical_jntk(nw, x) - limit_kernel(net, x, "jntk"))) / 0.25
+  e1 <- max(abs(empirical_jntk(nw, x) - nref_limit_kernel(net, x, "jntk"))) / 0.25
   expect_equal(cv$errors$error[1], e1, tolerance = 1e-10)
   # slope: from 4 networks per width the fit has s.e. ~0.1; the n^(-1/2) law
   # must be within 3 standard errors (generous floor 0.15)
@@ -100,7 +100,7 @@ test_that("kernel_convergence() records errors, intervals and a slope", {
   cv3 <- kernel_convergence(net, x, widths = c(16, 64), n_rep = 2, kernel = "nngp",
                             nngp_method = "monte_carlo", n_samples = 5, n_boot = 100)
   set.seed(55)
-  e <- max(abs(monte_carlo(net, x, 16, 5, "nngp")$estimate - limit_kernel(net, x, "nngp"))) / 0.25
+  e <- max(abs(monte_carlo(net, x, 16, 5, "nngp")$estimate - nref_limit_kernel(net, x, "nngp"))) / 0.25
   expect_equal(cv3$errors$error[1], e, tolerance = 1e-10)
   expect_snapshot(print(cv3))
   png(tf <- tempfile(fileext = ".png"))
@@ -147,7 +147,7 @@ test_that("the analytic kernels used above agree with the plain-R reference", {
   for (act in c("erf", "gelu")) {
     net <- mlp(2, act, sigma_b = 0.3, kappa = 0.5)
     for (kind in c("nngp", "ntk", "jacobian_nngp", "jntk")) {
-      expect_lt(max(abs(limit_kernel(net, x, kind) - limit_kernel(net, x, kind, use_package = FALSE))),
+      expect_lt(max(abs(nref_limit_kernel(net, x, kind) - nref_limit_kernel(net, x, kind, use_package = FALSE))),
                 1e-6)
     }
   }
