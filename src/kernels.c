@@ -443,6 +443,9 @@ void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
     R_CheckUserInterrupt();
   }
   if (sym) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
     for (int j = 0; j < n2; j++)
       for (int i = j + 1; i < n1; i++) {
         if (nngp) nngp[i + (ptrdiff_t) j * n1] = nngp[j + (ptrdiff_t) i * n1];
@@ -495,6 +498,9 @@ void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
   if (sym) {
     /* F(x', x) has q and r swapped: F_q <-> F_r, F_pq <-> F_pr */
     static const int swap[8] = {0, 1, 3, 2, 4, 6, 5, 7};
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
+#endif
     for (int k = 0; k < 8; k++)
       for (int j = 0; j < n2; j++)
         for (int i = j + 1; i < n1; i++)
