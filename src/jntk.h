@@ -23,6 +23,14 @@
 
 #include "activation.h"
 
+/* Small numerical helpers in hot loops: inline even where gcc's heuristics
+ * would not. */
+#if defined(__GNUC__)
+#define JNTK_INLINE static inline __attribute__((always_inline))
+#else
+#define JNTK_INLINE static inline
+#endif
+
 /* Clamp a requested thread count to [1, work]. */
 static inline int jntk_threads(int requested, ptrdiff_t work) {
   int nt = requested < 1 ? 1 : requested;

@@ -30,7 +30,7 @@
  * rounding everywhere: asin where |rho| <= 0.7, else from the complementary
  * angle asin(sD/s) (as accurate as atan2(sD, c), at a third of its cost);
  * 0 when s = 0 (theta = pi/2, neural-tangents' convention). */
-static inline double asin_rho(double c, double sD, double s) {
+JNTK_INLINE double asin_rho(double c, double sD, double s) {
   if (!(s > 0)) return 0.0;
   double rho = c / s;
   if (fabs(rho) <= 0.7) return asin(rho);
@@ -39,7 +39,7 @@ static inline double asin_rho(double c, double sD, double s) {
   return rho > 0 ? M_PI_2 - asin(t) : asin(t) - M_PI_2;
 }
 
-static inline void kinked_dual(double alpha, double a, double b, double c,
+JNTK_INLINE void kinked_dual(double alpha, double a, double b, double c,
                                double *g, double *gd) {
   double A1 = 0.5 * (1.0 + alpha), B1 = 0.5 * (1.0 - alpha);
   double A = A1 * A1, B = B1 * B1;
@@ -63,7 +63,7 @@ static inline void kinked_dual(double alpha, double a, double b, double c,
  * Hermite coefficients (about 1e-11 at variance 3 with 200 terms).
  * ta, tb point at the tables of the two points: ta[o*K + k] is the k-th
  * coefficient of phi^(o). */
-static inline double series_rho(double a, double b, double c) {
+JNTK_INLINE double series_rho(double a, double b, double c) {
   if (!(a > 0 && b > 0)) return 0.0;
   double r = c / sqrt(a * b);
   return r > 1 ? 1 : (r < -1 ? -1 : r);
@@ -71,7 +71,7 @@ static inline double series_rho(double a, double b, double c) {
 
 /* terms needed: |rho|^k below 1e-17 relative (the coefficients are bounded
  * by sqrt(E[phi^2])), or all K near |rho| = 1 */
-static inline int series_terms(const kpar *kp, double rho) {
+JNTK_INLINE int series_terms(const kpar *kp, double rho) {
   double ar = fabs(rho);
   if (ar >= 0.95) return kp->K;
   if (ar < 1e-300) return 1;
@@ -79,7 +79,7 @@ static inline int series_terms(const kpar *kp, double rho) {
   return k < kp->K ? k : kp->K;
 }
 
-static inline double series_sum(const double *A, const double *B, double rho, int n) {
+JNTK_INLINE double series_sum(const double *A, const double *B, double rho, int n) {
   double s = 0, rk = 1;
   for (int k = 0; k < n; k++) {
     s += A[k] * B[k] * rk;
@@ -96,16 +96,20 @@ static void quad_dual(const kpar *kp, double a, double b, double c,
   if (gd) *gd = series_sum(ta + K, tb + K, rho, n);
 }
 
-static void dual_scalar(const kpar *kp, double a, double b, double c,
-                        const double *ta, const double *tb, double *g,
-                        double *gd) {
-  switch (kp->act) {
+/* The dual of activation `act`; always inlined so that the pair loops,
+ * specialised per activation (plain_column_*), fold the dispatch away. */
+JNTK_INLINE void
+dual_act(const int act, const kpar *kp, double a, double b, double c,
+         const double *ta, const double *tb, double *g, double *gd) {
+  switch (act) {
   case ACT_IDENTITY:
   case ACT_RELU:
   case ACT_LEAKY_RELU:
-  case ACT_ABS:
-    kinked_dual(act_kink_slope(kp->act, kp->slope), a, b, c, g, gd);
+  case ACT_ABS: {
+    double alpha = act == ACT_RELU ? 0.0 : (act == ACT_ABS ? -1.0 : (act == ACT_IDENTITY ? 1.0 : kp->slope));
+    kinked_dual(alpha, a, b, c, g, gd);
     return;
+  }
   case ACT_ERF: {
     /* g = (2/pi) asin(2c / sqrt((1+2a)(1+2b))), gd = (4/pi)/sqrt((1+2a)(1+2b) - 4c^2) */
     /* (1+2a)(1+2b) - 4c^2 = 1 + 2a + 2b + 4(ab - c^2): no cancellation
@@ -145,6 +149,12 @@ static void dual_scalar(const kpar *kp, double a, double b, double c,
   default:
     quad_dual(kp, a, b, c, ta, tb, g, gd);
   }
+}
+
+static void dual_scalar(const kpar *kp, double a, double b, double c,
+                        const double *ta, const double *tb, double *g,
+                        double *gd) {
+  dual_act(kp->act, kp, a, b, c, ta, tb, g, gd);
 }
 
 /* ---------------------------------------------------------------------------
@@ -385,7 +395,7 @@ static diagstate diag_setup(const kpar *kp, const double *q, int n, int jets,
   return st;
 }
 
-static inline const double *tab_at(const kpar *kp, const diagstate *st, int n,
+JNTK_INLINE const double *tab_at(const kpar *kp, const diagstate *st, int n,
                                    int l, int i) {
   return st->tab ? st->tab + ((ptrdiff_t) l * n + i) * st->nord * kp->K : NULL;
 }
@@ -396,21 +406,55 @@ static inline int column_chunk(int n1) {
   return ch < 8 ? 8 : ch;
 }
 
-/* One pair, plain values. */
-static inline void pair_plain(const kpar *kp, double p, const diagstate *s1,
-                              const diagstate *s2, int n1, int n2, int i, int j,
-                              double *nngp, double *ntk) {
-  double c = kp->sw2 * p / kp->d + kp->sb2, th = c, g, gd;
-  for (int l = 0; l < kp->depth; l++) {
-    double a = s1->dv[(ptrdiff_t) l * n1 + i], b = s2->dv[(ptrdiff_t) l * n2 + j];
-    dual_scalar(kp, a, b, c, tab_at(kp, s1, n1, l, i), tab_at(kp, s2, n2, l, j), &g,
-                ntk ? &gd : NULL);
-    double cn = kp->sw2 * g + kp->sb2;
-    if (ntk) th = cn + kp->sw2 * gd * th;
-    c = cn;
+/* Column j of the plain kernels (rows 0..iend-1), for one activation.
+ * ACT is a compile-time constant in each instance below. */
+#define PLAIN_COLUMN(NAME, ACT)                                                \
+  static void NAME(const kpar *kp, const double *gram, const diagstate *s1,    \
+                   const diagstate *s2, int n1, int n2, int j, int iend,       \
+                   double *nngp, double *ntk) {                                \
+    const double sw2 = kp->sw2, sb2 = kp->sb2, cd = kp->sw2 / kp->d;           \
+    for (int i = 0; i < iend; i++) {                                           \
+      ptrdiff_t ix = i + (ptrdiff_t) j * n1;                                   \
+      double c = cd * gram[ix] + sb2, th = c, g, gd;                           \
+      for (int l = 0; l < kp->depth; l++) {                                    \
+        dual_act(ACT, kp, s1->dv[(ptrdiff_t) l * n1 + i],                      \
+                 s2->dv[(ptrdiff_t) l * n2 + j], c, tab_at(kp, s1, n1, l, i),  \
+                 tab_at(kp, s2, n2, l, j), &g, ntk ? &gd : NULL);              \
+        double cn = sw2 * g + sb2;                                             \
+        if (ntk) th = cn + sw2 * gd * th;                                      \
+        c = cn;                                                                \
+      }                                                                        \
+      if (nngp) nngp[ix] = kp->k2 * c;                                         \
+      if (ntk) ntk[ix] = kp->k2 * th;                                          \
+    }                                                                          \
   }
-  if (nngp) *nngp = kp->k2 * c;
-  if (ntk) *ntk = kp->k2 * th;
+
+PLAIN_COLUMN(plain_column_identity, ACT_IDENTITY)
+PLAIN_COLUMN(plain_column_relu, ACT_RELU)
+PLAIN_COLUMN(plain_column_leaky, ACT_LEAKY_RELU)
+PLAIN_COLUMN(plain_column_abs, ACT_ABS)
+PLAIN_COLUMN(plain_column_erf, ACT_ERF)
+PLAIN_COLUMN(plain_column_gelu, ACT_GELU)
+PLAIN_COLUMN(plain_column_sin, ACT_SIN)
+PLAIN_COLUMN(plain_column_cos, ACT_COS)
+PLAIN_COLUMN(plain_column_series, ACT_COUNT) /* default branch: Hermite series */
+
+typedef void (*plain_column_fn)(const kpar *, const double *, const diagstate *,
+                                const diagstate *, int, int, int, int, double *,
+                                double *);
+
+static plain_column_fn plain_column_for(int act) {
+  switch (act) {
+  case ACT_IDENTITY: return plain_column_identity;
+  case ACT_RELU: return plain_column_relu;
+  case ACT_LEAKY_RELU: return plain_column_leaky;
+  case ACT_ABS: return plain_column_abs;
+  case ACT_ERF: return plain_column_erf;
+  case ACT_GELU: return plain_column_gelu;
+  case ACT_SIN: return plain_column_sin;
+  case ACT_COS: return plain_column_cos;
+  default: return plain_column_series;
+  }
 }
 
 /* NNGP and/or NTK for all pairs. On entry gram holds x1 x2^T (or, when sym,
@@ -421,6 +465,7 @@ void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
   diagstate s1 = diag_setup(kp, q1, n1, 0, 2), s2 = s1;
   if (!sym) s2 = diag_setup(kp, q2, n2, 0, 2);
   int nt = jntk_threads(nthreads, n2), ch = column_chunk(n1);
+  plain_column_fn column = plain_column_for(kp->act);
   (void) nt;
   /* blocks of columns, with an interrupt check between blocks (never inside
    * the parallel region) */
@@ -429,17 +474,8 @@ void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-    for (int j = j0; j < j1; j++) {
-      int iend = sym ? j + 1 : n1;
-      for (int i = 0; i < iend; i++) {
-        ptrdiff_t ix = i + (ptrdiff_t) j * n1;
-        double kn, kt;
-        pair_plain(kp, gram[ix], &s1, &s2, n1, n2, i, j, nngp ? &kn : NULL,
-                   ntk ? &kt : NULL);
-        if (nngp) nngp[ix] = kn;
-        if (ntk) ntk[ix] = kt;
-      }
-    }
+    for (int j = j0; j < j1; j++)
+      column(kp, gram, &s1, &s2, n1, n2, j, sym ? j + 1 : n1, nngp, ntk);
     R_CheckUserInterrupt();
   }
   if (sym) {
