@@ -167,7 +167,8 @@ SEXP dynamics_filters(SEXP D, SEXP t, SEXP N, SEXP lr, SEXP threads) {
   if (!(nn > 0)) Rf_error("'N' must be positive");
   double eta = jntk_real_scalar(lr, "lr");
   if (eta < 0) Rf_error("'lr' must be >= 0");
-  int nt = jntk_threads(jntk_int_scalar(threads, "threads"), T);
+  /* threads only pay off for many filters: one per eigenvalue and time */
+  int nt = jntk_threads(jntk_int_scalar(threads, "threads"), (ptrdiff_t) n * T / 100000);
   const double *d = REAL(D), *tt = REAL(t);
   for (int k = 0; k < n; k++) {
     if (ISNAN(d[k])) Rf_error("'D' has NA");
@@ -230,8 +231,9 @@ SEXP dynamics_assemble(SEXP G, SEXP P, SEXP H, SEXP C, SEXP M, SEXP Sxx, SEXP th
   size_t per = (size_t) n * k + (want_cov ? 2 * (size_t) m * n : 0);
   double *scratch = (double *) R_alloc((size_t) nt * (per > 0 ? per : 1), sizeof(double));
 
-  /* Blocks of times between interrupt checks (outside the parallel region). */
-  int block = 4 * nt;
+  /* Blocks of times between interrupt checks (outside the parallel region);
+   * large enough that starting a parallel region is rare. */
+  int block = 64 * nt;
   for (int j0 = 0; j0 < T; j0 += block) {
     int j1 = j0 + block < T ? j0 + block : T;
 #ifdef _OPENMP
