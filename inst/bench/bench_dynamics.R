@@ -53,6 +53,7 @@ for (lambda in c(0, 0.01)) {
   c100t <- timeit(predict(fl, xt, t = t100, cov = TRUE, threads = 2L))
   cat(sprintf("  predict mean + cov, 100 times, 2 threads   : %8.4f s   speed-up %.2f over 1 thread\n",
               c100t, c100 / c100t))
+  cat("    (threads also go to the kernel evaluations; on a loaded machine OpenMP can slow down)\n")
   cat(sprintf("  fit + predict mean + cov, 100 vs 1 time    : ratio %.2f (target <= 2)\n",
               (fit_time + c100) / (fit_time + c1)))
   # Naive baseline: solve Theta^{-1}(I - expm(-Theta Lambda t/N)) afresh at
