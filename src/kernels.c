@@ -310,20 +310,32 @@ int kernel_is_series(const kpar *kp) {
  * w_m phi^(o)(sqrt(a_i) z_m)). */
 static void series_tables(const kpar *kp, const double *a, int n, int nord,
                           double *tab) {
-  int nq = kp->nq, K = kp->K, B = 128;
-  double *Phi = (double *) R_alloc((size_t) nq * B * nord, sizeof(double));
-  double one = 1.0, zero = 0.0, o[5];
-  for (int i0 = 0; i0 < n; i0 += B) {
-    int nb = n - i0 < B ? n - i0 : B, cols = nb * nord;
+  int nq = kp->nq, K = kp->K, B = 64, nblock = (n + B - 1) / B;
+  int nt = jntk_threads(kp->nthreads, nblock);
+  /* one scratch block per thread; the blocks of points are independent, and
+   * each thread calls dgemm on its own block (no R API in the region) */
+  double *Phi = (double *) R_alloc((size_t) nq * B * nord * nt, sizeof(double));
+  (void) nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#endif
+  for (int ib = 0; ib < nblock; ib++) {
+    int tid = 0;
+#ifdef _OPENMP
+    tid = omp_get_thread_num();
+#endif
+    double *P = Phi + (ptrdiff_t) tid * nq * B * nord;
+    double one = 1.0, zero = 0.0, o[5];
+    int i0 = ib * B, nb = n - i0 < B ? n - i0 : B, cols = nb * nord;
     for (int i = 0; i < nb; i++) {
       double sa = sqrt(a[i0 + i] > 0 ? a[i0 + i] : 0);
       for (int m = 0; m < nq; m++) {
         act_derivs(kp->act, kp->slope, sa * kp->gz[m], nord - 1, o);
         for (int e = 0; e < nord; e++)
-          Phi[m + (ptrdiff_t) (i * nord + e) * nq] = kp->gw[m] * o[e];
+          P[m + (ptrdiff_t) (i * nord + e) * nq] = kp->gw[m] * o[e];
       }
     }
-    F77_CALL(dgemm)("T", "N", &K, &cols, &nq, &one, kp->H, &nq, Phi, &nq, &zero,
+    F77_CALL(dgemm)("T", "N", &K, &cols, &nq, &one, kp->H, &nq, P, &nq, &zero,
                     tab + (ptrdiff_t) i0 * nord * K, &K FCONE FCONE);
   }
 }

@@ -14,6 +14,7 @@ typedef struct {
   const double *gz, *gw; /* probabilists' Gauss-Hermite nodes, weights */
   int K;            /* Hermite (Mehler) series terms */
   const double *H;  /* nq x K: normalised Hermite polynomials He_k/sqrt(k!) at gz */
+  int nthreads;     /* OpenMP threads for per-point work */
 } kpar;
 
 void kernel_dual_scalar(const kpar *kp, double a, double b, double c, double *g, double *gd);

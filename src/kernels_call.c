@@ -32,6 +32,7 @@ static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP gh, int d) {
   kp->gw = REAL(gw);
   kp->K = hc;
   kp->H = REAL(H);
+  kp->nthreads = 1;
 }
 
 /* Gram matrix into G (n1 x n2) and squared row norms; when x2 is NULL the
@@ -84,6 +85,7 @@ static void kcall_setup(kcall *k, SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh
   get_inputs(x1, x2, &k->x1, &k->x2, &k->n1, &k->n2, &k->d);
   fill_kpar(&k->kp, par, ipar, gh, k->d);
   k->nt = jntk_int_scalar(threads, "threads");
+  k->kp.nthreads = k->nt;
   k->q1 = (double *) R_alloc(k->n1, sizeof(double));
   k->q2 = k->x2 ? (double *) R_alloc(k->n2, sizeof(double)) : k->q1;
 }
