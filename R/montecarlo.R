@@ -60,26 +60,26 @@ monte_carlo <- function(net, x, width, n_samples = 1000L,
                       if (length(checkpoints)) sprintf(" with %d running estimates", length(checkpoints)) else ""),
               "Use fewer inputs or fewer running estimates.")
   run <- if (length(checkpoints)) array(NA_real_, c(length(checkpoints), r, r)) else NULL
-  mean <- matrix(0, r, r)
+  est <- matrix(0, r, r)
   m2 <- matrix(0, r, r)
   pb <- progress_start(n_samples)
   for (s in seq_len(n_samples)) {
     nw <- sample_mlp(net, widths, input_dim = d)
     k <- one_sample(nw, x, kernel, threads)
     # Welford's update: stable sums of squares for the standard errors
-    delta <- k - mean
-    mean <- mean + delta / s
-    m2 <- m2 + delta * (k - mean)
+    delta <- k - est
+    est <- est + delta / s
+    m2 <- m2 + delta * (k - est)
     if (!is.null(run)) {
       w <- which(checkpoints == s)
-      if (length(w)) run[w, , ] <- mean
+      if (length(w)) run[w, , ] <- est
     }
     progress_step(pb, s)
   }
   progress_end(pb)
   se <- sqrt(m2 / (n_samples - 1) / n_samples)
   structure(list(
-    estimate = mean, std_error = se, n_samples = n_samples, kernel = kernel,
+    estimate = est, std_error = se, n_samples = n_samples, kernel = kernel,
     width = widths, net = net,
     running = if (is.null(run)) NULL else list(n = checkpoints, estimate = run)
   ), class = "jntk_monte_carlo")
@@ -238,7 +238,8 @@ kernel_convergence <- function(net, x, widths = 2^(6:13), n_rep = 10L,
   progress_end(pb)
   summ <- do.call(rbind, lapply(widths, function(w) {
     e <- errs$error[errs$width == w]
-    boot <- vapply(seq_len(n_boot), function(b) mean(sample(e, replace = TRUE)), numeric(1))
+    # n_boot resamples of the repetitions, one per row
+    boot <- rowMeans(matrix(sample(e, n_boot * length(e), replace = TRUE), n_boot, byrow = TRUE))
     q <- stats::quantile(boot, c(0.025, 0.975), names = FALSE)
     data.frame(width = w, mean = mean(e), lower = q[1], upper = q[2])
   }))

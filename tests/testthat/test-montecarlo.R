@@ -77,6 +77,9 @@ test_that("kernel_convergence() records errors, intervals and a slope", {
   expect_s3_class(cv, "jntk_convergence")
   expect_identical(nrow(cv$errors), 16L)
   expect_true(all(cv$summary$lower <= cv$summary$mean & cv$summary$mean <= cv$summary$upper))
+  # percentile intervals of a mean lie within the range of the repetitions
+  rng <- tapply(cv$errors$error, cv$errors$width, range)
+  expect_true(all(cv$summary$lower >= vapply(rng, `[`, 0, 1) & cv$summary$upper <= vapply(rng, `[`, 0, 2)))
   # the recorded error is the max-norm error / kappa^2 of the empirical JNTK
   set.seed(54)
   nw <- sample_mlp(net, 16, input_dim = 2)
