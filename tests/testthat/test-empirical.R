@@ -114,6 +114,15 @@ test_that("symmetry, positive semi-definiteness, threads, edge cases", {
   expect_false(anyNA(K))
   expect_identical(empirical_jntk(nw, x, threads = 1), empirical_jntk(nw, x, threads = 2))
   expect_identical(empirical_ntk(nw, x, x[1:3, ], threads = 1), empirical_ntk(nw, x, x[1:3, ], threads = 2))
+  # zero input with sigma_b = 0: every pre-activation is exactly 0 and
+  # relu'(0) = 0 (the a.e. convention, as in autodiff), so f(0) and J(0) have
+  # zero parameter gradients: their rows vanish; the other input is unaffected
+  nwr <- sample_mlp(mlp(2, "relu", sigma_b = 0), 6, input_dim = 3)
+  xz <- rbind(0, c(1, 2, 3))
+  Kz <- empirical_jntk(nwr, xz)
+  expect_false(anyNA(Kz))
+  expect_true(all(Kz[c(1, 3:5), ] == 0))
+  expect_equal(Kz[c(2, 6:8), c(2, 6:8)], empirical_jntk(nwr, xz[2, , drop = FALSE]), tolerance = 1e-14)
   # d = 1, one input
   nw1 <- sample_mlp(mlp(1, "gelu"), 5, input_dim = 1)
   expect_equal(empirical_jntk(nw1, 0.7), tcrossprod(nref_jacobian_grad_matrix(nw1, matrix(0.7))),
