@@ -12,35 +12,58 @@
 
 #include <math.h>
 
+#ifndef JNTK_INLINE
+#define JNTK_INLINE static inline
+/* jcompose3 for a pair kernel, where a depends on q only and b on r only
+ * and neither carries second-order entries (the diagonal recursion keeps
+ * first order only): the same numbers as jcompose3 with the zero terms
+ * dropped. */
+JNTK_INLINE jet jcompose3_pair(double aq, double br, jet c, const double *G) {
+  double ga = G[1], gb = G[2], gc = G[3], gcc = G[4], gac = G[5], gbc = G[6],
+         gab = G[7];
+  jet z;
+  z.v = G[0];
+  z.p = gc * c.p;
+  z.q = ga * aq + gc * c.q;
+  z.r = gb * br + gc * c.r;
+  z.pp = gc * c.pp + gcc * c.p * c.p;
+  z.pq = gc * c.pq + gcc * c.p * c.q + gac * aq * c.p;
+  z.pr = gc * c.pr + gcc * c.p * c.r + gbc * br * c.p;
+  z.qr = gc * c.qr + gcc * c.q * c.r + gac * aq * c.r + gbc * br * c.q + gab * aq * br;
+  return z;
+}
+
+#endif
+
 typedef struct {
   double v, p, q, r, pp, pq, pr, qr;
 } jet;
 
-static inline jet jconst(double v) {
+JNTK_INLINE jet jconst(double v) {
   jet z = {v, 0, 0, 0, 0, 0, 0, 0};
   return z;
 }
 
-static inline jet jadd(jet f, jet g) {
+JNTK_INLINE jet jadd(jet f, jet g) {
   jet z = {f.v + g.v, f.p + g.p, f.q + g.q, f.r + g.r,
            f.pp + g.pp, f.pq + g.pq, f.pr + g.pr, f.qr + g.qr};
   return z;
 }
 
-static inline jet jsub(jet f, jet g) {
+JNTK_INLINE jet jsub(jet f, jet g) {
   jet z = {f.v - g.v, f.p - g.p, f.q - g.q, f.r - g.r,
            f.pp - g.pp, f.pq - g.pq, f.pr - g.pr, f.qr - g.qr};
   return z;
 }
 
 /* s * f + t */
-static inline jet jaffine(jet f, double s, double t) {
+JNTK_INLINE jet jaffine(jet f, double s, double t) {
   jet z = {s * f.v + t, s * f.p, s * f.q, s * f.r,
            s * f.pp, s * f.pq, s * f.pr, s * f.qr};
   return z;
 }
 
-static inline jet jmul(jet f, jet g) {
+JNTK_INLINE jet jmul(jet f, jet g) {
   jet z;
   z.v = f.v * g.v;
   z.p = f.p * g.v + f.v * g.p;
@@ -54,7 +77,7 @@ static inline jet jmul(jet f, jet g) {
 }
 
 /* h(f) given h(f.v) = h0, h'(f.v) = h1, h''(f.v) = h2 (chain rule). */
-static inline jet junary(jet f, double h0, double h1, double h2) {
+JNTK_INLINE jet junary(jet f, double h0, double h1, double h2) {
   jet z;
   z.v = h0;
   z.p = h1 * f.p;
@@ -68,7 +91,7 @@ static inline jet junary(jet f, double h0, double h1, double h2) {
 }
 
 /* h(f, g) given the value, gradient (hf, hg) and Hessian (hff, hfg, hgg). */
-static inline jet jbinary(jet f, jet g, double h, double hf, double hg,
+JNTK_INLINE jet jbinary(jet f, jet g, double h, double hf, double hg,
                           double hff, double hfg, double hgg) {
   jet z;
   z.v = h;
@@ -86,25 +109,25 @@ static inline jet jbinary(jet f, jet g, double h, double hf, double hg,
   return z;
 }
 
-static inline jet jinv(jet f) {
+JNTK_INLINE jet jinv(jet f) {
   double i = 1.0 / f.v;
   return junary(f, i, -i * i, 2.0 * i * i * i);
 }
 
-static inline jet jdiv(jet f, jet g) { return jmul(f, jinv(g)); }
+JNTK_INLINE jet jdiv(jet f, jet g) { return jmul(f, jinv(g)); }
 
-static inline jet jsqrt(jet f) {
+JNTK_INLINE jet jsqrt(jet f) {
   double s = sqrt(f.v);
   return junary(f, s, 0.5 / s, -0.25 / (s * f.v));
 }
 
-static inline jet jexp(jet f) {
+JNTK_INLINE jet jexp(jet f) {
   double e = exp(f.v);
   return junary(f, e, e, e);
 }
 
 /* atan2(y, x) with its exact first and second partials. */
-static inline jet jatan2(jet y, jet x) {
+JNTK_INLINE jet jatan2(jet y, jet x) {
   double n = x.v * x.v + y.v * y.v, n2 = n * n;
   return jbinary(y, x, atan2(y.v, x.v), x.v / n, -y.v / n,
                  -2.0 * x.v * y.v / n2, (y.v * y.v - x.v * x.v) / n2,
@@ -116,7 +139,7 @@ static inline jet jatan2(jet y, jet x) {
  * depends on q only and b on r only (pair kernels), and for the value and
  * first partials in general (diagonal kernels), which is all we use; so
  * g_aa and g_bb are never needed. */
-static inline jet jcompose3(jet a, jet b, jet c, const double *G) {
+JNTK_INLINE jet jcompose3(jet a, jet b, jet c, const double *G) {
   double ga = G[1], gb = G[2], gc = G[3], gcc = G[4], gac = G[5], gbc = G[6],
          gab = G[7];
   jet z;
@@ -133,6 +156,25 @@ static inline jet jcompose3(jet a, jet b, jet c, const double *G) {
   JC2(pr, p, r);
   JC2(qr, q, r);
 #undef JC2
+  return z;
+}
+
+/* jcompose3 for a pair kernel, where a depends on q only and b on r only
+ * and neither carries second-order entries (the diagonal recursion keeps
+ * first order only): the same numbers as jcompose3 with the zero terms
+ * dropped. */
+JNTK_INLINE jet jcompose3_pair(double aq, double br, jet c, const double *G) {
+  double ga = G[1], gb = G[2], gc = G[3], gcc = G[4], gac = G[5], gbc = G[6],
+         gab = G[7];
+  jet z;
+  z.v = G[0];
+  z.p = gc * c.p;
+  z.q = ga * aq + gc * c.q;
+  z.r = gb * br + gc * c.r;
+  z.pp = gc * c.pp + gcc * c.p * c.p;
+  z.pq = gc * c.pq + gcc * c.p * c.q + gac * aq * c.p;
+  z.pr = gc * c.pr + gcc * c.p * c.r + gbc * br * c.p;
+  z.qr = gc * c.qr + gcc * c.q * c.r + gac * aq * c.r + gbc * br * c.q + gab * aq * br;
   return z;
 }
 

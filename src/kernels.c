@@ -203,10 +203,15 @@ static void kinked_dual_jet(double alpha, jet a, jet b, jet c, jet *G, jet *Gd) 
                  B * TWO_OVER_PI * rho.v * J2 * J2 * J2);
 }
 
+/* Compose with the partials P of g in (a, b, c): the reduced formula for
+ * pair kernels (a of q only, b of r only), the general one otherwise. */
+#define JC3(P) (pair ? jcompose3_pair(a.q, b.r, c, (P)) : jcompose3(a, b, c, (P)))
+
 /* Price's theorem (math.md §2): dE[F]/dc = E[F_uv], dE[F]/da = E[F_uu]/2,
  * with every moment E[phi^(i)(u) phi^(j)(v)] from Mehler's series. */
 static void quad_dual_jet(const kpar *kp, jet a, jet b, jet c, const double *ta,
                           const double *tb, jet *G, jet *Gd) {
+  const int pair = a.p == 0 && a.r == 0 && b.p == 0 && b.q == 0;
   static const int ij[10][2] = {{0, 0}, {2, 0}, {0, 2}, {1, 1}, {2, 2},
                                 {3, 1}, {1, 3}, {3, 3}, {4, 2}, {2, 4}};
   double M[10], rho = series_rho(a.v, b.v, c.v);
@@ -216,16 +221,21 @@ static void quad_dual_jet(const kpar *kp, jet a, jet b, jet c, const double *ta,
   /* {g, ga, gb, gc, gcc, gac, gbc, gab} */
   double g[8] = {M[0], 0.5 * M[1], 0.5 * M[2], M[3], M[4], 0.5 * M[5], 0.5 * M[6],
                  0.25 * M[4]};
-  *G = jcompose3(a, b, c, g);
+  *G = JC3(g);
   if (Gd) {
     double gd[8] = {M[3], 0.5 * M[5], 0.5 * M[6], M[4], M[7], 0.5 * M[8],
                     0.5 * M[9], 0.25 * M[7]};
-    *Gd = jcompose3(a, b, c, gd);
+    *Gd = JC3(gd);
   }
 }
 
-static void dual_jet(const kpar *kp, jet a, jet b, jet c, const double *ta,
-                     const double *tb, jet *G, jet *Gd) {
+JNTK_INLINE int is_pair(jet a, jet b) {
+  return a.p == 0 && a.r == 0 && b.p == 0 && b.q == 0;
+}
+
+JNTK_INLINE void dual_jet(const kpar *kp, jet a, jet b, jet c, const double *ta,
+                          const double *tb, jet *G, jet *Gd) {
+  const int pair = is_pair(a, b);
   switch (kp->act) {
   case ACT_IDENTITY:
   case ACT_RELU:
@@ -251,12 +261,12 @@ static void dual_jet(const kpar *kp, jet a, jet b, jet c, const double *ta,
     double gv = TWO_OVER_PI * asin_rho(2.0 * cv, sqrt(R), sqrt(u * w));
     double P[8] = {gv, -k * cv * r1 / u, -k * cv * r1 / w, k * r1,
                    4.0 * k * cv * r3, -k * w * r3, -k * u * r3, k * cv * r3};
-    *G = jcompose3(a, b, c, P);
+    *G = JC3(P);
     if (Gd) {
       double Pd[8] = {k * r1, -k * w * r3, -k * u * r3, 4.0 * k * cv * r3,
                       4.0 * k * r3 + 48.0 * k * cv * cv * r5, -12.0 * k * cv * w * r5,
                       -12.0 * k * cv * u * r5, -2.0 * k * r3 + 3.0 * k * u * w * r5};
-      *Gd = jcompose3(a, b, c, Pd);
+      *Gd = JC3(Pd);
     }
     return;
   }
@@ -286,8 +296,8 @@ static void dual_jet(const kpar *kp, jet a, jet b, jet c, const double *ta,
     double PS[8] = {Sv, -0.5 * Sv, -0.5 * Sv, Cv, Sv, -0.5 * Cv, -0.5 * Cv, 0.25 * Sv};
     double PC[8] = {Cv, -0.5 * Cv, -0.5 * Cv, Sv, Cv, -0.5 * Sv, -0.5 * Sv, 0.25 * Cv};
     int is_sin = kp->act == ACT_SIN;
-    *G = jcompose3(a, b, c, is_sin ? PS : PC);
-    if (Gd) *Gd = jcompose3(a, b, c, is_sin ? PC : PS);
+    *G = JC3(is_sin ? PS : PC);
+    if (Gd) *Gd = JC3(is_sin ? PC : PS);
     return;
   }
   default:
