@@ -41,6 +41,14 @@ static inline int jntk_threads(int requested, ptrdiff_t work) {
   return nt;
 }
 
+/* Threads for `work` units when one thread should get at least `grain` of
+ * them: small problems stay on one thread (a parallel region costs a barrier,
+ * and a time slice when the machine is busy). */
+static inline int jntk_threads_grain(int requested, double work, double grain) {
+  double w = work / grain;
+  return jntk_threads(requested, w < 1 ? 1 : (w > 1e9 ? (ptrdiff_t) 1000000000 : (ptrdiff_t) w));
+}
+
 /* Argument checks shared by the .Call entry points (errors, never crashes). */
 double *jntk_real_matrix(SEXP x, const char *name, int *nrow, int *ncol);
 double jntk_real_scalar(SEXP x, const char *name);

@@ -321,7 +321,7 @@ int kernel_is_series(const kpar *kp) {
 static void series_tables(const kpar *kp, const double *a, int n, int nord,
                           double *tab) {
   int nq = kp->nq, K = kp->K, B = 64, nblock = (n + B - 1) / B;
-  int nt = jntk_threads(kp->nthreads, nblock);
+  int nt = jntk_threads_grain(kp->nthreads, (double) n * nq * K * nord, 1e7);
   /* one scratch block per thread; the blocks of points are independent, and
    * each thread calls dgemm on its own block (no R API in the region) */
   double *Phi = (double *) R_alloc((size_t) nq * B * nord * nt, sizeof(double));
@@ -486,7 +486,8 @@ void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
                          double *nngp, double *ntk, int nthreads) {
   diagstate s1 = diag_setup(kp, q1, n1, 0, 2), s2 = s1;
   if (!sym) s2 = diag_setup(kp, q2, n2, 0, 2);
-  int nt = jntk_threads(nthreads, n2), ch = column_chunk(n1);
+  int nt = jntk_threads_grain(nthreads, (double) n1 * n2 * (kp->depth + 1), 1 << 17),
+      ch = column_chunk(n1);
   plain_column_fn column = plain_column_for(kp->act);
   (void) nt;
   /* blocks of columns, with an interrupt check between blocks (never inside
@@ -521,7 +522,8 @@ void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
   diagstate s1 = diag_setup(kp, q1, n1, 1, 5), s2 = s1;
   if (!sym) s2 = diag_setup(kp, q2, n2, 1, 5);
   ptrdiff_t S = (ptrdiff_t) n1 * n2;
-  int nt = jntk_threads(nthreads, n2), ch = column_chunk(n1) / 4 + 1;
+  int nt = jntk_threads_grain(nthreads, (double) n1 * n2 * (kp->depth + 1), 1 << 15),
+      ch = column_chunk(n1) / 4 + 1;
   (void) nt;
   for (int j0 = 0; j0 < n2; j0 += ch) {
   int j1 = j0 + ch < n2 ? j0 + ch : n2;

@@ -153,10 +153,10 @@ test_that("structured and dense agree: products, blocks, diagonal, transpose", {
 
 test_that("threads do not change the Jacobian kernels", {
   set.seed(8)
-  x <- matrix(rnorm(40), 20)
+  x <- matrix(rnorm(300), 150)   # large enough for the threaded paths
   net <- mlp(3, "tanh", sigma_b = 0.1)
   expect_equal(jntk(net, x, threads = 2L), jntk(net, x, threads = 1L), tolerance = 1e-15)
-  expect_equal(jacobian_nngp(net, x[1:5, ], x, threads = 2L), jacobian_nngp(net, x[1:5, ], x),
+  expect_equal(jacobian_nngp(net, x[1:120, ], x, threads = 2L), jacobian_nngp(net, x[1:120, ], x),
                tolerance = 1e-15)
 })
 
