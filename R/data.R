@@ -69,7 +69,8 @@ unit_circle <- function(n, range = c(0, 2 * pi), include_end = FALSE) {
 #'
 #' No random numbers are drawn: the result depends only on `n`, `d` and
 #' `iterations`, and the user's random number stream (`.Random.seed`) is left
-#' untouched.
+#' untouched. The cost is \eqn{O(n^2 d)} per iteration (256 points in
+#' \eqn{R^4}: well under a second; 2,000 points: about half a minute).
 #'
 #' @param n Number of points (a whole number >= 1; at most 2 when `d = 1`).
 #' @param d Dimension of the ambient space (a whole number >= 1).
@@ -134,7 +135,11 @@ riesz_repulsion <- function(x, iterations) {
     g <- tcrossprod(x)
     r2 <- pmax(2 - 2 * g, 1e-12)
     diag(r2) <- Inf
-    w <- r2^(-(s + 2) / 2)
+    # weights |x_i - x_j|^-(s+2), scaled by their maximum in log space so that
+    # large s (high dimension) neither overflows nor underflows; the common
+    # scale cancels in the normalised step below
+    logw <- -(s + 2) / 2 * log(r2)
+    w <- exp(logw - max(logw))
     # force on point i: sum_j w_ij (x_i - x_j)
     f <- x * rowSums(w) - w %*% x
     # keep only the tangential part

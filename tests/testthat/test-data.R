@@ -69,6 +69,14 @@ test_that("sphere_points() handles small dimensions and counts", {
   expect_gt(attr(x3, "min_distance"), 1.0)
 })
 
+test_that("sphere_points() stays finite in high dimension", {
+  # the Riesz exponent is d - 1: weights must not overflow for close points
+  x <- sphere_points(40, 500, iterations = 20)
+  expect_false(anyNA(x))
+  expect_equal(rowSums(x^2), rep(1, 40), tolerance = 1e-12)
+  expect_gt(attr(x, "min_distance"), attr(sphere_points(40, 500, iterations = 0), "min_distance"))
+})
+
 test_that("sphere_points() refuses bad arguments", {
   expect_snapshot(error = TRUE, sphere_points(3, 1))
   expect_snapshot(error = TRUE, sphere_points(10, 0))
