@@ -13,5 +13,8 @@ mkdir -p "$build" "$lib"
 rsync -a --delete --exclude .git --exclude '*.o' --exclude '*.so' "$src"/ "$build"/
 cd "$build"
 Rscript -e 'suppressMessages(roxygen2::roxygenise(roclets = c("rd", "namespace")))' >/dev/null 2>roxygen.log || { cat roxygen.log; exit 1; }
+# roxygen's load_all() compiles at -O0 (pkgbuild debug flags) and make does
+# not track header changes: start the real build from clean objects
+rm -f src/*.o src/*.so
 R CMD INSTALL --no-test-load -l "$lib" . >install.log 2>&1 || { tail -40 install.log; exit 1; }
 echo "installed into $lib (build tree $build)"
