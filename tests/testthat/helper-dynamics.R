@@ -110,9 +110,7 @@ dyn_ref_flow_rk4 <- function(theta_XX, theta_xX, sigma_joint, ytil, lambda_diag,
 
 # The reference flows of reference_values.json (tests/testthat copy).
 dyn_ref_flows <- function() {
-  path <- test_path("reference_values.json")
-  if (!file.exists(path) || !requireNamespace("jsonlite", quietly = TRUE)) return(NULL)
-  jsonlite::fromJSON(path, simplifyVector = FALSE)$flows
+  jsonlite::fromJSON(test_path("reference_values.json"), simplifyVector = FALSE)$flows
 }
 
 dyn_heavy_tests <- function() {

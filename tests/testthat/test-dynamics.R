@@ -12,7 +12,6 @@ erf_net <- function(depth = 3) mlp(depth, "erf", sigma_w = 1, sigma_b = 0.1)
 
 test_that("mean and covariance match reference_values.json flows", {
   flows <- dyn_ref_flows()
-  skip_if(is.null(flows), "reference_values.json or jsonlite not available")
   for (ref in flows) {
     x <- do.call(rbind, lapply(ref$x, unlist))
     xt <- do.call(rbind, lapply(ref$x_test, unlist))
@@ -235,7 +234,6 @@ test_that("edge cases: one training point, d = 1, zero-norm input, threads", {
 })
 
 test_that("init = nw: exact at t = 0 and tracks a wide trained network", {
-  skip_if_not(exists("train_mlp", envir = asNamespace("jntk")), "train_mlp() not available")
   dt <- flow_data(); net <- erf_net(2)
   fl <- gradient_flow(net, dt$x, dt$y, lambda = 0.1)
   set.seed(11)
@@ -292,7 +290,6 @@ finite_flow_check <- function(n_net, width, steps, lr, seed) {
 }
 
 test_that("mean of trained finite networks matches the infinite-width mean (light)", {
-  skip_if_not(exists("train_mlp", envir = asNamespace("jntk")), "train_mlp() not available")
   r <- finite_flow_check(n_net = 12, width = 256, steps = 25, lr = 0.2, seed = 5)
   # Monte Carlo tolerance: 3 standard errors of the mean of 12 networks (~0.05).
   # The finite-width bias of the mean is O(1/width); a 60-network run at width

@@ -145,7 +145,6 @@ test_that("the analytic kernels used above agree with the plain-R reference", {
   # cross-check of the limits the Monte Carlo tests compare against:
   # quadrature (48 nodes) + second-order finite differences (h = 1e-4) give
   # ~1e-8 absolute accuracy on these O(0.1-1) kernels
-  skip_if_not(exists("jntk", envir = asNamespace("jntk"), inherits = FALSE), "analytic kernels not built")
   x <- mc_inputs()
   for (act in c("erf", "gelu")) {
     net <- mlp(2, act, sigma_b = 0.3, kappa = 0.5)

@@ -93,7 +93,6 @@ test_that("gradient_flow, mlp_network and mlp_fit models agree with their predic
                unclass(robustness(fn, x, y, eps = c(0, 0.1, 0.2), attack = "pgd", steps = 5,
                                   gradient = gn))[1:3])
   expect_equal(rn$accuracy[1], mean(sign(stats::predict(nw, x)) == y))
-  skip_if_not(exists("train_mlp", envir = asNamespace("jntk")), "train_mlp() not available")
   fit <- train_mlp(nw, x, y, steps = 5, progress = FALSE)
   rf <- robustness(fit, x, factor(y), eps = c(0, 0.1))
   expect_equal(rf$accuracy[1], mean(sign(stats::predict(fit$network, x)) == y))
