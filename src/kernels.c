@@ -422,6 +422,28 @@ JNTK_INLINE const double *tab_at(const kpar *kp, const diagstate *st, int n,
   return st->tab ? st->tab + ((ptrdiff_t) l * n + i) * st->nord * kp->K : NULL;
 }
 
+/* dst[i, j] = src[j, i] for i > j (n x n, column-major): the lower triangle
+ * from an upper one, in cache-sized tiles (a plain loop reads src with
+ * stride n); dst may be src. */
+static void mirror_upper(double *dst, const double *src, int n, int nt) {
+  const int T = 64;
+  (void) nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#endif
+  for (int jb = 0; jb < n; jb += T) {
+    int je = jb + T < n ? jb + T : n;
+    for (int ib = jb; ib < n; ib += T) {
+      int ie = ib + T < n ? ib + T : n;
+      for (int j = jb; j < je; j++) {
+        int i0 = ib > j + 1 ? ib : j + 1;
+        for (int i = i0; i < ie; i++)
+          dst[i + (ptrdiff_t) j * n] = src[j + (ptrdiff_t) i * n];
+      }
+    }
+  }
+}
+
 /* Columns per block between interrupt checks: about 2^20 pairs. */
 static inline int column_chunk(int n1) {
   int ch = (1 << 20) / (n1 > 0 ? n1 : 1);
@@ -502,14 +524,8 @@ void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
     R_CheckUserInterrupt();
   }
   if (sym) {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
-    for (int j = 0; j < n2; j++)
-      for (int i = j + 1; i < n1; i++) {
-        if (nngp) nngp[i + (ptrdiff_t) j * n1] = nngp[j + (ptrdiff_t) i * n1];
-        if (ntk) ntk[i + (ptrdiff_t) j * n1] = ntk[j + (ptrdiff_t) i * n1];
-      }
+    if (nngp) mirror_upper(nngp, nngp, n1, nt);
+    if (ntk) mirror_upper(ntk, ntk, n1, nt);
   }
 }
 
@@ -558,14 +574,7 @@ void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
   if (sym) {
     /* F(x', x) has q and r swapped: F_q <-> F_r, F_pq <-> F_pr */
     static const int swap[8] = {0, 1, 3, 2, 4, 6, 5, 7};
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) collapse(2)
-#endif
-    for (int k = 0; k < 8; k++)
-      for (int j = 0; j < n2; j++)
-        for (int i = j + 1; i < n1; i++)
-          out[i + (ptrdiff_t) j * n1 + k * S] =
-              out[j + (ptrdiff_t) i * n1 + swap[k] * S];
+    for (int k = 0; k < 8; k++) mirror_upper(out + k * S, out + swap[k] * S, n1, nt);
   }
 }
 
