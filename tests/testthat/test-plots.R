@@ -31,7 +31,6 @@ test_that("plot_spectrum() accepts one matrix, normalises, and truncates", {
 })
 
 test_that("plot_spectrum() works on a kernel matrix from the package", {
-  skip_if_not(exists("ntk", envir = asNamespace("jntk")), "ntk() not available")
   x <- unit_circle(20)
   ev <- plot_spectrum(list(d1 = ntk(mlp(1, "relu", sigma_b = 0.1), x),
                            d3 = ntk(mlp(3, "relu", sigma_b = 0.1), x)), normalise = TRUE)
