@@ -14,25 +14,6 @@
 
 #ifndef JNTK_INLINE
 #define JNTK_INLINE static inline
-/* jcompose3 for a pair kernel, where a depends on q only and b on r only
- * and neither carries second-order entries (the diagonal recursion keeps
- * first order only): the same numbers as jcompose3 with the zero terms
- * dropped. */
-JNTK_INLINE jet jcompose3_pair(double aq, double br, jet c, const double *G) {
-  double ga = G[1], gb = G[2], gc = G[3], gcc = G[4], gac = G[5], gbc = G[6],
-         gab = G[7];
-  jet z;
-  z.v = G[0];
-  z.p = gc * c.p;
-  z.q = ga * aq + gc * c.q;
-  z.r = gb * br + gc * c.r;
-  z.pp = gc * c.pp + gcc * c.p * c.p;
-  z.pq = gc * c.pq + gcc * c.p * c.q + gac * aq * c.p;
-  z.pr = gc * c.pr + gcc * c.p * c.r + gbc * br * c.p;
-  z.qr = gc * c.qr + gcc * c.q * c.r + gac * aq * c.r + gbc * br * c.q + gab * aq * br;
-  return z;
-}
-
 #endif
 
 typedef struct {

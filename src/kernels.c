@@ -542,34 +542,34 @@ void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
       ch = column_chunk(n1) / 4 + 1;
   (void) nt;
   for (int j0 = 0; j0 < n2; j0 += ch) {
-  int j1 = j0 + ch < n2 ? j0 + ch : n2;
+    int j1 = j0 + ch < n2 ? j0 + ch : n2;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-  for (int j = j0; j < j1; j++) {
-    int iend = sym ? j + 1 : n1;
-    for (int i = 0; i < iend; i++) {
-      ptrdiff_t ix = i + (ptrdiff_t) j * n1;
-      jet c = jconst(kp->sw2 * out[ix] / kp->d + kp->sb2);
-      c.p = kp->sw2 / kp->d;
-      jet th = c;
-      for (int l = 0; l < kp->depth; l++) {
-        jet a = jconst(s1.dv[(ptrdiff_t) l * n1 + i]), b = jconst(s2.dv[(ptrdiff_t) l * n2 + j]);
-        a.q = s1.dq[(ptrdiff_t) l * n1 + i];
-        b.r = s2.dq[(ptrdiff_t) l * n2 + j];
-        jet G, Gd;
-        dual_jet(kp, a, b, c, tab_at(kp, &s1, n1, l, i), tab_at(kp, &s2, n2, l, j), &G,
-                 kind ? &Gd : NULL);
-        jet cn = jaffine(G, kp->sw2, kp->sb2);
-        if (kind) th = jadd(cn, jaffine(jmul(Gd, th), kp->sw2, 0.0));
-        c = cn;
+    for (int j = j0; j < j1; j++) {
+      int iend = sym ? j + 1 : n1;
+      for (int i = 0; i < iend; i++) {
+        ptrdiff_t ix = i + (ptrdiff_t) j * n1;
+        jet c = jconst(kp->sw2 * out[ix] / kp->d + kp->sb2);
+        c.p = kp->sw2 / kp->d;
+        jet th = c;
+        for (int l = 0; l < kp->depth; l++) {
+          jet a = jconst(s1.dv[(ptrdiff_t) l * n1 + i]), b = jconst(s2.dv[(ptrdiff_t) l * n2 + j]);
+          a.q = s1.dq[(ptrdiff_t) l * n1 + i];
+          b.r = s2.dq[(ptrdiff_t) l * n2 + j];
+          jet G, Gd;
+          dual_jet(kp, a, b, c, tab_at(kp, &s1, n1, l, i), tab_at(kp, &s2, n2, l, j), &G,
+                   kind ? &Gd : NULL);
+          jet cn = jaffine(G, kp->sw2, kp->sb2);
+          if (kind) th = jadd(cn, jaffine(jmul(Gd, th), kp->sw2, 0.0));
+          c = cn;
+        }
+        jet F = kind ? th : c;
+        double f[8] = {F.v, F.p, F.q, F.r, F.pp, F.pq, F.pr, F.qr};
+        for (int k = 0; k < 8; k++) out[ix + k * S] = kp->k2 * f[k];
       }
-      jet F = kind ? th : c;
-      double f[8] = {F.v, F.p, F.q, F.r, F.pp, F.pq, F.pr, F.qr};
-      for (int k = 0; k < 8; k++) out[ix + k * S] = kp->k2 * f[k];
     }
-  }
-  R_CheckUserInterrupt();
+    R_CheckUserInterrupt();
   }
   if (sym) {
     /* F(x', x) has q and r swapped: F_q <-> F_r, F_pq <-> F_pr */
