@@ -75,5 +75,5 @@ legend("topright", c(paste0("t = ", format(times, trim = TRUE)), "training point
        col = c(cols, "black"), lwd = c(rep(2, 4), NA), pch = c(rep(NA, 4), 19),
        bg = "white", cex = 0.75)
 par(op)
-dev.off()
+invisible(dev.off())
 cat("\nwrote out/kernels_circle.png (kernels along the circle; dynamics mean with 10-90% bands)\n")
