@@ -261,7 +261,11 @@ dense_entries <- function(F, x1, x2, row, col, n1, n2, d) {
 #' block(S, "jj")
 #' @export
 block <- function(x, which = c("ff", "fj", "jf", "jj"), n1 = NULL, n2 = NULL) {
-  which <- match.arg(which)
+  if (!is.character(which) || length(which) < 1L || !(which[1] %in% c("ff", "fj", "jf", "jj"))) {
+    jntk_abort("`which` must be one of \"ff\" (outputs), \"fj\", \"jf\" (outputs with Jacobians) or \"jj\" (Jacobians).",
+               class = "jntk_error_argument")
+  }
+  which <- which[1]
   if (methods::is(x, "jntk_structured")) {
     n1 <- nrow(x@x1); n2 <- nrow(x@x2)
     if (which == "ff") {

@@ -174,3 +174,14 @@ test_that("errors: kinked JNTK, sizes, arguments", {
   expect_snapshot(error = TRUE, S %*% S)
   expect_snapshot(error = TRUE, S %*% letters)
 })
+
+test_that("block() works on dense matrices and explains bad input", {
+  x <- matrix(c(1, 0, 0.5, 2), 2)
+  net <- mlp(1, "erf")
+  D <- jacobian_nngp(net, x)
+  expect_equal(dim(block(D, "jj")), c(4L, 4L))
+  expect_equal(block(unname(D), "fj", n1 = 2, n2 = 2), unname(D)[1:2, 3:6])
+  expect_snapshot(error = TRUE, block(list(1), "ff"))
+  expect_snapshot(error = TRUE, block(unname(D), "jj"))
+  expect_snapshot(error = TRUE, block(D, "xx"))
+})
