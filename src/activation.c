@@ -3,20 +3,6 @@
 #define INV_SQRT_2PI 0.398942280401432677939946059934
 #define TWO_OVER_SQRT_PI 1.12837916709551257389615890312
 
-int act_is_kinked(int code) {
-  return code == ACT_RELU || code == ACT_LEAKY_RELU || code == ACT_ABS;
-}
-
-double act_kink_slope(int code, double slope) {
-  switch (code) {
-  case ACT_RELU: return 0.0;
-  case ACT_ABS: return -1.0;
-  case ACT_IDENTITY: return 1.0;
-  case ACT_LEAKY_RELU: return slope;
-  default: return NAN;
-  }
-}
-
 /* logistic function, stable for large |x| */
 static inline double logistic(double x) {
   if (x >= 0) return 1.0 / (1.0 + exp(-x));

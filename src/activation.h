@@ -20,12 +20,6 @@ enum jntk_act {
   ACT_COUNT = 12
 };
 
-/* Slope of the negative part of the piecewise-linear family:
- * relu 0, abs -1, identity 1, leaky_relu its `slope` argument. */
-double act_kink_slope(int code, double slope);
-/* 1 for the piecewise-linear (kinked) activations relu, leaky_relu, abs. */
-int act_is_kinked(int code);
-
 /* out[k] = phi^(k)(x) for k = 0..nd (nd <= 4). Kinked activations use their
  * almost-everywhere derivatives (phi'(0) = 0 for relu, phi'' = 0), as autodiff
  * does. */

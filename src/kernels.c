@@ -26,6 +26,12 @@
  * relu (alpha = 0) gives the arc-cosine kernel (sqrt(ab-c^2) + (pi-theta)c)/(2pi)
  * of math.md §2. asin(rho) = pi/2 - theta with theta = atan2(sqrt(ab-c^2), c),
  * and theta = pi/2 when a or b is 0 (neural-tangents' convention). */
+/* Negative-side slope of the piecewise-linear family: relu 0, abs -1,
+ * identity 1, leaky_relu its slope (a constant where act is). */
+JNTK_INLINE double kink_alpha(int act, double slope) {
+  return act == ACT_RELU ? 0.0 : (act == ACT_ABS ? -1.0 : (act == ACT_IDENTITY ? 1.0 : slope));
+}
+
 /* asin(rho) for rho = c/s, s = sqrt(ab), sD = sqrt(ab - c^2), accurate to
  * rounding everywhere: asin where |rho| <= 0.7, else from the complementary
  * angle asin(sD/s) (as accurate as atan2(sD, c), at a third of its cost);
@@ -106,8 +112,7 @@ dual_act(const int act, const kpar *kp, double a, double b, double c,
   case ACT_RELU:
   case ACT_LEAKY_RELU:
   case ACT_ABS: {
-    double alpha = act == ACT_RELU ? 0.0 : (act == ACT_ABS ? -1.0 : (act == ACT_IDENTITY ? 1.0 : kp->slope));
-    kinked_dual(alpha, a, b, c, g, gd);
+    kinked_dual(kink_alpha(act, kp->slope), a, b, c, g, gd);
     return;
   }
   case ACT_ERF: {
@@ -241,7 +246,7 @@ JNTK_INLINE void dual_jet(const kpar *kp, jet a, jet b, jet c, const double *ta,
   case ACT_RELU:
   case ACT_LEAKY_RELU:
   case ACT_ABS:
-    kinked_dual_jet(act_kink_slope(kp->act, kp->slope), a, b, c, G, Gd);
+    kinked_dual_jet(kink_alpha(kp->act, kp->slope), a, b, c, G, Gd);
     return;
   case ACT_ERF: {
     /* Partials of g = (2/pi) asin(2c / sqrt(uw)), u = 1+2a, w = 1+2b, with
