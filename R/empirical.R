@@ -44,13 +44,13 @@
 #' dim(empirical_jntk(nw, x))  # 8 x 8
 #' @export
 empirical_ntk <- function(object, x1, x2 = NULL, threads = default_threads()) {
-  empirical_kernel(object, x1, x2, kind = 0L, threads = threads)
+  empirical_kernel(object, x1, x2, kind = "ntk", threads = threads)
 }
 
 #' @rdname empirical_ntk
 #' @export
 empirical_jntk <- function(object, x1, x2 = NULL, threads = default_threads()) {
-  empirical_kernel(object, x1, x2, kind = 1L, threads = threads)
+  empirical_kernel(object, x1, x2, kind = "jntk", threads = threads)
 }
 
 #' Empirical NNGP kernels of a finite network
@@ -78,7 +78,7 @@ empirical_nngp <- function(object, x1, x2 = NULL, jacobian = FALSE,
   if (!isTRUE(jacobian) && !isFALSE(jacobian)) {
     jntk_abort("`jacobian` must be TRUE or FALSE.", class = "jntk_error_argument")
   }
-  empirical_kernel(object, x1, x2, kind = if (jacobian) 3L else 2L, threads = threads)
+  empirical_kernel(object, x1, x2, kind = if (jacobian) "jacobian_nngp" else "nngp", threads = threads)
 }
 
 empirical_kernel <- function(object, x1, x2, kind, threads) {
@@ -86,7 +86,7 @@ empirical_kernel <- function(object, x1, x2, kind, threads) {
   x1 <- network_inputs(object, x1, "x1")
   if (!is.null(x2)) x2 <- network_inputs(object, x2, "x2")
   threads <- check_threads(threads)
-  jac <- kind %in% c(1L, 3L)
+  jac <- kind_is_jacobian(kind)
   d <- object$widths[1]
   n_hidden <- sum(object$widths[-c(1, length(object$widths))])
   N1 <- nrow(x1)
@@ -96,11 +96,11 @@ empirical_kernel <- function(object, x1, x2, kind, threads) {
   # passes: per set about 5 N width (NTK) or 3 N d width more (JNTK); Gram
   # matrices: up to 4 result-sized ones per layer, plus the result
   n_pass <- (N1 + N2) * (n_hidden + d + 1) * (if (jac) 5 + 3 * d else 4)
-  what <- c("empirical NTK", "empirical JNTK", "empirical NNGP", "empirical Jacobian NNGP")[kind + 1L]
+  what <- paste("empirical", kind_label(kind))
   check_alloc(n_pass + 5 * as.double(r1) * r2,
               sprintf("The %s of %d x %d inputs (d = %d, hidden units %d)", what, N1, N2, d, n_hidden),
               "Use fewer inputs (split x1 / x2 into blocks) or narrower networks.")
   a <- network_c_args(object)
   .Call(C_empirical_kernel, a$weights, a$biases, a$act, a$par, t(x1),
-        if (is.null(x2)) NULL else t(x2), kind, threads)
+        if (is.null(x2)) NULL else t(x2), kind_code(kind), threads)
 }

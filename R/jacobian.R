@@ -93,7 +93,7 @@ jacobian_kernel <- function(net, x1, x2, kind, as, threads) {
   if (as == "matrix") check_dense(n1, n2, d)
   kp <- kernel_par(net)
   F <- .Call(C_kernels_scalars, inp$x1, inp$x2, kp$par, kp$ipar, kp$gh,
-             if (kind == "jntk") 1L else 0L, threads)
+             kind_code(kind), threads)
   x2m <- if (is.null(inp$x2)) inp$x1 else inp$x2
   S <- methods::new("jntk_structured", F = F, x1 = inp$x1, x2 = x2m, kind = kind,
                     net = unclass(net)[c("depth", "activation", "sigma_w", "sigma_b", "kappa")],

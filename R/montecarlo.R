@@ -1,7 +1,7 @@
 # Monte Carlo estimates of the limiting kernels from sampled finite networks,
 # and the convergence of finite-width kernels to their limits.
 
-.mc_kinds <- c("nngp", "ntk", "jacobian_nngp", "jntk")
+.mc_kinds <- .jntk_kinds$name
 
 #' Monte Carlo estimates of the kernels
 #'
@@ -215,7 +215,7 @@ kernel_convergence <- function(net, x, widths = 2^(6:13), n_rep = 10L,
   n_boot <- check_number(n_boot, "n_boot", lower = 100, integer = TRUE)
   threads <- check_threads(threads)
   d <- ncol(x)
-  limit <- analytic_kernel(net, x, kernel, threads)
+  limit <- analytic_kernel(net, x, kind = kernel, threads = threads)
   k2 <- net$kappa^2
   errs <- data.frame(width = rep(widths, each = n_rep), rep = rep(seq_len(n_rep), length(widths)),
                      error = NA_real_)
@@ -258,15 +258,6 @@ kernel_convergence <- function(net, x, widths = 2^(6:13), n_rep = 10L,
                  n_samples = if (nngp_method == "monte_carlo") n_samples else NULL,
                  net = net, n_rep = n_rep, n_inputs = nrow(x)),
             class = "jntk_convergence")
-}
-
-# The infinite-width kernel (dense matrix) from the analytic routines.
-analytic_kernel <- function(net, x, kernel, threads) {
-  switch(kernel,
-    nngp = nngp(net, x, threads = threads),
-    ntk = ntk(net, x, threads = threads),
-    jacobian_nngp = jacobian_nngp(net, x, as = "matrix", threads = threads),
-    jntk = jntk(net, x, as = "matrix", threads = threads))
 }
 
 #' @export

@@ -9,8 +9,9 @@ name=${1:-dev}
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=/tmp/jntk-build-$name
 lib=/tmp/jntk-lib-$name
+rm -rf "$build"
 mkdir -p "$build" "$lib"
-rsync -a --delete --exclude .git --exclude '*.o' --exclude '*.so' "$src"/ "$build"/
+tar -C "$src" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude=out -cf - . | tar -C "$build" -xf -
 cd "$build"
 Rscript -e 'suppressMessages(roxygen2::roxygenise(roclets = c("rd", "namespace")))' >/dev/null 2>roxygen.log || { cat roxygen.log; exit 1; }
 # roxygen's load_all() compiles at -O0 (pkgbuild debug flags) and make does

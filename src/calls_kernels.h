@@ -8,7 +8,6 @@ SEXP kernels_scalars(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh, SEXP kind,
                      SEXP threads);
 SEXP kernels_assemble(SEXP F, SEXP x1, SEXP x2, SEXP threads);
 SEXP kernels_matvec(SEXP F, SEXP x1, SEXP x2, SEXP v);
-SEXP kernels_activation(SEXP code, SEXP slope, SEXP x, SEXP nd);
 SEXP kernels_dual(SEXP par, SEXP ipar, SEXP gh, SEXP abc);
 
 #define CALLS_KERNELS                                                          \
@@ -16,7 +15,6 @@ SEXP kernels_dual(SEXP par, SEXP ipar, SEXP gh, SEXP abc);
   CALLDEF(kernels_scalars, 7),                                                 \
   CALLDEF(kernels_assemble, 4),                                                \
   CALLDEF(kernels_matvec, 4),                                                  \
-  CALLDEF(kernels_activation, 4),                                              \
   CALLDEF(kernels_dual, 4),
 
 #endif

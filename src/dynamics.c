@@ -168,7 +168,7 @@ SEXP dynamics_filters(SEXP D, SEXP t, SEXP N, SEXP lr, SEXP threads) {
   double eta = jntk_real_scalar(lr, "lr");
   if (eta < 0) Rf_error("'lr' must be >= 0");
   /* threads only pay off for many filters: one per eigenvalue and time */
-  int nt = jntk_threads(jntk_int_scalar(threads, "threads"), (ptrdiff_t) n * T / 100000);
+  int nt = jntk_threads(jntk_int_scalar(threads, "threads"), (double) n * T, JNTK_GRAIN_FILTERS);
   const double *d = REAL(D), *tt = REAL(t);
   for (int k = 0; k < n; k++) {
     if (ISNAN(d[k])) Rf_error("'D' has NA");
@@ -180,11 +180,8 @@ SEXP dynamics_filters(SEXP D, SEXP t, SEXP N, SEXP lr, SEXP threads) {
   SEXP res = PROTECT(Rf_allocMatrix(REALSXP, n, T));
   double *h = REAL(res);
   int ok = 1;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) reduction(&& : ok)
-#endif
+JNTK_OMP(parallel for num_threads(nt) reduction(&& : ok))
   for (int j = 0; j < T; j++) ok = flow_filter(d, n, tt[j], nn, eta, h + (size_t) n * j) && ok;
-  (void) nt;
   if (!ok) Rf_error("t = Inf needs every eigenvalue to be positive");
   UNPROTECT(1);
   return res;
@@ -211,7 +208,7 @@ SEXP dynamics_assemble(SEXP G, SEXP P, SEXP H, SEXP C, SEXP M, SEXP Sxx, SEXP th
     sxx = jntk_real_matrix(Sxx, "Sxx", &r1, &c1);
     if (r1 != m || c1 != m) Rf_error("'Sxx' must be m x m with m = nrow(G)");
   }
-  int nt = jntk_threads(jntk_int_scalar(threads, "threads"), T);
+  int nt = jntk_threads(jntk_int_scalar(threads, "threads"), T, JNTK_GRAIN_ONE);
 
   SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
   SEXP nms = PROTECT(Rf_allocVector(STRSXP, 2));
@@ -236,14 +233,9 @@ SEXP dynamics_assemble(SEXP G, SEXP P, SEXP H, SEXP C, SEXP M, SEXP Sxx, SEXP th
   int block = 64 * nt;
   for (int j0 = 0; j0 < T; j0 += block) {
     int j1 = j0 + block < T ? j0 + block : T;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
+JNTK_OMP(parallel for num_threads(nt) schedule(static))
     for (int j = j0; j < j1; j++) {
-      int tid = 0;
-#ifdef _OPENMP
-      tid = omp_get_thread_num();
-#endif
+      int tid = jntk_thread_id();
       double *w = scratch + (size_t) tid * per;
       const double *hj = h + (size_t) n * j;
       flow_mean_one(g, m, n, p, k, hj, mean_p + (size_t) m * k * j, w);

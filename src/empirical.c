@@ -46,14 +46,12 @@ static void add_layer(const mlp_net *net, int l, const mlp_pass *p1, const mlp_p
 
   double *GG = (double *) R_alloc((size_t) N1 * N2, sizeof(double));
   double *ZZ = (double *) R_alloc((size_t) N1 * N2, sizeof(double));
-  net_dgemm("T", N1, N2, nl, 1.0, p1->G[l], nl, p2->G[l], nl, 0.0, GG, N1, nt);
-  net_dgemm("T", N1, N2, np, 1.0, p1->Z[l - 1], np, p2->Z[l - 1], np, 0.0, ZZ, N1, nt);
+  jntk_dgemm_cols("T", N1, N2, nl, 1.0, p1->G[l], nl, p2->G[l], nl, 0.0, GG, N1, nt);
+  jntk_dgemm_cols("T", N1, N2, np, 1.0, p1->Z[l - 1], np, p2->Z[l - 1], np, 0.0, ZZ, N1, nt);
 
   if (!jac) {
-    int ntc = jntk_threads(nt, N2);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(ntc) schedule(static)
-#endif
+    int ntc = jntk_threads(nt, N2, JNTK_GRAIN_ONE);
+JNTK_OMP(parallel for num_threads(ntc) schedule(static))
     for (int b = 0; b < N2; b++)
       for (int c = 0; c < N1; c++) {
         ptrdiff_t k = c + (ptrdiff_t) b * N1;
@@ -68,26 +66,24 @@ static void add_layer(const mlp_net *net, int l, const mlp_pass *p1, const mlp_p
     GmG = (double *) R_alloc((size_t) N1d * N2, sizeof(double));
     GGm = (double *) R_alloc((size_t) N1 * N2d, sizeof(double));
     GmGm = (double *) R_alloc((size_t) N1d * N2d, sizeof(double));
-    net_dgemm("T", N1d, N2, nl, 1.0, p1->Gam[l], nl, p2->G[l], nl, 0.0, GmG, N1d, nt);
-    net_dgemm("T", N1, N2d, nl, 1.0, p1->G[l], nl, p2->Gam[l], nl, 0.0, GGm, N1, nt);
-    net_dgemm("T", N1d, N2d, nl, 1.0, p1->Gam[l], nl, p2->Gam[l], nl, 0.0, GmGm, N1d, nt);
+    jntk_dgemm_cols("T", N1d, N2, nl, 1.0, p1->Gam[l], nl, p2->G[l], nl, 0.0, GmG, N1d, nt);
+    jntk_dgemm_cols("T", N1, N2d, nl, 1.0, p1->G[l], nl, p2->Gam[l], nl, 0.0, GGm, N1, nt);
+    jntk_dgemm_cols("T", N1d, N2d, nl, 1.0, p1->Gam[l], nl, p2->Gam[l], nl, 0.0, GmGm, N1d, nt);
   }
   if (!first) {
     UZ = (double *) R_alloc((size_t) N1d * N2, sizeof(double));
     ZU = (double *) R_alloc((size_t) N1 * N2d, sizeof(double));
     UU = (double *) R_alloc((size_t) N1d * N2d, sizeof(double));
-    net_dgemm("T", N1d, N2, np, 1.0, p1->U[l - 1], np, p2->Z[l - 1], np, 0.0, UZ, N1d, nt);
-    net_dgemm("T", N1, N2d, np, 1.0, p1->Z[l - 1], np, p2->U[l - 1], np, 0.0, ZU, N1, nt);
-    net_dgemm("T", N1d, N2d, np, 1.0, p1->U[l - 1], np, p2->U[l - 1], np, 0.0, UU, N1d, nt);
+    jntk_dgemm_cols("T", N1d, N2, np, 1.0, p1->U[l - 1], np, p2->Z[l - 1], np, 0.0, UZ, N1d, nt);
+    jntk_dgemm_cols("T", N1, N2d, np, 1.0, p1->Z[l - 1], np, p2->U[l - 1], np, 0.0, ZU, N1, nt);
+    jntk_dgemm_cols("T", N1d, N2d, np, 1.0, p1->U[l - 1], np, p2->U[l - 1], np, 0.0, UU, N1d, nt);
   }
   const double *X1 = p1->Z[0], *X2 = p2->Z[0]; /* d x N */
 
   /* one output column per iteration: column cb is f(x'_b) (cb < N2) or
    * d/dx'_j at x'_b (cb = N2 + b d + j) */
-  int ntc = jntk_threads(nt, (ptrdiff_t) N2 * (d + 1));
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(ntc) schedule(static)
-#endif
+  int ntc = jntk_threads(nt, (double) N2 * (d + 1), JNTK_GRAIN_ONE);
+JNTK_OMP(parallel for num_threads(ntc) schedule(static))
   for (ptrdiff_t cb = 0; cb < (ptrdiff_t) N2 * (d + 1); cb++) {
     double *Mc = M + cb * R1;
     if (cb < N2) {
@@ -129,17 +125,17 @@ static void add_layer(const mlp_net *net, int l, const mlp_pass *p1, const mlp_p
   }
 }
 
-/* kind: 0 empirical NTK, 1 empirical JNTK, 2 empirical NNGP (output layer
- * term), 3 empirical Jacobian NNGP. x2t may be NULL (then x2 = x1 and the
+/* kind (kinds.h): the empirical NNGP (output-layer term), NTK, Jacobian
+ * NNGP or JNTK. x2t may be NULL (then x2 = x1 and the
  * result is symmetrised exactly). */
 SEXP empirical_kernel(SEXP weights, SEXP biases, SEXP act, SEXP par, SEXP x1t,
                       SEXP x2t, SEXP kind, SEXP threads) {
   mlp_net net;
   mlp_net_from_R(weights, biases, act, par, &net);
   int k = jntk_int_scalar(kind, "kind");
-  if (k < 0 || k > 3) Rf_error("'kind' must be 0..3");
+  if (k < 0 || k >= KIND_COUNT) Rf_error("'kind' must be 0..3");
   int nt = jntk_int_scalar(threads, "threads");
-  int jac = k == 1 || k == 3, nngp = k >= 2;
+  int jac = kind_is_jacobian(k), nngp = !kind_is_tangent(k);
   int same = Rf_isNull(x2t);
   int N1 = mlp_inputs_from_R(x1t, &net, "x1t");
   int N2 = same ? N1 : mlp_inputs_from_R(x2t, &net, "x2t");

@@ -15,11 +15,8 @@ void jacobian_assemble(const double *F, const double *x1, const double *x2,
   const double *F0 = F, *Fp = F + S, *Fq = F + 2 * S, *Fr = F + 3 * S,
                *Fpp = F + 4 * S, *Fpq = F + 5 * S, *Fpr = F + 6 * S,
                *Fqr = F + 7 * S;
-  int nt = jntk_threads(nthreads, n2);
-  (void) nt;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
+  int nt = jntk_threads(nthreads, n2, JNTK_GRAIN_ONE);
+JNTK_OMP(parallel for num_threads(nt) schedule(static))
   for (int b = 0; b < n2; b++) {
     /* column f(x'_b) */
     double *col = K + (ptrdiff_t) b * R;

@@ -102,11 +102,6 @@ JNTK_INLINE jet jsqrt(jet f) {
   return junary(f, s, 0.5 / s, -0.25 / (s * f.v));
 }
 
-JNTK_INLINE jet jexp(jet f) {
-  double e = exp(f.v);
-  return junary(f, e, e, e);
-}
-
 /* atan2(y, x) with its exact first and second partials. */
 JNTK_INLINE jet jatan2(jet y, jet x) {
   double n = x.v * x.v + y.v * y.v, n2 = n * n;

@@ -12,6 +12,7 @@
 #include "jntk.h"
 #include "jet.h"
 #include "kernels.h"
+#include "linalg.h"
 
 #define TWO_OVER_PI 0.636619772367581343075535053490
 
@@ -326,19 +327,13 @@ int kernel_is_series(const kpar *kp) {
 static void series_tables(const kpar *kp, const double *a, int n, int nord,
                           double *tab) {
   int nq = kp->nq, K = kp->K, B = 64, nblock = (n + B - 1) / B;
-  int nt = jntk_threads_grain(kp->nthreads, (double) n * nq * K * nord, 1e7);
+  int nt = jntk_threads(kp->nthreads, (double) n * nq * K * nord, JNTK_GRAIN_TABLE_FLOPS);
   /* one scratch block per thread; the blocks of points are independent, and
    * each thread calls dgemm on its own block (no R API in the region) */
   double *Phi = (double *) R_alloc((size_t) nq * B * nord * nt, sizeof(double));
-  (void) nt;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-#endif
+JNTK_OMP(parallel for num_threads(nt) schedule(dynamic, 1))
   for (int ib = 0; ib < nblock; ib++) {
-    int tid = 0;
-#ifdef _OPENMP
-    tid = omp_get_thread_num();
-#endif
+    int tid = jntk_thread_id();
     double *P = Phi + (ptrdiff_t) tid * nq * B * nord;
     double one = 1.0, zero = 0.0, o[5];
     int i0 = ib * B, nb = n - i0 < B ? n - i0 : B, cols = nb * nord;
@@ -427,28 +422,6 @@ JNTK_INLINE const double *tab_at(const kpar *kp, const diagstate *st, int n,
   return st->tab ? st->tab + ((ptrdiff_t) l * n + i) * st->nord * kp->K : NULL;
 }
 
-/* dst[i, j] = src[j, i] for i > j (n x n, column-major): the lower triangle
- * from an upper one, in cache-sized tiles (a plain loop reads src with
- * stride n); dst may be src. */
-static void mirror_upper(double *dst, const double *src, int n, int nt) {
-  const int T = 64;
-  (void) nt;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-#endif
-  for (int jb = 0; jb < n; jb += T) {
-    int je = jb + T < n ? jb + T : n;
-    for (int ib = jb; ib < n; ib += T) {
-      int ie = ib + T < n ? ib + T : n;
-      for (int j = jb; j < je; j++) {
-        int i0 = ib > j + 1 ? ib : j + 1;
-        for (int i = i0; i < ie; i++)
-          dst[i + (ptrdiff_t) j * n] = src[j + (ptrdiff_t) i * n];
-      }
-    }
-  }
-}
-
 /* Columns per block between interrupt checks: about 2^20 pairs. */
 static inline int column_chunk(int n1) {
   int ch = (1 << 20) / (n1 > 0 ? n1 : 1);
@@ -513,28 +486,25 @@ void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
                          double *nngp, double *ntk, int nthreads) {
   diagstate s1 = diag_setup(kp, q1, n1, 0, 2), s2 = s1;
   if (!sym) s2 = diag_setup(kp, q2, n2, 0, 2);
-  int nt = jntk_threads_grain(nthreads, (double) n1 * n2 * (kp->depth + 1), 1 << 17),
+  int nt = jntk_threads(nthreads, (double) n1 * n2 * (kp->depth + 1), JNTK_GRAIN_PAIR_LAYERS),
       ch = column_chunk(n1);
   plain_column_fn column = plain_column_for(kp->act);
-  (void) nt;
   /* blocks of columns, with an interrupt check between blocks (never inside
    * the parallel region) */
   for (int j0 = 0; j0 < n2; j0 += ch) {
     int j1 = j0 + ch < n2 ? j0 + ch : n2;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-#endif
+JNTK_OMP(parallel for num_threads(nt) schedule(dynamic, 1))
     for (int j = j0; j < j1; j++)
       column(kp, gram, &s1, &s2, n1, n2, j, sym ? j + 1 : n1, nngp, ntk);
     R_CheckUserInterrupt();
   }
   if (sym) {
-    if (nngp) mirror_upper(nngp, nngp, n1, nt);
-    if (ntk) mirror_upper(ntk, ntk, n1, nt);
+    if (nngp) jntk_mirror_upper(nngp, nngp, n1, nt);
+    if (ntk) jntk_mirror_upper(ntk, ntk, n1, nt);
   }
 }
 
-/* The eight scalars of the NNGP (kind 0) or NTK (kind 1) for every pair.
+/* The eight scalars of the NNGP (tangent 0) or NTK (tangent 1) for every pair.
  * out is n1 x n2 x 8 (slices F, F_p, F_q, F_r, F_pp, F_pq, F_pr, F_qr); on
  * entry its first slice holds the Gram matrix (upper triangle when sym). */
 void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
@@ -543,14 +513,11 @@ void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
   diagstate s1 = diag_setup(kp, q1, n1, 1, 5), s2 = s1;
   if (!sym) s2 = diag_setup(kp, q2, n2, 1, 5);
   ptrdiff_t S = (ptrdiff_t) n1 * n2;
-  int nt = jntk_threads_grain(nthreads, (double) n1 * n2 * (kp->depth + 1), 1 << 15),
+  int nt = jntk_threads(nthreads, (double) n1 * n2 * (kp->depth + 1), JNTK_GRAIN_JET_LAYERS),
       ch = column_chunk(n1) / 4 + 1;
-  (void) nt;
   for (int j0 = 0; j0 < n2; j0 += ch) {
     int j1 = j0 + ch < n2 ? j0 + ch : n2;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-#endif
+JNTK_OMP(parallel for num_threads(nt) schedule(dynamic, 1))
     for (int j = j0; j < j1; j++) {
       int iend = sym ? j + 1 : n1;
       for (int i = 0; i < iend; i++) {
@@ -579,7 +546,7 @@ void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
   if (sym) {
     /* F(x', x) has q and r swapped: F_q <-> F_r, F_pq <-> F_pr */
     static const int swap[8] = {0, 1, 3, 2, 4, 6, 5, 7};
-    for (int k = 0; k < 8; k++) mirror_upper(out + k * S, out + swap[k] * S, n1, nt);
+    for (int k = 0; k < 8; k++) jntk_mirror_upper(out + k * S, out + swap[k] * S, n1, nt);
   }
 }
 

@@ -3,6 +3,7 @@
  * jacobian_kernels.c. R (R/kernels.R) has already validated and explained. */
 #include "jntk.h"
 #include "kernels.h"
+#include "linalg.h"
 
 static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP gh, int d) {
   if (!Rf_isReal(par) || XLENGTH(par) != 4) Rf_error("'par' must be c(sigma_w, sigma_b, kappa, slope)");
@@ -33,60 +34,6 @@ static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP gh, int d) {
   kp->K = hc;
   kp->H = REAL(H);
   kp->nthreads = 1;
-}
-
-/* Gram matrix into G (n1 x n2) and squared row norms; when x2 is NULL only
- * the upper triangle of x1 x1^T, with q taken from its diagonal so that
- * identical points give exactly p = q = r. One thread: dsyrk / dgemm. More:
- * blocks of columns, each its own dgemm on a disjoint part of G (balanced by
- * area for the triangle); every entry is the same sum in the same order. */
-static void gram(const double *x1, const double *x2, int n1, int n2, int d,
-                 double *G, double *q1, double *q2, int nthreads) {
-  double one = 1.0, zero = 0.0;
-  nthreads = jntk_threads_grain(nthreads, (double) n1 * n2 * d, 4e6);
-  int nb = nthreads > 1 ? 4 * nthreads : 1;
-  if (nb > n2) nb = n2;
-  int nt = jntk_threads(nthreads, nb);
-  if (!x2 && nb == 1) {
-    F77_CALL(dsyrk)("U", "N", &n1, &d, &one, x1, &n1, &zero, G, &n1 FCONE FCONE);
-  } else if (nb == 1) {
-    F77_CALL(dgemm)("N", "T", &n1, &n2, &d, &one, x1, &n1, x2, &n2, &zero, G, &n1 FCONE FCONE);
-  } else {
-    int *cut = (int *) R_alloc(nb + 1, sizeof(int));
-    for (int b = 0; b <= nb; b++)
-      cut[b] = x2 ? (int) ((double) n2 * b / nb) : (int) (n2 * sqrt((double) b / nb));
-    cut[nb] = n2;
-    (void) nt;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-#endif
-    for (int b = 0; b < nb; b++) {
-      int j0 = cut[b], jb = cut[b + 1] - cut[b];
-      if (jb <= 0) continue;
-      if (x2) {
-        F77_CALL(dgemm)("N", "T", &n1, &jb, &d, &one, x1, &n1, x2 + j0, &n2, &zero,
-                        G + (ptrdiff_t) j0 * n1, &n1 FCONE FCONE);
-      } else {
-        int rows = cut[b + 1]; /* rows 0..j1-1 cover the upper triangle */
-        F77_CALL(dgemm)("N", "T", &rows, &jb, &d, &one, x1, &n1, x1 + j0, &n1, &zero,
-                        G + (ptrdiff_t) j0 * n1, &n1 FCONE FCONE);
-      }
-    }
-  }
-  if (!x2) {
-    for (int i = 0; i < n1; i++) q1[i] = G[i + (ptrdiff_t) i * n1];
-    return;
-  }
-  for (int i = 0; i < n1; i++) {
-    double s = 0;
-    for (int k = 0; k < d; k++) s += x1[i + (ptrdiff_t) k * n1] * x1[i + (ptrdiff_t) k * n1];
-    q1[i] = s;
-  }
-  for (int i = 0; i < n2; i++) {
-    double s = 0;
-    for (int k = 0; k < d; k++) s += x2[i + (ptrdiff_t) k * n2] * x2[i + (ptrdiff_t) k * n2];
-    q2[i] = s;
-  }
 }
 
 static void get_inputs(SEXP x1, SEXP x2, double **px1, double **px2, int *n1,
@@ -134,7 +81,7 @@ SEXP kernels_plain(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh, SEXP what,
   SEXP K1 = R_NilValue;
   if (want_nngp && want_ntk) K1 = Rf_allocMatrix(REALSXP, n1, n2);
   PROTECT(K1);
-  gram(k.x1, k.x2, n1, n2, k.d, REAL(K0), k.q1, k.q2, k.nt);
+  jntk_gram(k.x1, k.x2, n1, n2, k.d, REAL(K0), k.q1, k.q2, k.nt);
   double *nngp = want_nngp ? REAL(K0) : NULL;
   double *ntk = want_ntk ? (want_nngp ? REAL(K1) : REAL(K0)) : NULL;
   kernel_plain_worker(&k.kp, REAL(K0), k.q1, k.q2, n1, n2, k.x2 == NULL, nngp, ntk, k.nt);
@@ -149,12 +96,13 @@ SEXP kernels_scalars(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP gh, SEXP kind,
   kcall k;
   kcall_setup(&k, x1, x2, par, ipar, gh, threads);
   int n1 = k.n1, n2 = k.n2, kd = jntk_int_scalar(kind, "kind");
+  if (!kind_is_jacobian(kd)) Rf_error("'kind' must be a Jacobian kernel kind (2 or 3)");
   SEXP F = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) n1 * n2 * 8));
   SEXP dim = PROTECT(Rf_allocVector(INTSXP, 3));
   INTEGER(dim)[0] = n1; INTEGER(dim)[1] = n2; INTEGER(dim)[2] = 8;
   Rf_setAttrib(F, R_DimSymbol, dim);
-  gram(k.x1, k.x2, n1, n2, k.d, REAL(F), k.q1, k.q2, k.nt);
-  kernel_jet_worker(&k.kp, k.q1, k.q2, n1, n2, k.x2 == NULL, kd != 0, REAL(F), k.nt);
+  jntk_gram(k.x1, k.x2, n1, n2, k.d, REAL(F), k.q1, k.q2, k.nt);
+  kernel_jet_worker(&k.kp, k.q1, k.q2, n1, n2, k.x2 == NULL, kind_is_tangent(kd), REAL(F), k.nt);
   UNPROTECT(2);
   return F;
 }
@@ -192,24 +140,7 @@ SEXP kernels_matvec(SEXP F, SEXP x1, SEXP x2, SEXP v) {
   return out;
 }
 
-/* Test hooks: activation derivatives and dual functions. */
-SEXP kernels_activation(SEXP code, SEXP slope, SEXP x, SEXP nd) {
-  int c = jntk_int_scalar(code, "code"), k = jntk_int_scalar(nd, "nd");
-  double s = jntk_real_scalar(slope, "slope");
-  if (c < 0 || c >= ACT_COUNT) Rf_error("unknown activation code");
-  if (k < 0 || k > 4) Rf_error("nd must be 0..4");
-  if (!Rf_isReal(x)) Rf_error("'x' must be double");
-  R_xlen_t n = XLENGTH(x);
-  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) n, k + 1));
-  double o[5];
-  for (R_xlen_t i = 0; i < n; i++) {
-    act_derivs(c, s, REAL(x)[i], k, o);
-    for (int e = 0; e <= k; e++) REAL(out)[i + e * n] = o[e];
-  }
-  UNPROTECT(1);
-  return out;
-}
-
+/* Test hook: the dual functions g and gdot at (a, b, c). */
 SEXP kernels_dual(SEXP par, SEXP ipar, SEXP gh, SEXP abc) {
   int n, k;
   double *p = jntk_real_matrix(abc, "abc", &n, &k);

@@ -18,38 +18,11 @@
 
 /* ---- small parallel helpers (no R API inside the regions) ---- */
 
-void net_dgemm(const char *transa, int m, int n, int k, double alpha,
-               const double *A, int lda, const double *B, int ldb, double beta,
-               double *C, int ldc, int nt) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    for (ptrdiff_t j = 0; j < n; j++)
-      for (ptrdiff_t i = 0; i < m; i++)
-        C[i + j * (ptrdiff_t) ldc] = beta == 0.0 ? 0.0 : beta * C[i + j * (ptrdiff_t) ldc];
-    return;
-  }
-  /* at least 8 columns per block so that tiny products stay single calls */
-  int nb = jntk_threads(nt, (n + 7) / 8);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nb) schedule(static)
-#endif
-  for (int t = 0; t < nb; t++) {
-    int j0 = (int) (((ptrdiff_t) n * t) / nb), j1 = (int) (((ptrdiff_t) n * (t + 1)) / nb);
-    int nc = j1 - j0;
-    if (nc > 0)
-      F77_CALL(dgemm)(transa, "N", &m, &nc, &k, &alpha, A, &lda,
-                      B + (ptrdiff_t) j0 * ldb, &ldb, &beta,
-                      C + (ptrdiff_t) j0 * ldc, &ldc FCONE FCONE);
-  }
-}
-
 /* y = phi(x), d1 = phi'(x), d2 = phi''(x) over n values, split over threads */
 static void par_act(const mlp_net *net, const double *x, ptrdiff_t n, double *y,
                     double *d1, double *d2, int nt) {
-  int nb = jntk_threads(nt, n / 4096 + 1);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nb) schedule(static)
-#endif
+  int nb = jntk_threads(nt, (double) n, JNTK_GRAIN_ELEMENTS);
+JNTK_OMP(parallel for num_threads(nb) schedule(static))
   for (int t = 0; t < nb; t++) {
     ptrdiff_t i0 = n * t / nb, i1 = n * (t + 1) / nb;
     act_apply(net->act, net->slope, x + i0, i1 - i0, y + i0,
@@ -128,7 +101,7 @@ void mlp_pass_run(const mlp_net *net, const double *X, int N, int level,
     int nl = net->n[l], np = net->n[l - 1];
     double a = mlp_scale(net, l);
     double *H = l < L1 ? alloc_dbl((ptrdiff_t) nl * N) : p->f;
-    net_dgemm("N", nl, N, np, a, net->W[l], nl, p->Z[l - 1], np, 0.0, H, nl, nt);
+    jntk_dgemm_cols("N", nl, N, np, a, net->W[l], nl, p->Z[l - 1], np, 0.0, H, nl, nt);
     const double *bl = net->b[l];
     double sb = net->sb;
     for (ptrdiff_t j = 0; j < N; j++)
@@ -164,15 +137,13 @@ void mlp_pass_run(const mlp_net *net, const double *X, int N, int level,
         }
       } else {
         int np = net->n[l - 1];
-        net_dgemm("N", nl, (int) Nd, np, mlp_scale(net, l), net->W[l], nl,
+        jntk_dgemm_cols("N", nl, (int) Nd, np, mlp_scale(net, l), net->W[l], nl,
                   p->U[l - 1], np, 0.0, p->T[l], nl, nt);
       }
       const double *D1 = p->D1[l];
       double *T = p->T[l], *U = p->U[l];
-      int ntl = jntk_threads(nt, Nd / 64 + 1);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(ntl) schedule(static)
-#endif
+      int ntl = jntk_threads(nt, (double) Nd * nl, JNTK_GRAIN_ELEMENTS);
+JNTK_OMP(parallel for num_threads(ntl) schedule(static))
       for (ptrdiff_t c = 0; c < Nd; c++) {
         const double *dcol = D1 + (c / d) * nl;
         for (int r = 0; r < nl; r++) U[r + c * nl] = dcol[r] * T[r + c * nl];
@@ -189,22 +160,20 @@ void mlp_pass_run(const mlp_net *net, const double *X, int N, int level,
     double a = mlp_scale(net, l + 1);
     ptrdiff_t m = (ptrdiff_t) nl * N;
     double *R = alloc_dbl(m);
-    net_dgemm("T", nl, N, nn, a, net->W[l + 1], nn, p->G[l + 1], nn, 0.0, R, nl, nt);
+    jntk_dgemm_cols("T", nl, N, nn, a, net->W[l + 1], nn, p->G[l + 1], nn, 0.0, R, nl, nt);
     p->G[l] = alloc_dbl(m);
     for (ptrdiff_t i = 0; i < m; i++) p->G[l][i] = p->D1[l][i] * R[i];
     if (level == 2) {
       ptrdiff_t mm = (ptrdiff_t) nl * Nd;
       double *Gm = p->Gam[l] = alloc_dbl(mm);
       if (l + 1 < L1) {
-        net_dgemm("T", nl, (int) Nd, nn, a, net->W[l + 1], nn, p->Gam[l + 1], nn, 0.0, Gm, nl, nt);
+        jntk_dgemm_cols("T", nl, (int) Nd, nn, a, net->W[l + 1], nn, p->Gam[l + 1], nn, 0.0, Gm, nl, nt);
       } else {
         for (ptrdiff_t i = 0; i < mm; i++) Gm[i] = 0.0;
       }
       const double *D1 = p->D1[l], *D2 = p->D2[l], *T = p->T[l];
-      int ntl = jntk_threads(nt, Nd / 64 + 1);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(ntl) schedule(static)
-#endif
+      int ntl = jntk_threads(nt, (double) Nd * nl, JNTK_GRAIN_ELEMENTS);
+JNTK_OMP(parallel for num_threads(ntl) schedule(static))
       for (ptrdiff_t c = 0; c < Nd; c++) {
         ptrdiff_t off = (c / d) * nl;
         for (int r = 0; r < nl; r++) {
@@ -238,7 +207,7 @@ SEXP network_outputs(SEXP weights, SEXP biases, SEXP act, SEXP par, SEXP xt,
   if (want_jac) {
     double *J = alloc_dbl((ptrdiff_t) d * N);
     int n1 = net.n[1];
-    net_dgemm("T", d, N, n1, mlp_scale(&net, 1), net.W[1], n1, p.G[1], n1, 0.0, J, d, nt);
+    jntk_dgemm_cols("T", d, N, n1, mlp_scale(&net, 1), net.W[1], n1, p.G[1], n1, 0.0, J, d, nt);
     for (int a = 0; a < N; a++)
       for (int i = 0; i < d; i++) o[(ptrdiff_t) N * (i + 1) + a] = J[i + (ptrdiff_t) a * d];
   }

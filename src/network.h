@@ -10,6 +10,7 @@
 #define JNTK_NETWORK_H
 
 #include "jntk.h"
+#include "linalg.h"
 
 typedef struct {
   int L1;            /* number of weight layers = depth + 1 */
@@ -47,12 +48,6 @@ int mlp_inputs_from_R(SEXP xt, const mlp_net *net, const char *name);
 /* Run the passes up to `level` on the d x N inputs X (scratch from R_alloc). */
 void mlp_pass_run(const mlp_net *net, const double *X, int N, int level,
                   mlp_pass *p, int nt);
-/* C = alpha op(A) B (+ beta C) with B not transposed, the columns of C split
- * over nt threads (each block is one dgemm call, so with a reference BLAS the
- * result does not depend on nt). */
-void net_dgemm(const char *transa, int m, int n, int k, double alpha,
-               const double *A, int lda, const double *B, int ldb, double beta,
-               double *C, int ldc, int nt);
 /* Weight scale of weight layer l (1-based): sigma_w / sqrt(n_{l-1}). */
 static inline double mlp_scale(const mlp_net *net, int l) {
   return net->sw / sqrt((double) net->n[l - 1]);

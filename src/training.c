@@ -362,22 +362,15 @@ static void tr_sum_loss(const tr_net *net, const tr_work *w, double *fit_loss, d
  * at theta, on nt threads in one parallel region. */
 static void tr_evaluate(const tr_net *net, const double *theta, const double *y, int want,
                         tr_work *w, double *grad, double *fit_loss, double *jac2) {
-  int nt = jntk_threads(net->nt, net->N);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt)
-#endif
+  int nt = jntk_threads(net->nt, net->N, JNTK_GRAIN_ONE);
+JNTK_OMP(parallel num_threads(nt))
   {
-    int tid = 0;
-#ifdef _OPENMP
-    tid = omp_get_thread_num();
-#endif
+    int tid = jntk_thread_id();
     int lo, hi;
     tr_part(net->N, tid, nt, &lo, &hi);
     tr_phase1(net, theta, y, want, w, lo, hi);
     if (want >= 2) {
-#ifdef _OPENMP
-#pragma omp barrier
-#endif
+JNTK_OMP(barrier)
       tr_phase2(net, w, grad, tid, nt);
     }
   }
