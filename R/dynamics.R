@@ -94,7 +94,7 @@ gradient_flow <- function(net, x, y, lambda = 0, ridge = 0, threads = default_th
   x <- as_input_matrix(x, "x", net_input_dim(net))
   N <- nrow(x)
   d <- ncol(x)
-  tg <- flow_targets(y, N)
+  tg <- check_targets(y, N)
   lambda <- check_number(lambda, "lambda", lower = 0,
                          hint = "it weights the Jacobian penalty (0 for plain training)")
   ridge <- check_number(ridge, "ridge", lower = 0)
@@ -111,8 +111,9 @@ gradient_flow <- function(net, x, y, lambda = 0, ridge = 0, threads = default_th
     sl <- sqrt(c(rep(1, N), rep(lambda, N * d)))
     ytil <- rbind(tg$y, matrix(0, N * d, tg$k))
   } else {
-    theta <- dense_kernel(ntk(net, x, threads = threads))
-    sigma <- dense_kernel(nngp(net, x, threads = threads))
+    both <- kernels(net, x, threads = threads)  # one pass gives both
+    theta <- dense_kernel(both$ntk)
+    sigma <- dense_kernel(both$nngp)
     sl <- rep(1, N)
     ytil <- tg$y
   }
@@ -215,8 +216,8 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
   xn <- as_input_matrix(newdata, "newdata",
                         structure(fl$d, why = "the training input `x`"))
   t <- check_times(t)
-  cov <- flow_flag(cov, "cov")
-  jacobian <- flow_flag(jacobian, "jacobian")
+  cov <- check_flag(cov, "cov")
+  jacobian <- check_flag(jacobian, "jacobian")
   threads <- check_threads(threads)
   if (any(is.infinite(t))) check_definite(fl)
   lr <- check_lr(lr, t, fl)
@@ -331,211 +332,10 @@ print.flow_prediction <- function(x, ...) {
   invisible(x)
 }
 
-#' Smallest eigenvalue of the NTK or JNTK Gram matrix
-#'
-#' The smallest eigenvalue of the \eqn{\kappa^2}-scaled limiting NTK
-#' (\eqn{N \times N}) or JNTK (\eqn{N(d+1) \times N(d+1)}) Gram matrix on the
-#' inputs `x`: Kim and Yang's Assumption 4.4 (a positive smallest eigenvalue)
-#' decides whether Jacobian-regularised training converges to the kernel
-#' regressor. Computed by LAPACK `dsyevr`; rounding makes values below about
-#' `n * .Machine$double.eps * max_eigenvalue` indistinguishable from zero.
-#'
-#' @param net An architecture from [mlp()].
-#' @param x Inputs, an \eqn{N \times d} matrix.
-#' @param kernel `"ntk"` or `"jntk"` (or both, for a table).
-#' @param depth `NULL` to use `net$depth`, or a vector of depths (the other
-#'   settings of `net` are kept) for a depth study.
-#' @param threads Number of threads for the kernels.
-#' @return With one depth and one kernel, a number; otherwise a data frame with
-#'   columns `depth`, `kernel`, `activation`, `min_eigenvalue`,
-#'   `max_eigenvalue` and `tolerance` (the numerical-rank threshold
-#'   `n * eps * max_eigenvalue`), ready for [plot_min_eigenvalue()].
-#' @examples
-#' x <- rbind(c(1, 0), c(0.6, 0.8), c(-0.8, 0.6))
-#' min_eigenvalue(mlp(2, "erf"), x)
-#' min_eigenvalue(mlp(1, "erf"), x, kernel = c("ntk", "jntk"), depth = 1:3)
-#' @export
-min_eigenvalue <- function(net, x, kernel = c("ntk", "jntk"), depth = NULL,
-                           threads = default_threads()) {
-  check_mlp(net)
-  x <- as_input_matrix(x, "x", net_input_dim(net))
-  kernel <- if (missing(kernel)) "ntk" else flow_match_kernel(kernel)
-  threads <- check_threads(threads)
-  single <- is.null(depth) && length(kernel) == 1L
-  if (is.null(depth)) depth <- net$depth
-  if (!is.numeric(depth) || !length(depth) || anyNA(depth) || any(depth < 0) ||
-      any(depth != round(depth))) {
-    jntk_abort("`depth` must be NULL or a vector of whole numbers >= 0 (numbers of hidden layers).",
-               class = "jntk_error_argument")
-  }
-  rows <- list()
-  for (L in depth) {
-    netL <- mlp(depth = L, activation = net$activation, sigma_w = net$sigma_w,
-                sigma_b = net$sigma_b, kappa = net$kappa, slope = net$slope,
-                quadrature_degree = net$quadrature_degree, input_dim = net$input_dim)
-    for (kn in kernel) {
-      K <- if (kn == "ntk") dense_kernel(ntk(netL, x, threads = threads)) else
-        dense_kernel(jntk(netL, x, threads = threads))
-      ev <- .Call(C_dynamics_eigen, (K + t(K)) / 2, 0L)$values
-      rows[[length(rows) + 1L]] <- data.frame(
-        depth = as.integer(L), kernel = kn, activation = net$activation,
-        min_eigenvalue = min(ev), max_eigenvalue = max(ev),
-        tolerance = nrow(K) * .Machine$double.eps * max(abs(ev)), stringsAsFactors = FALSE)
-    }
-  }
-  out <- do.call(rbind, rows)
-  if (single) return(out$min_eigenvalue)
-  out
-}
-
-#' Plot the infinite-width training dynamics
-#'
-#' Draws the mean and the 10 %, 50 % and 90 % quantiles of \eqn{f_t} over
-#' random initialisation (Gaussian: the median is the mean) either against time
-#' at a few inputs (`over = "t"`, log time axis) or against a one-dimensional
-#' input at a few times (`over = "x"`, with the training points).
-#'
-#' @param x A [gradient_flow()].
-#' @param newdata Inputs to show (default: the training inputs).
-#' @param t Times: for `over = "x"` the times drawn (default: 0, a middle time
-#'   and `Inf` when the kernel is positive definite); for `over = "t"` the time
-#'   grid (default: 60 log-spaced times spanning the kernel's time scales).
-#' @param over `"t"` or `"x"`; default `"x"` for one-dimensional inputs with
-#'   several points, else `"t"`.
-#' @param output Which output to draw (for several outputs).
-#' @param max_inputs For `over = "t"`, at most this many inputs are drawn.
-#' @param ... Further graphical parameters passed to [plot.default()].
-#' @return Invisibly, the [predict.gradient_flow()] result that was drawn.
-#' @examples
-#' net <- mlp(depth = 2, activation = "erf", sigma_b = 0.1)
-#' x <- matrix(c(-1, -0.3, 0.4, 1), ncol = 1)
-#' fl <- gradient_flow(net, x, sin(2 * x[, 1]))
-#' plot(fl, matrix(seq(-2, 2, length.out = 50), ncol = 1))
-#' plot(fl, x[1:2, , drop = FALSE], over = "t")
-#' @export
-plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output = 1L,
-                               max_inputs = 4L, ...) {
-  fl <- x
-  if (is.null(newdata)) newdata <- fl$x
-  xn <- as_input_matrix(newdata, "newdata", structure(fl$d, why = "the training input `x`"))
-  output <- check_number(output, "output", lower = 1, upper = fl$k, integer = TRUE)
-  if (is.null(over)) over <- if (fl$d == 1L && nrow(xn) > 1L) "x" else "t"
-  over <- match.arg(over, c("t", "x"))
-  z <- stats::qnorm(0.9)
-  ev <- fl$values[fl$values > 0]
-  if (over == "x") {
-    if (fl$d != 1L) {
-      jntk_abort(sprintf("over = \"x\" needs one-dimensional inputs, but d = %d; use over = \"t\".", fl$d),
-                 class = "jntk_error_argument")
-    }
-    if (is.null(t)) {
-      t <- c(0, signif(fl$N / stats::median(ev), 2), if (flow_definite(fl)) Inf else
-        signif(100 * fl$N / min(ev), 2))
-    }
-    o <- order(xn[, 1])
-    xn <- xn[o, , drop = FALSE]
-    p <- predict(fl, xn, t = t, cov = TRUE)
-    mu <- if (fl$k == 1L) p$mean else p$mean[, output, ]
-    mu <- matrix(mu, nrow(xn))
-    sdv <- sqrt(pmax(apply(p$cov, 3, diag), 0))
-    sdv <- matrix(sdv, nrow(xn))
-    cols <- grDevices::hcl.colors(length(t), "Dark 3")
-    yl <- range(mu - z * sdv, mu + z * sdv, fl$y[, output])
-    do.call(graphics::plot, utils::modifyList(list(
-      x = xn[, 1], y = mu[, 1], type = "n", ylim = yl, xlab = "x", ylab = "f_t(x)",
-      main = "Infinite-width network during training"), list(...)))
-    for (j in seq_along(t)) {
-      graphics::polygon(c(xn[, 1], rev(xn[, 1])), c(mu[, j] - z * sdv[, j], rev(mu[, j] + z * sdv[, j])),
-                        col = grDevices::adjustcolor(cols[j], 0.2), border = NA)
-      graphics::lines(xn[, 1], mu[, j], col = cols[j], lwd = 2)
-    }
-    graphics::points(fl$x[, 1], fl$y[, output], pch = 19)
-    graphics::legend("topleft", bty = "n", lwd = c(rep(2, length(t)), NA, NA), pch = c(rep(NA, length(t)), 15, 19),
-                     col = c(cols, "grey70", "black"),
-                     legend = c(paste0("median (50%), t = ", format(t, trim = TRUE)), "10%-90% band", "training data"))
-  } else {
-    if (is.null(t)) {
-      lo <- 0.01 * fl$N / max(ev)
-      hi <- min(10 * fl$N / min(ev), 1e6 * lo)
-      t <- exp(seq(log(lo), log(hi), length.out = 60))
-    }
-    t <- t[t > 0 & is.finite(t)]
-    if (!length(t)) {
-      jntk_abort("over = \"t\" needs positive finite times (a log time axis).",
-                 class = "jntk_error_argument")
-    }
-    xn <- xn[seq_len(min(nrow(xn), max_inputs)), , drop = FALSE]
-    p <- predict(fl, xn, t = t, cov = TRUE)
-    mu <- if (fl$k == 1L) p$mean else p$mean[, output, ]
-    mu <- matrix(mu, nrow(xn))
-    sdv <- matrix(sqrt(pmax(apply(p$cov, 3, diag), 0)), nrow(xn))
-    cols <- grDevices::hcl.colors(nrow(xn), "Dark 3")
-    yl <- range(mu - z * sdv, mu + z * sdv)
-    do.call(graphics::plot, utils::modifyList(list(
-      x = t, y = mu[1, ], type = "n", log = "x", ylim = yl, xlab = "t (learning rate x steps)",
-      ylab = "f_t(x)", main = "Infinite-width network during training"), list(...)))
-    for (i in seq_len(nrow(xn))) {
-      graphics::polygon(c(t, rev(t)), c(mu[i, ] - z * sdv[i, ], rev(mu[i, ] + z * sdv[i, ])),
-                        col = grDevices::adjustcolor(cols[i], 0.2), border = NA)
-      graphics::lines(t, mu[i, ], col = cols[i], lwd = 2)
-    }
-    graphics::legend("topleft", bty = "n", lwd = c(rep(2, nrow(xn)), NA), pch = c(rep(NA, nrow(xn)), 15),
-                     col = c(cols, "grey70"),
-                     legend = c(paste0("median (50%), input ", seq_len(nrow(xn))), "10%-90% band"))
-  }
-  invisible(p)
-}
-
 # ----------------------------------------------------------------- helpers
-
-# Targets as an N x k double matrix; factors one-hot encoded.
-flow_targets <- function(y, N) {
-  levels <- NULL
-  if (is.character(y)) y <- factor(y)
-  if (is.factor(y)) {
-    if (anyNA(y)) {
-      jntk_abort(sprintf("`y` has %d missing label(s); remove those training points.", sum(is.na(y))),
-                 class = "jntk_error_input")
-    }
-    y <- droplevels(y)
-    levels <- levels(y)
-    Y <- matrix(0, length(y), length(levels), dimnames = list(NULL, levels))
-    Y[cbind(seq_along(y), as.integer(y))] <- 1
-    type <- "class"
-  } else {
-    if (is.data.frame(y)) y <- as.matrix(y)
-    if (!(is.numeric(y) || is.logical(y)) || (!is.null(dim(y)) && length(dim(y)) != 2L)) {
-      jntk_abort(sprintf("`y` must be a numeric vector, a numeric matrix (one column per output) or a factor, not %s.",
-                         describe_type(y)), class = "jntk_error_input")
-    }
-    Y <- if (is.null(dim(y))) matrix(as.double(y), ncol = 1L) else {
-      storage.mode(y) <- "double"
-      y
-    }
-    if (any(!is.finite(Y))) {
-      jntk_abort(sprintf("`y` has %d non-finite value(s); remove or impute them first.", sum(!is.finite(Y))),
-                 class = "jntk_error_input")
-    }
-    type <- if (ncol(Y) == 1L && all(Y %in% c(-1, 1))) "binary" else "regression"
-  }
-  if (nrow(Y) != N) {
-    jntk_abort(sprintf("`y` has %d value(s) (rows) but `x` has %d point(s); give one target per input.",
-                       nrow(Y), N), class = "jntk_error_input")
-  }
-  if (ncol(Y) < 1L) jntk_abort("`y` has no columns.", class = "jntk_error_input")
-  list(y = Y, levels = levels, type = type, k = ncol(Y))
-}
 
 flow_output_names <- function(fl) {
   if (!is.null(fl$levels)) fl$levels else colnames(fl$y)
-}
-
-check_times <- function(t) {
-  if (!is.numeric(t) || !length(t) || anyNA(t) || any(t < 0)) {
-    jntk_abort("`t` must be a vector of times >= 0 (learning rate x steps; Inf for the end of training), without NA.",
-               class = "jntk_error_argument")
-  }
-  as.double(t)
 }
 
 # Learning rate for gradient-descent predictions: NULL -> 0 (gradient flow).
@@ -557,22 +357,7 @@ check_lr <- function(lr, t, fl) {
   lr
 }
 
-flow_flag <- function(x, arg) {
-  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
-    jntk_abort(sprintf("`%s` must be TRUE or FALSE.", arg), class = "jntk_error_argument")
-  }
-  x
-}
-
 time_labels <- function(t) paste0("t=", format(t, trim = TRUE))
-
-flow_match_kernel <- function(kernel) {
-  if (!is.character(kernel) || !length(kernel) || anyNA(kernel) ||
-      !all(kernel %in% c("ntk", "jntk"))) {
-    jntk_abort("`kernel` must be \"ntk\", \"jntk\" or both.", class = "jntk_error_argument")
-  }
-  unique(kernel)
-}
 
 # Numerical-rank tolerance of the eigenvalues (as numpy's matrix_rank).
 flow_tolerance <- function(fl) length(fl$values_raw) * .Machine$double.eps * max(abs(fl$values_raw))

@@ -1,8 +1,6 @@
 # Monte Carlo estimates of the limiting kernels from sampled finite networks,
 # and the convergence of finite-width kernels to their limits.
 
-.mc_kinds <- .jntk_kinds$name
-
 #' Monte Carlo estimates of the kernels
 #'
 #' Draws `n_samples` independent networks of the given `width` (all random
@@ -45,7 +43,7 @@ monte_carlo <- function(net, x, width, n_samples = 1000L,
                         kernel = c("nngp", "ntk", "jacobian_nngp", "jntk"),
                         running = FALSE, threads = default_threads()) {
   check_mlp(net)
-  kernel <- match_kind(kernel)
+  kernel <- check_choice(kernel, .jntk_kinds$name, "kernel")
   x <- as_input_matrix(x, "x", d = net_input_dim(net))
   widths <- check_widths(width, net$depth)
   n_samples <- check_number(n_samples, "n_samples", lower = 2, integer = TRUE,
@@ -83,15 +81,6 @@ monte_carlo <- function(net, x, width, n_samples = 1000L,
     width = widths, net = net,
     running = if (is.null(run)) NULL else list(n = checkpoints, estimate = run)
   ), class = "jntk_monte_carlo")
-}
-
-match_kind <- function(kernel) {
-  if (!is.character(kernel) || length(kernel) < 1L || !(kernel[1] %in% .mc_kinds)) {
-    jntk_abort(sprintf("`kernel` must be one of %s.",
-                       paste0("\"", .mc_kinds, "\"", collapse = ", ")),
-               class = "jntk_error_argument")
-  }
-  kernel[1]
 }
 
 # One Monte Carlo sample of the chosen kernel at the inputs x.
@@ -196,12 +185,8 @@ kernel_convergence <- function(net, x, widths = 2^(6:13), n_rep = 10L,
                                n_samples = 100L, n_boot = 2000L,
                                threads = default_threads()) {
   check_mlp(net)
-  kernel <- match_kind(kernel)
-  if (!is.character(nngp_method) || !(nngp_method[1] %in% c("empirical", "monte_carlo"))) {
-    jntk_abort("`nngp_method` must be \"empirical\" or \"monte_carlo\".",
-               class = "jntk_error_argument")
-  }
-  nngp_method <- nngp_method[1]
+  kernel <- check_choice(kernel, c("jntk", "ntk", "nngp", "jacobian_nngp"), "kernel")
+  nngp_method <- check_choice(nngp_method, c("empirical", "monte_carlo"), "nngp_method")
   x <- as_input_matrix(x, "x", d = net_input_dim(net))
   if (!is.numeric(widths) || length(widths) < 2L || anyNA(widths) || any(widths < 1) ||
       any(widths != round(widths)) || anyDuplicated(widths)) {

@@ -1,20 +1,12 @@
-# Figures of the papers that are not the plot method of one object: the NTK
-# along the unit circle (Jacot et al. 2018, Figure 1), eigenvalue spectra of
-# kernel matrices, and the smallest eigenvalue against depth (Kim and Yang
-# 2024, Section 5).
+# Figures of the dynamics: the NTK along the unit circle (Jacot et al. 2018,
+# Figure 1) and the plot method of a gradient flow (Figure 2). Spectra and
+# smallest eigenvalues are in R/spectrum.R.
 
 # Okabe-Ito colours: distinguishable for colour-blind readers and in grey.
 jntk_palette <- function(n) {
   pal <- c("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
            "#F0E442", "#000000")
   if (n <= length(pal)) pal[seq_len(n)] else grDevices::hcl.colors(n, "Dark 3")
-}
-
-check_flag <- function(x, arg) {
-  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
-    jntk_abort(sprintf("`%s` must be TRUE or FALSE.", arg), class = "jntk_error_argument")
-  }
-  x
 }
 
 #' Plot the NTK along the unit circle (Jacot et al. 2018, Figure 1)
@@ -64,10 +56,8 @@ check_flag <- function(x, arg) {
 plot_kernel_circle <- function(net, widths = c(500, 10000), n_init = 10L, kernel = "ntk",
                                n_points = 100L, networks = NULL, legend = "topright", ...) {
   check_mlp(net)
-  if (!is.character(kernel) || length(kernel) != 1L || !kernel %in% c("ntk", "nngp")) {
-    jntk_abort("`kernel` must be \"ntk\" (the empirical NTK) or \"nngp\" (the empirical NNGP of the last hidden layer).",
-               class = "jntk_error_argument")
-  }
+  kernel <- check_choice(kernel, c("ntk", "nngp"), "kernel",
+                         "the empirical NTK, or the empirical NNGP of the last hidden layer")
   if (!is.null(net$input_dim) && net$input_dim != 2L) {
     jntk_abort(sprintf("`net` has input_dim %d, but the unit circle lives in R^2; use `input_dim = 2` or leave it unset.",
                        net$input_dim), class = "jntk_error_argument")
@@ -170,197 +160,101 @@ check_network_groups <- function(networks) {
 
 # Eigenvalues of one spectrum argument: a symmetric matrix or a vector of
 # eigenvalues; returned in decreasing order.
-spectrum_values <- function(x, name) {
-  if (is.matrix(x)) {
-    if (!is.numeric(x) || nrow(x) != ncol(x) || any(!is.finite(x))) {
-      jntk_abort(sprintf("`%s` must be a finite square (kernel) matrix or a vector of eigenvalues.", name),
+
+#' Plot the infinite-width training dynamics
+#'
+#' Draws the mean and the 10 %, 50 % and 90 % quantiles of \eqn{f_t} over
+#' random initialisation (Gaussian: the median is the mean) either against time
+#' at a few inputs (`over = "t"`, log time axis) or against a one-dimensional
+#' input at a few times (`over = "x"`, with the training points).
+#'
+#' @param x A [gradient_flow()].
+#' @param newdata Inputs to show (default: the training inputs).
+#' @param t Times: for `over = "x"` the times drawn (default: 0, a middle time
+#'   and `Inf` when the kernel is positive definite); for `over = "t"` the time
+#'   grid (default: 60 log-spaced times spanning the kernel's time scales).
+#' @param over `"t"` or `"x"`; default `"x"` for one-dimensional inputs with
+#'   several points, else `"t"`.
+#' @param output Which output to draw (for several outputs).
+#' @param max_inputs For `over = "t"`, at most this many inputs are drawn.
+#' @param ... Further graphical parameters passed to [plot.default()].
+#' @return Invisibly, the [predict.gradient_flow()] result that was drawn.
+#' @examples
+#' net <- mlp(depth = 2, activation = "erf", sigma_b = 0.1)
+#' x <- matrix(c(-1, -0.3, 0.4, 1), ncol = 1)
+#' fl <- gradient_flow(net, x, sin(2 * x[, 1]))
+#' plot(fl, matrix(seq(-2, 2, length.out = 50), ncol = 1))
+#' plot(fl, x[1:2, , drop = FALSE], over = "t")
+#' @export
+plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output = 1L,
+                               max_inputs = 4L, ...) {
+  fl <- x
+  if (is.null(newdata)) newdata <- fl$x
+  xn <- as_input_matrix(newdata, "newdata", structure(fl$d, why = "the training input `x`"))
+  output <- check_number(output, "output", lower = 1, upper = fl$k, integer = TRUE)
+  if (is.null(over)) over <- if (fl$d == 1L && nrow(xn) > 1L) "x" else "t"
+  over <- check_choice(over, c("t", "x"), "over")
+  z <- stats::qnorm(0.9)
+  ev <- fl$values[fl$values > 0]
+  if (over == "x") {
+    if (fl$d != 1L) {
+      jntk_abort(sprintf("over = \"x\" needs one-dimensional inputs, but d = %d; use over = \"t\".", fl$d),
                  class = "jntk_error_argument")
     }
-    asym <- max(abs(x - t(x))) / max(1e-300, max(abs(x)))
-    if (asym > 1e-8) {
-      jntk_abort(sprintf("`%s` is not symmetric (relative asymmetry %.2g); a kernel matrix is.", name, asym),
-                 class = "jntk_error_argument")
+    if (is.null(t)) {
+      t <- c(0, signif(fl$N / stats::median(ev), 2), if (flow_definite(fl)) Inf else
+        signif(100 * fl$N / min(ev), 2))
     }
-    return(eigen((x + t(x)) / 2, symmetric = TRUE, only.values = TRUE)$values)
-  }
-  if (!is.numeric(x) || length(x) < 1L || any(!is.finite(x))) {
-    jntk_abort(sprintf("`%s` must be a finite square (kernel) matrix or a vector of eigenvalues.", name),
-               class = "jntk_error_argument")
-  }
-  sort(as.double(x), decreasing = TRUE)
-}
-
-#' Plot eigenvalue spectra of kernel matrices
-#'
-#' Draws the eigenvalues of one or several kernel (Gram) matrices in decreasing
-#' order on a logarithmic scale: how fast they decay says which functions
-#' gradient descent fits quickly (Jacot et al. 2018, Section 5: convergence is
-#' fastest along the leading kernel principal components) and how well
-#' conditioned the Gram matrix is (Kim and Yang 2024, Assumption 4.4).
-#'
-#' Eigenvalues \eqn{\le 0} (a singular matrix, or rounding) cannot be drawn on
-#' a log scale; they are left out and counted in the returned list and the
-#' legend.
-#'
-#' @param x A symmetric kernel matrix, a vector of eigenvalues, or a named list
-#'   of either (one spectrum per element).
-#' @param normalise If `TRUE`, divide each spectrum by its sum (the trace), so
-#'   that kernels of different scales can be compared.
-#' @param n_max Draw at most this many leading eigenvalues per spectrum.
-#' @param log Which axes are logarithmic: `"y"` (default) or `"xy"`.
-#' @param legend Where to put the legend, or `NULL` for none.
-#' @param ... Further graphical parameters passed to [graphics::plot()].
-#' @return Invisibly, a named list of the eigenvalues of each spectrum in
-#'   decreasing order (all of them, also the non-positive ones, before
-#'   normalisation), with attribute `"n_nonpositive"`.
-#' @seealso [eigen()], [plot_min_eigenvalue()].
-#' @examples
-#' x <- unit_circle(30)
-#' K1 <- ntk(mlp(1, "relu", sigma_b = 0.1), x)
-#' K3 <- ntk(mlp(3, "relu", sigma_b = 0.1), x)
-#' ev <- plot_spectrum(list("depth 1" = K1, "depth 3" = K3), normalise = TRUE)
-#' head(ev[["depth 3"]])
-#' @export
-plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend = "topright", ...) {
-  normalise <- check_flag(normalise, "normalise")
-  if (!identical(n_max, Inf)) n_max <- check_number(n_max, "n_max", lower = 1, integer = TRUE)
-  if (!(identical(log, "y") || identical(log, "xy"))) {
-    jntk_abort("`log` must be \"y\" or \"xy\".", class = "jntk_error_argument")
-  }
-  if (!is.list(x)) x <- list(spectrum = x)
-  if (length(x) < 1L) {
-    jntk_abort("`x` is an empty list; give at least one kernel matrix or vector of eigenvalues.",
-               class = "jntk_error_argument")
-  }
-  if (is.null(names(x))) names(x) <- paste("spectrum", seq_along(x))
-  nm <- names(x)
-  nm[!nzchar(nm)] <- paste("spectrum", which(!nzchar(nm)))
-  names(x) <- nm
-  ev <- Map(spectrum_values, x, sprintf("x[[\"%s\"]]", nm))
-  names(ev) <- nm
-  n_nonpos <- vapply(ev, function(v) sum(v <= 0), integer(1))
-  shown <- lapply(ev, function(v) {
-    s <- if (normalise) v / sum(v) else v
-    s <- s[seq_len(min(length(s), n_max))]
-    idx <- seq_along(s)
-    keep <- s > 0
-    list(i = idx[keep], v = s[keep])
-  })
-  if (all(vapply(shown, function(s) length(s$v) == 0L, TRUE))) {
-    jntk_abort("No spectrum has a positive eigenvalue, so there is nothing to draw on a log scale.",
-               class = "jntk_error_argument")
-  }
-  cols <- jntk_palette(length(ev))
-  pchs <- c(16, 17, 15, 18, 1, 2, 0, 5)[(seq_along(ev) - 1L) %% 8L + 1L]
-  yr <- range(unlist(lapply(shown, `[[`, "v")))
-  xr <- c(1, max(unlist(lapply(shown, `[[`, "i"))))
-  defaults <- list(x = xr, y = yr, type = "n", log = log,
-                   xlab = "index k (eigenvalues in decreasing order)",
-                   ylab = if (normalise) expression(lambda[k] / trace) else expression(lambda[k]),
-                   main = "Kernel eigenvalue spectrum")
-  do.call(graphics::plot, utils::modifyList(defaults, list(...)))
-  for (j in seq_along(shown)) {
-    s <- shown[[j]]
-    if (!length(s$v)) next
-    graphics::lines(s$i, s$v, col = cols[j])
-    if (length(s$v) <= 60L) graphics::points(s$i, s$v, col = cols[j], pch = pchs[j], cex = 0.8)
-  }
-  if (!is.null(legend) && (length(ev) > 1L || any(n_nonpos > 0L))) {
-    lab <- ifelse(n_nonpos > 0L, sprintf("%s (%d eigenvalue(s) <= 0 not shown)", nm, n_nonpos), nm)
-    graphics::legend(legend, legend = lab, col = cols, lty = 1,
-                     pch = if (max(lengths(lapply(shown, `[[`, "v"))) <= 60L) pchs else NA,
-                     bty = "n", cex = 0.85)
-  }
-  attr(ev, "n_nonpositive") <- n_nonpos
-  invisible(ev)
-}
-
-#' Plot the smallest kernel eigenvalue against depth
-#'
-#' The smallest eigenvalue of the Gram matrix on the training set decides
-#' whether the infinite-width training dynamics converge (Jacot et al. 2018,
-#' Section 4; Kim and Yang 2024, Assumption 4.4: the JNTK Gram matrix must be
-#' positive definite). Kim and Yang (2024, Section 5) draw it against depth
-#' for erf and gelu networks, for the JNTK and the NTK.
-#'
-#' @param data A data frame with a column `depth`, a column of smallest
-#'   eigenvalues (the first of `min_eigenvalue`, `lambda_min`, `value` that is
-#'   present), optional grouping columns `kernel` and `activation`, and an
-#'   optional column `tolerance` (values at or below it are drawn as open
-#'   symbols: zero to rounding), e.g. the data frames of [min_eigenvalue()]
-#'   for several activations bound together with [rbind()].
-#' @param floor Eigenvalues at or below `floor` (zero or negative: singular to
-#'   rounding) are drawn at `floor` with an open symbol, since the axis is
-#'   logarithmic. By default \eqn{10^{-3}} times the smallest positive value.
-#' @param legend Where to put the legend, or `NULL` for none.
-#' @param ... Further graphical parameters passed to [graphics::plot()].
-#' @return Invisibly, `data` with the columns `group` (the curve each row
-#'   belongs to), `shown` (the value drawn, after the floor) and `zero`
-#'   (whether it was drawn as zero to rounding).
-#' @seealso [plot_spectrum()].
-#' @examples
-#' x <- sphere_points(12, 3)
-#' ev <- rbind(min_eigenvalue(mlp(1, "erf"), x, kernel = c("ntk", "jntk"), depth = 1:4),
-#'             min_eigenvalue(mlp(1, "gelu"), x, kernel = c("ntk", "jntk"), depth = 1:4))
-#' out <- plot_min_eigenvalue(ev)
-#' out[, c("depth", "kernel", "activation", "min_eigenvalue", "zero")]
-#' @export
-plot_min_eigenvalue <- function(data, floor = NULL, legend = "topright", ...) {
-  if (!is.data.frame(data) || nrow(data) < 1L || !"depth" %in% names(data)) {
-    jntk_abort("`data` must be a data frame with a `depth` column and a column of smallest eigenvalues (`min_eigenvalue`).",
-               class = "jntk_error_argument")
-  }
-  vcol <- intersect(c("min_eigenvalue", "lambda_min", "value"), names(data))[1]
-  if (is.na(vcol)) {
-    jntk_abort(sprintf("`data` has no column of eigenvalues; name it `min_eigenvalue` (it has: %s).",
-                       paste(names(data), collapse = ", ")), class = "jntk_error_argument")
-  }
-  val <- data[[vcol]]
-  if (!is.numeric(val) || anyNA(val) || !is.numeric(data$depth) || anyNA(data$depth)) {
-    jntk_abort(sprintf("`data$depth` and `data$%s` must be numbers without NA.", vcol),
-               class = "jntk_error_argument")
-  }
-  gcols <- intersect(c("kernel", "activation"), names(data))
-  group <- if (length(gcols)) {
-    do.call(paste, c(lapply(gcols, function(g) as.character(data[[g]])), sep = ", "))
-  } else rep("smallest eigenvalue", nrow(data))
-  pos <- val[val > 0]
-  if (is.null(floor)) {
-    floor <- if (length(pos)) min(pos) * 1e-3 else 1e-16
+    o <- order(xn[, 1])
+    xn <- xn[o, , drop = FALSE]
+    p <- predict(fl, xn, t = t, cov = TRUE)
+    mu <- if (fl$k == 1L) p$mean else p$mean[, output, ]
+    mu <- matrix(mu, nrow(xn))
+    sdv <- sqrt(pmax(apply(p$cov, 3, diag), 0))
+    sdv <- matrix(sdv, nrow(xn))
+    cols <- grDevices::hcl.colors(length(t), "Dark 3")
+    yl <- range(mu - z * sdv, mu + z * sdv, fl$y[, output])
+    do.call(graphics::plot, utils::modifyList(list(
+      x = xn[, 1], y = mu[, 1], type = "n", ylim = yl, xlab = "x", ylab = "f_t(x)",
+      main = "Infinite-width network during training"), list(...)))
+    for (j in seq_along(t)) {
+      graphics::polygon(c(xn[, 1], rev(xn[, 1])), c(mu[, j] - z * sdv[, j], rev(mu[, j] + z * sdv[, j])),
+                        col = grDevices::adjustcolor(cols[j], 0.2), border = NA)
+      graphics::lines(xn[, 1], mu[, j], col = cols[j], lwd = 2)
+    }
+    graphics::points(fl$x[, 1], fl$y[, output], pch = 19)
+    graphics::legend("topleft", bty = "n", lwd = c(rep(2, length(t)), NA, NA), pch = c(rep(NA, length(t)), 15, 19),
+                     col = c(cols, "grey70", "black"),
+                     legend = c(paste0("median (50%), t = ", format(t, trim = TRUE)), "10%-90% band", "training data"))
   } else {
-    floor <- check_number(floor, "floor", lower = 0, lower_open = TRUE)
+    if (is.null(t)) {
+      lo <- 0.01 * fl$N / max(ev)
+      hi <- min(10 * fl$N / min(ev), 1e6 * lo)
+      t <- exp(seq(log(lo), log(hi), length.out = 60))
+    }
+    t <- t[t > 0 & is.finite(t)]
+    if (!length(t)) {
+      jntk_abort("over = \"t\" needs positive finite times (a log time axis).",
+                 class = "jntk_error_argument")
+    }
+    xn <- xn[seq_len(min(nrow(xn), max_inputs)), , drop = FALSE]
+    p <- predict(fl, xn, t = t, cov = TRUE)
+    mu <- if (fl$k == 1L) p$mean else p$mean[, output, ]
+    mu <- matrix(mu, nrow(xn))
+    sdv <- matrix(sqrt(pmax(apply(p$cov, 3, diag), 0)), nrow(xn))
+    cols <- grDevices::hcl.colors(nrow(xn), "Dark 3")
+    yl <- range(mu - z * sdv, mu + z * sdv)
+    do.call(graphics::plot, utils::modifyList(list(
+      x = t, y = mu[1, ], type = "n", log = "x", ylim = yl, xlab = "t (learning rate x steps)",
+      ylab = "f_t(x)", main = "Infinite-width network during training"), list(...)))
+    for (i in seq_len(nrow(xn))) {
+      graphics::polygon(c(t, rev(t)), c(mu[i, ] - z * sdv[i, ], rev(mu[i, ] + z * sdv[i, ])),
+                        col = grDevices::adjustcolor(cols[i], 0.2), border = NA)
+      graphics::lines(t, mu[i, ], col = cols[i], lwd = 2)
+    }
+    graphics::legend("topleft", bty = "n", lwd = c(rep(2, nrow(xn)), NA), pch = c(rep(NA, nrow(xn)), 15),
+                     col = c(cols, "grey70"),
+                     legend = c(paste0("median (50%), input ", seq_len(nrow(xn))), "10%-90% band"))
   }
-  clipped <- val <= floor
-  # below the numerical-rank threshold (a `tolerance` column, as from
-  # min_eigenvalue()), a computed eigenvalue cannot be told from zero
-  tol <- if (is.numeric(data$tolerance)) data$tolerance else rep(-Inf, nrow(data))
-  zero <- clipped | val <= tol
-  shown <- pmax(val, floor)
-  u <- unique(group)
-  cols <- jntk_palette(length(u))
-  pchs <- c(16, 17, 15, 18, 16, 17, 15, 18)[(seq_along(u) - 1L) %% 8L + 1L]
-  ltys <- c(1, 2, 1, 2, 3, 4, 3, 4)[(seq_along(u) - 1L) %% 8L + 1L]
-  defaults <- list(x = range(data$depth), y = range(shown), type = "n", log = "y",
-                   xlab = "depth (number of hidden layers)",
-                   ylab = expression("smallest eigenvalue " * lambda[min]),
-                   main = "Smallest eigenvalue of the Gram matrix")
-  do.call(graphics::plot, utils::modifyList(defaults, list(...)))
-  for (j in seq_along(u)) {
-    k <- which(group == u[j])
-    k <- k[order(data$depth[k])]
-    graphics::lines(data$depth[k], shown[k], col = cols[j], lty = ltys[j])
-    graphics::points(data$depth[k], shown[k], col = cols[j],
-                     pch = ifelse(zero[k], 1, pchs[j]))
-  }
-  if (any(clipped)) graphics::abline(h = floor, col = "grey60", lty = 3)
-  if (!is.null(legend)) {
-    lab <- c(u, if (any(zero)) "open: zero to rounding (<= tolerance or floor)")
-    graphics::legend(legend, legend = lab, col = c(cols, if (any(zero)) "grey30"),
-                     lty = c(ltys[seq_along(u)], if (any(zero)) NA),
-                     pch = c(pchs[seq_along(u)], if (any(zero)) 1), bty = "n", cex = 0.85)
-  }
-  data$group <- group
-  data$shown <- shown
-  data$zero <- zero
-  invisible(data)
+  invisible(p)
 }

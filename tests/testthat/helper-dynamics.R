@@ -116,3 +116,11 @@ dyn_ref_flows <- function() {
 dyn_heavy_tests <- function() {
   skip_if_not(identical(Sys.getenv("JNTK_HEAVY_TESTS"), "true"), "set JNTK_HEAVY_TESTS=true")
 }
+
+# A small regression problem shared by the dynamics and spectrum tests.
+flow_data <- function() {
+  list(x = rbind(c(-0.234, -1.071), c(0.165, 0.116), c(0.383, -0.123), c(0.893, -0.489)),
+       y = c(-1.447, 1.194, 0.546, -2.075),
+       xt = rbind(c(-0.969, -2.135), c(-1.043, -1.707), c(0.5, 0.5)))
+}
+erf_net <- function(depth = 3) mlp(depth, "erf", sigma_w = 1, sigma_b = 0.1)

@@ -3,12 +3,6 @@
 # RK4 integration of the training ODE (helper-dynamics.R), finite differences,
 # closed-form limits, and trained finite networks (train_mlp()).
 
-flow_data <- function() {
-  list(x = rbind(c(-0.234, -1.071), c(0.165, 0.116), c(0.383, -0.123), c(0.893, -0.489)),
-       y = c(-1.447, 1.194, 0.546, -2.075),
-       xt = rbind(c(-0.969, -2.135), c(-1.043, -1.707), c(0.5, 0.5)))
-}
-erf_net <- function(depth = 3) mlp(depth, "erf", sigma_w = 1, sigma_b = 0.1)
 
 test_that("mean and covariance match reference_values.json flows", {
   flows <- dyn_ref_flows()
@@ -308,26 +302,6 @@ test_that("mean of 30 trained networks of width 2048 is within 3 SE (heavy)", {
   # spread over initialisations: sample sd within 3 relative standard errors
   # (1/sqrt(2 (R - 1)) = 0.13)
   expect_true(all(abs(r$sd_emp / r$sd_pred - 1) < 3 / sqrt(2 * 29)))
-})
-
-test_that("min_eigenvalue agrees with eigen() and tabulates depths", {
-  dt <- flow_data(); net <- erf_net(2)
-  expect_equal(min_eigenvalue(net, dt$x),
-               min(eigen(ntk(net, dt$x), symmetric = TRUE, only.values = TRUE)$values),
-               tolerance = 1e-10)
-  expect_equal(min_eigenvalue(net, dt$x, kernel = "jntk"),
-               min(eigen(jntk(net, dt$x), symmetric = TRUE, only.values = TRUE)$values),
-               tolerance = 1e-8)
-  tab <- min_eigenvalue(net, dt$x, kernel = c("ntk", "jntk"), depth = 1:3)
-  expect_s3_class(tab, "data.frame")
-  expect_equal(nrow(tab), 6L)
-  expect_equal(tab$depth, rep(1:3, each = 2))
-  expect_true(all(tab$min_eigenvalue <= tab$max_eigenvalue))
-  # JNTK (d + 1 times larger) is never better conditioned than its NTK block
-  # (Cauchy interlacing: the NTK is a principal submatrix of the JNTK)
-  expect_true(all(tab$min_eigenvalue[tab$kernel == "jntk"] <=
-                    tab$min_eigenvalue[tab$kernel == "ntk"] + 1e-12))
-  expect_snapshot(min_eigenvalue(net, dt$x, kernel = "nngp"), error = TRUE)
 })
 
 test_that("print and plot methods", {

@@ -1,0 +1,239 @@
+# Argument checks shared by every exported function (after vctrs' and
+# rlang's `arg` convention): each takes the value and the name the user
+# typed, returns the value in canonical form, or stops with a classed
+# `jntk_error` that names the argument and says what to do. C entry points
+# check types again (src/util.c), so a direct .Call with garbage errors too.
+
+# One of a set of strings. `x` may be the whole default vector (the formal's
+# default, as with match.arg), then the first choice is returned.
+check_choice <- function(x, choices, arg, what = NULL) {
+  if (identical(x, choices)) return(choices[1])
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !(x %in% choices)) {
+    got <- if (is.character(x) && length(x) == 1L && !is.na(x)) sprintf(", not \"%s\"", x) else
+      sprintf(", not %s", describe_type(x))
+    jntk_abort(sprintf("`%s` must be %s%s%s.", arg, choice_list(choices),
+                       if (is.null(what)) "" else paste0(" (", what, ")"), got),
+               class = "jntk_error_argument")
+  }
+  x
+}
+
+# "\"a\", \"b\" or \"c\""
+choice_list <- function(choices) {
+  q <- paste0("\"", choices, "\"")
+  if (length(q) == 1L) return(q)
+  if (length(q) == 2L) return(paste(q[1], "or", q[2]))
+  paste("one of", paste(q[-length(q)], collapse = ", "), "or", q[length(q)])
+}
+
+check_flag <- function(x, arg) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
+    jntk_abort(sprintf("`%s` must be TRUE or FALSE.", arg), class = "jntk_error_argument")
+  }
+  x
+}
+
+check_number <- function(x, arg, lower = -Inf, lower_open = FALSE, upper = Inf,
+                         integer = FALSE, hint = NULL) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x)) {
+    jntk_abort(sprintf("`%s` must be one finite number%s.", arg,
+                       if (is.null(hint)) "" else paste0(" (", hint, ")")),
+               class = "jntk_error_argument")
+  }
+  if (integer && x != round(x)) {
+    jntk_abort(sprintf("`%s` must be a whole number, not %s.", arg, format(x)),
+               class = "jntk_error_argument")
+  }
+  if ((lower_open && x <= lower) || (!lower_open && x < lower) || x > upper) {
+    rng <- if (is.finite(upper)) {
+      sprintf("between %s and %s", format(lower), format(upper))
+    } else if (lower_open) {
+      sprintf("> %s", format(lower))
+    } else {
+      sprintf(">= %s", format(lower))
+    }
+    jntk_abort(sprintf("`%s` must be %s, not %s%s.", arg, rng, format(x),
+                       if (is.null(hint)) "" else paste0("; ", hint)),
+               class = "jntk_error_argument")
+  }
+  if (integer && x > .Machine$integer.max) {
+    jntk_abort(sprintf("`%s` = %s is larger than the largest integer R can hold (%d).", arg,
+                       format(x), .Machine$integer.max), class = "jntk_error_size")
+  }
+  if (integer) as.integer(x) else as.double(x)
+}
+
+# Times t >= 0 of a gradient flow (Inf: the end of training); one or many.
+check_times <- function(t, arg = "t", one = FALSE) {
+  if (!is.numeric(t) || !length(t) || anyNA(t) || any(t < 0) || (one && length(t) != 1L)) {
+    jntk_abort(sprintf("`%s` must be %s >= 0 (learning rate x steps; Inf for the end of training)%s.",
+                       arg, if (one) "one time" else "a vector of times",
+                       if (one) "" else ", without NA"),
+               class = "jntk_error_argument")
+  }
+  as.double(t)
+}
+
+# Thread count; default from option jntk.threads. Requests above the cores
+# the machine has are capped (said once per session and value): more threads
+# than cores only slow a run down, and tens of thousands cannot be created.
+check_threads <- function(threads) {
+  if (!is.numeric(threads) || length(threads) != 1L || is.na(threads) ||
+      threads < 1 || threads != round(threads)) {
+    jntk_abort("`threads` must be one positive whole number (default `getOption(\"jntk.threads\", 1L)`).",
+               class = "jntk_error_argument")
+  }
+  cores <- available_cores()
+  if (threads > cores) {
+    key <- paste0("threads_capped_", format(threads))
+    if (is.null(.jntk_cache[[key]])) {
+      .jntk_cache[[key]] <- TRUE
+      message(structure(class = c("jntk_message_threads", "message", "condition"),
+                        list(message = sprintf("jntk: `threads = %s` capped at the %d core(s) available.\n",
+                                               format(threads), cores), call = NULL)))
+    }
+    threads <- cores
+  }
+  as.integer(threads)
+}
+
+available_cores <- function() {
+  n <- .jntk_cache[["cores"]]
+  if (is.null(n)) {
+    n <- tryCatch(parallel::detectCores(logical = TRUE), error = function(e) NA_integer_)
+    if (length(n) != 1L || is.na(n) || n < 1) n <- 1L
+    .jntk_cache[["cores"]] <- n <- as.integer(n)
+  }
+  n
+}
+
+default_threads <- function() getOption("jntk.threads", 1L)
+
+# Coerce user inputs to a double matrix whose rows are points.
+# A numeric vector is one point; a data frame of numeric columns is accepted.
+as_input_matrix <- function(x, arg = "x", d = NULL) {
+  if (is.data.frame(x)) {
+    ok <- vapply(x, function(col) is.numeric(col) || is.logical(col), logical(1))
+    if (!all(ok)) {
+      jntk_abort(sprintf(
+        "`%s` is a data frame with non-numeric column(s) %s; keep only numeric columns.",
+        arg, paste0("'", names(x)[!ok], "'", collapse = ", ")),
+        class = "jntk_error_input")
+    }
+    rn <- attr(x, "row.names")
+    x <- as.matrix(x)
+    if (is.integer(rn)) rownames(x) <- NULL
+  }
+  if (is.null(dim(x))) {
+    if (!is.numeric(x) && !is.logical(x)) {
+      jntk_abort(sprintf("`%s` must be a numeric matrix (rows are points), not %s.",
+                         arg, describe_type(x)), class = "jntk_error_input")
+    }
+    nm <- names(x)
+    x <- matrix(as.double(x), nrow = 1L, dimnames = list(NULL, nm))
+  }
+  if (length(dim(x)) != 2L) {
+    jntk_abort(sprintf("`%s` must be a matrix (rows are points), not an array with %d dimensions.",
+                       arg, length(dim(x))), class = "jntk_error_input")
+  }
+  if (!is.numeric(x) && !is.logical(x)) {
+    jntk_abort(sprintf("`%s` must be a numeric matrix (rows are points), not %s.",
+                       arg, describe_type(x)), class = "jntk_error_input")
+  }
+  if (nrow(x) < 1L || ncol(x) < 1L) {
+    jntk_abort(sprintf("`%s` has %d row(s) and %d column(s); it needs at least one point with at least one coordinate.",
+                       arg, nrow(x), ncol(x)), class = "jntk_error_input")
+  }
+  storage.mode(x) <- "double"
+  bad <- !is.finite(x)
+  if (any(bad)) {
+    w <- which(bad, arr.ind = TRUE)[1L, ]
+    what <- if (is.na(x[w[1], w[2]]) && !is.nan(x[w[1], w[2]])) "NA" else format(x[w[1], w[2]])
+    jntk_abort(sprintf(
+      "`%s` has %d non-finite value(s) (first: %s at row %d, column %d); remove or impute them first.",
+      arg, sum(bad), what, w[1], w[2]), class = "jntk_error_input")
+  }
+  if (!is.null(d) && ncol(x) != d) {
+    jntk_abort(sprintf("`%s` has %d column(s) but %s; every input must have the same dimension.",
+                       arg, ncol(x), d_reason(d)), class = "jntk_error_input")
+  }
+  x
+}
+
+d_reason <- function(d) {
+  why <- attr(d, "why")
+  if (is.null(why)) sprintf("%d are expected", as.integer(d)) else sprintf("%s has %d", why, as.integer(d))
+}
+
+# Targets of a regression or classification: an N x k double matrix (a
+# numeric vector is one output; a factor or character vector is one-hot
+# encoded, one 0/1 column per level). type: "binary" (one +-1 column),
+# "class" (one-hot) or "regression".
+check_targets <- function(y, N, arg = "y") {
+  levels <- NULL
+  if (is.character(y)) y <- factor(y)
+  if (is.factor(y)) {
+    if (anyNA(y)) {
+      jntk_abort(sprintf("`%s` has %d missing label(s); remove those training points.", arg, sum(is.na(y))),
+                 class = "jntk_error_input")
+    }
+    y <- droplevels(y)
+    levels <- levels(y)
+    Y <- matrix(0, length(y), length(levels), dimnames = list(NULL, levels))
+    Y[cbind(seq_along(y), as.integer(y))] <- 1
+    type <- "class"
+  } else {
+    if (is.data.frame(y)) y <- as.matrix(y)
+    if (!(is.numeric(y) || is.logical(y)) || (!is.null(dim(y)) && length(dim(y)) != 2L)) {
+      jntk_abort(sprintf("`%s` must be a numeric vector, a numeric matrix (one column per output) or a factor, not %s.",
+                         arg, describe_type(y)), class = "jntk_error_input")
+    }
+    Y <- if (is.null(dim(y))) matrix(as.double(y), ncol = 1L) else {
+      storage.mode(y) <- "double"
+      y
+    }
+    if (any(!is.finite(Y))) {
+      w <- which(!is.finite(Y))[1L]
+      jntk_abort(sprintf("`%s` has %d non-finite value(s) (first: %s at position %d); remove or impute them first.",
+                         arg, sum(!is.finite(Y)), format(Y[w]), w), class = "jntk_error_input")
+    }
+    type <- if (ncol(Y) == 1L && all(Y %in% c(-1, 1))) "binary" else "regression"
+  }
+  if (nrow(Y) != N) {
+    jntk_abort(sprintf("`%s` has %d value(s) (rows) but `x` has %d point(s); give one target per input.",
+                       arg, nrow(Y), N), class = "jntk_error_input")
+  }
+  if (ncol(Y) < 1L) jntk_abort(sprintf("`%s` has no columns.", arg), class = "jntk_error_input")
+  list(y = Y, levels = levels, type = type, k = ncol(Y))
+}
+
+# Refuse before allocating n_doubles doubles when that exceeds the memory
+# budget (option jntk.max_memory_gb, default: 80% of physical memory).
+check_alloc <- function(n_doubles, what, instead) {
+  gb <- n_doubles * 8 / 1e9
+  lim <- max_memory_gb()
+  if (!is.finite(gb) || gb > lim) {
+    jntk_abort(sprintf(
+      "%s would need %.3g GB of memory, more than the %.3g GB allowed (option `jntk.max_memory_gb`). %s",
+      what, gb, lim, instead), class = "jntk_error_size")
+  }
+  invisible(gb)
+}
+
+max_memory_gb <- function() {
+  lim <- getOption("jntk.max_memory_gb")
+  if (!is.null(lim)) return(as.numeric(lim))
+  physical_memory_gb() * 0.8
+}
+
+physical_memory_gb <- function() {
+  tot <- .jntk_cache[["memory_gb"]]
+  if (!is.null(tot)) return(tot)
+  tot <- tryCatch({
+    mi <- readLines("/proc/meminfo", n = 1L, warn = FALSE)
+    as.numeric(gsub("[^0-9]", "", mi)) * 1024 / 1e9
+  }, error = function(e) NA_real_, warning = function(w) NA_real_)
+  if (length(tot) != 1L || !is.finite(tot) || tot <= 0) tot <- 16
+  .jntk_cache[["memory_gb"]] <- tot
+  tot
+}

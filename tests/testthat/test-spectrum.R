@@ -1,0 +1,114 @@
+# Smallest eigenvalues and spectra of kernel Gram matrices (R/spectrum.R),
+# against eigen() on the dense kernels.
+
+grDevices::pdf(NULL)
+spectrum_device <- grDevices::dev.cur()
+
+test_that("min_eigenvalue agrees with eigen() and tabulates depths", {
+  dt <- flow_data(); net <- erf_net(2)
+  expect_equal(min_eigenvalue(net, dt$x),
+               min(eigen(ntk(net, dt$x), symmetric = TRUE, only.values = TRUE)$values),
+               tolerance = 1e-10)
+  expect_equal(min_eigenvalue(net, dt$x, kernel = "jntk"),
+               min(eigen(jntk(net, dt$x), symmetric = TRUE, only.values = TRUE)$values),
+               tolerance = 1e-8)
+  tab <- min_eigenvalue(net, dt$x, kernel = c("ntk", "jntk"), depth = 1:3)
+  expect_s3_class(tab, "data.frame")
+  expect_equal(nrow(tab), 6L)
+  expect_equal(tab$depth, rep(1:3, each = 2))
+  expect_true(all(tab$min_eigenvalue <= tab$max_eigenvalue))
+  # JNTK (d + 1 times larger) is never better conditioned than its NTK block
+  # (Cauchy interlacing: the NTK is a principal submatrix of the JNTK)
+  expect_true(all(tab$min_eigenvalue[tab$kernel == "jntk"] <=
+                    tab$min_eigenvalue[tab$kernel == "ntk"] + 1e-12))
+  expect_snapshot(min_eigenvalue(net, dt$x, kernel = "nngp"), error = TRUE)
+})
+
+test_that("plot_spectrum() returns the eigenvalues in decreasing order", {
+  set.seed(1)
+  A <- crossprod(matrix(rnorm(50), 10, 5))   # rank 5: five (numerically) zero eigenvalues
+  B <- diag(c(3, 1, 2))
+  ev <- plot_spectrum(list(A = A, B = B, v = c(0.5, 2, 1)))
+  expect_named(ev, c("A", "B", "v"))
+  expect_equal(ev$A, eigen(A, symmetric = TRUE)$values)
+  expect_equal(ev$B, c(3, 2, 1))
+  expect_equal(ev$v, c(2, 1, 0.5))
+  expect_false(is.unsorted(rev(ev$A)))
+  # rounding decides the sign of the five zero eigenvalues; at most five are <= 0
+  expect_lte(attr(ev, "n_nonpositive")[["A"]], 5L)
+  expect_equal(unname(attr(ev, "n_nonpositive")[c("B", "v")]), c(0L, 0L))
+})
+
+test_that("plot_spectrum() accepts one matrix, normalises, and truncates", {
+  K <- diag(c(4, 3, 2, 1))
+  ev <- plot_spectrum(K, normalise = TRUE, n_max = 2, log = "xy")
+  # the returned values are not normalised
+  expect_equal(ev$spectrum, c(4, 3, 2, 1))
+  expect_equal(names(ev), "spectrum")
+})
+
+test_that("plot_spectrum() works on a kernel matrix from the package", {
+  x <- unit_circle(20)
+  ev <- plot_spectrum(list(d1 = ntk(mlp(1, "relu", sigma_b = 0.1), x),
+                           d3 = ntk(mlp(3, "relu", sigma_b = 0.1), x)), normalise = TRUE)
+  expect_length(ev$d1, 20L)
+  # the NTK of relu with bias is positive definite on distinct circle points
+  expect_true(all(ev$d3 > 0))
+})
+
+test_that("plot_spectrum() refuses what it cannot draw", {
+  expect_snapshot(error = TRUE, plot_spectrum(matrix(1:6, 2, 3)))
+  expect_snapshot(error = TRUE, plot_spectrum(matrix(c(1, 2, 0, 1), 2)))
+  expect_snapshot(error = TRUE, plot_spectrum(list(a = c(1, NA))))
+  expect_snapshot(error = TRUE, plot_spectrum(c(0, -1)))
+  expect_snapshot(error = TRUE, plot_spectrum(diag(2), log = "x"))
+  expect_snapshot(error = TRUE, plot_spectrum(list()))
+})
+
+# plot_min_eigenvalue() --------------------------------------------------------
+
+test_that("plot_min_eigenvalue() groups by kernel and activation and floors non-positive values", {
+  df <- data.frame(depth = rep(1:3, 4),
+                   kernel = rep(c("JNTK", "NTK"), each = 6),
+                   activation = rep(rep(c("erf", "gelu"), each = 3), 2),
+                   min_eigenvalue = c(1e-9, 1e-6, 1e-4, -1e-12, 1e-8, 1e-5,
+                                      0.1, 0.2, 0.3, 0.05, 0.1, 0.2))
+  out <- plot_min_eigenvalue(df)
+  expect_equal(unique(out$group), c("JNTK, erf", "JNTK, gelu", "NTK, erf", "NTK, gelu"))
+  # default floor: 1e-3 times the smallest positive value
+  expect_equal(out$shown[4], 1e-12)
+  expect_equal(out$shown[-4], df$min_eigenvalue[-4])
+  out2 <- plot_min_eigenvalue(df, floor = 1e-7, legend = NULL)
+  expect_equal(out2$shown[c(1, 4)], c(1e-7, 1e-7))
+  expect_equal(out$zero, df$min_eigenvalue <= 1e-12)
+  # a tolerance column marks values that are zero to rounding
+  df$tolerance <- 1e-7
+  out_t <- plot_min_eigenvalue(df)
+  expect_equal(out_t$zero, df$min_eigenvalue <= 1e-7)
+  expect_equal(out_t$shown, out$shown)
+  # a value column named lambda_min, no groups
+  out3 <- plot_min_eigenvalue(data.frame(depth = 1:3, lambda_min = c(3, 2, 1)))
+  expect_equal(unique(out3$group), "smallest eigenvalue")
+})
+
+test_that("plot_min_eigenvalue() draws the data frames of min_eigenvalue()", {
+  x <- sphere_points(8, 3)
+  ev <- rbind(min_eigenvalue(mlp(1, "erf"), x, kernel = c("ntk", "jntk"), depth = 1:2),
+              min_eigenvalue(mlp(1, "gelu"), x, kernel = c("ntk", "jntk"), depth = 1:2))
+  out <- plot_min_eigenvalue(ev)
+  expect_equal(nrow(out), 8L)
+  expect_setequal(unique(out$group), c("ntk, erf", "jntk, erf", "ntk, gelu", "jntk, gelu"))
+  expect_equal(out$zero, ev$min_eigenvalue <= ev$tolerance)
+})
+
+test_that("plot_min_eigenvalue() explains malformed input", {
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(1:3))
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(data.frame(depth = 1:2, eig = 1:2)))
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(data.frame(depth = 1:2, min_eigenvalue = c(1, NA))))
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(data.frame(depth = 1:2, min_eigenvalue = 1:2),
+                                                    floor = -1))
+})
+
+# plot_kernel_circle() ---------------------------------------------------------
+
+grDevices::dev.off(spectrum_device)
