@@ -131,7 +131,8 @@ gp_fit <- function(net, x, y, dy = NULL, noise = 0, dy_noise = noise,
                          "a matrix-free solver for large N is planned")
   # A vector with as many entries as there are values is N one-dimensional
   # points (the kriging user's habit); otherwise a vector is one point.
-  if (is.null(dim(x)) && is.numeric(x) && length(x) > 1L && length(x) == NROW(y)) {
+  if (is.null(dim(x)) && is.numeric(x) && length(x) > 1L && length(x) == NROW(y) &&
+      (is.null(net$input_dim) || net$input_dim == 1L)) {
     x <- matrix(x, ncol = 1L)
   }
   x <- as_input_matrix(x, "x", net_input_dim(net))

@@ -19,7 +19,14 @@
 #' relative to the mean prior variance of the gradients. So the bounds of the
 #' noises are on \eqn{r}, and the smallest default
 #' \eqn{r = 10^{-11} n} keeps the (unit-diagonal) covariance's condition number
-#' below about 1e11: the evidence stays smooth and needs no jitter. Results
+#' below about 1e11, under the jitter threshold of [gp_fit()]: the evidence
+#' stays smooth and needs no jitter. Exact data put the noise at this bound
+#' (reported in `at_bound`). There the evidence itself carries rounding errors
+#' of about 1e-5 relative, and L-BFGS-B may stop with
+#' "ABNORMAL_TERMINATION_IN_LNSRCH" (convergence code 52) at the optimum, to
+#' that accuracy: look at whether the starts agree. A larger bound
+#' (`lower = c(noise = 1e-9 * n)`) gives cleaner convergence at the price of a
+#' less exact interpolation. Results
 #' (the fit and `$optimisation$table`) are on the natural scale.
 #'
 #' @section Gradient:
@@ -31,8 +38,8 @@
 #' ratios are exact (\eqn{\kappa} enters every kernel as \eqn{\kappa^2});
 #' \eqn{\partial K/\partial\log\sigma_w} and
 #' \eqn{\partial K/\partial\log\sigma_b} are central differences of the
-#' kernel with step \eqn{10^{-4}} in the logarithm (relative error about
-#' 1e-8; the tests check the whole gradient against differences of the
+#' kernel with step \eqn{10^{-5}} in the logarithm (relative error about
+#' 1e-10; the tests check the whole gradient against differences of the
 #' evidence). A jitter (see [gp_fit()]) that a trial point needs (possible
 #' when a noise is held fixed at 0) is part of the objective but not of its
 #' gradient; such evaluations are counted (`jitter_evaluations`), and the final
@@ -246,7 +253,7 @@ gp_evidence <- function(theta, st, gradient = TRUE) {
   wf <- sum(diag(W)[st$fr]); wj <- if (st$grad) sum(diag(W)[st$jr]) else 0
   rel_f <- "noise" %in% st$par
   rel_j <- "dy_noise" %in% st$par
-  h <- 1e-4
+  h <- 1e-5    # truncation h^2 ~ 1e-10 against rounding eps / h ~ 2e-11 (relative)
   # d log n_f / d theta and d log n_j / d theta for one parameter.
   dlog_noise <- function(nm, dlv) {
     df <- if (!rel_f) 0 else switch(nm, noise = 1, kappa = 2, sigma_w = , sigma_b = dlv[["f"]], 0)
@@ -404,7 +411,7 @@ gp_optimum <- function(st, p, ll, optimisation) {
 #'
 #' @param object A [gp_fit()].
 #' @param ... More fits of the same data.
-#' @return A data frame of class `"anova"` with one row per fit: `kernel`,
+#' @return A data frame (class `"gp_anova"`, with a print method) with one row per fit: `kernel`,
 #'   `activation`, `depth`, `df`, `logLik`, `AIC`, `BIC`, `log_bayes_factor`.
 #' @seealso [gp_optimise()] (its `depth` argument fits and compares depths).
 #' @examples
@@ -435,7 +442,17 @@ anova.gp_fit <- function(object, ...) {
                     BIC = -2 * ll + log(nobs(object)) * df, log_bayes_factor = ll - max(ll),
                     stringsAsFactors = FALSE)
   rownames(tab) <- paste("fit", seq_along(fits))
-  structure(tab, heading = c("Evidence of Gaussian-process fits (log marginal likelihoods)\n",
-                             sprintf("Data: %d observation(s)\n", nobs(object))),
-            class = c("anova", "data.frame"))
+  structure(tab, nobs = nobs(object), class = c("gp_anova", "data.frame"))
+}
+
+#' @export
+print.gp_anova <- function(x, digits = 6, ...) {
+  cat(sprintf("Evidence of Gaussian-process fits of the same %d observation(s)\n", attr(x, "nobs")))
+  y <- as.data.frame(unclass(x), stringsAsFactors = FALSE)
+  attr(y, "nobs") <- NULL
+  num <- c("logLik", "AIC", "BIC", "log_bayes_factor")
+  y[num] <- lapply(y[num], signif, digits = digits)
+  rownames(y) <- rownames(x)
+  print(y)
+  invisible(x)
 }
