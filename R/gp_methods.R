@@ -30,7 +30,7 @@
 #'   [jacobian_nngp()]); `class` (predicted level) for a factor `y`; and the
 #'   inputs `x`. `as.data.frame()` gives one row per input (and output) with
 #'   `mean`, `sd` and the 95 % interval `lower`, `upper` of \eqn{f}
-#'   (and `d<i>`, `d<i>_sd` for the gradient).
+#'   (`class` for a factor, and `d<i>`, `d<i>_sd` for the gradient).
 #' @seealso [gp_fit()], [plot.gp_fit()].
 #' @examples
 #' net <- mlp(depth = 2, activation = "gelu", sigma_b = 0.1)
@@ -159,6 +159,7 @@ as.data.frame.gp_prediction <- function(x, row.names = NULL, optional = FALSE, .
     df$sd <- sd
     df$lower <- M[, j] - stats::qnorm(0.975) * sd
     df$upper <- M[, j] + stats::qnorm(0.975) * sd
+    if (!is.null(x$class)) df$class <- x$class
     if (!is.null(x$jacobian)) {
       J <- if (k == 1L) x$jacobian else x$jacobian[, , j]
       J <- matrix(J, m)
