@@ -226,7 +226,7 @@ print.gp_fit <- function(x, ...) {
 }
 
 #' @rdname gp_fit
-#' @param object,x A `"gp_fit"`.
+#' @param object A `"gp_fit"`.
 #' @param ... Unused.
 #' @return `logLik()`: the exact log marginal likelihood
 #'   \eqn{\log N(z; 0, K_{XX} + D)} (summed over outputs), an object of class
