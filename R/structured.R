@@ -31,11 +31,13 @@
 #' dim(S); diag(S)
 #' max(abs(t(S) %*% diag(9) - t(as.matrix(S))))
 #' @exportClass jntk_structured
+#' @importFrom methods Ops Math Summary
 setClass("jntk_structured",
          representation(F = "array", x1 = "matrix", x2 = "matrix", kind = "character",
                         net = "list", symmetric = "logical"))
 
 #' @rdname jntk_structured-class
+#' @method as.matrix jntk_structured
 #' @export
 as.matrix.jntk_structured <- function(x, ..., threads = default_threads()) {
   d <- ncol(x@x1)
@@ -104,6 +106,7 @@ setMethod("%*%", signature("jntk_structured", "jntk_structured"), function(x, y)
 })
 
 #' @rdname jntk_structured-class
+#' @method t jntk_structured
 #' @export
 t.jntk_structured <- function(x) {
   # K(x', x) = K(x, x')^T: swap the inputs; F_q <-> F_r and F_pq <-> F_pr
