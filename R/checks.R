@@ -213,7 +213,7 @@ check_vector_point <- function(x, arg = "x", d = NULL, square = FALSE, n = NULL)
     if (d == 1) how <- vector_point_hint(arg, len)
     why <- attr(d, "why")
     jntk_abort(sprintf("`%s` is a vector of %d numbers, which is one point in R^%d, but points in R^%d are expected%s; %s.",
-                       arg, len, len, as.integer(d), if (is.null(why)) "" else sprintf(" (%s)", why), how),
+                       arg, len, len, as.integer(d), if (is.null(why)) "" else sprintf(", as for %s", why), how),
                class = "jntk_error_input")
   }
   if (square && is.null(d)) {

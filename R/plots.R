@@ -77,10 +77,10 @@ plot_panel <- function(defaults, user, occ, leg = NULL, position = "auto") {
   ylim <- args$ylim
   bg <- NULL
   pos <- if (is.null(leg) || !identical(position, "auto")) position else NULL
+  if (!is.null(leg)) leg <- utils::modifyList(list(inset = 0.02, bty = "n", cex = 0.85), leg)
   graphics::plot.new()
   graphics::plot.window(args$xlim, ylim, log = log)
   if (is.null(pos)) {
-    leg <- utils::modifyList(list(inset = 0.02, bty = "n", cex = 0.85), leg)
     pts <- occupied_usr(occ, xlog, ylog)
     for (iter in 1:4) {
       ov <- legend_overlaps(leg, pts)
