@@ -225,7 +225,7 @@ plot_min_eigenvalue <- function(data, floor = NULL, legend = "auto", ...) {
   group <- if (length(gcols)) {
     do.call(paste, c(lapply(gcols, function(g) {
       v <- as.character(data[[g]])
-      if (g == "kernel") v <- ifelse(v %in% .jntk_kinds$name, vapply(v, function(k) if (k %in% .jntk_kinds$name) kernel_label(k) else k, ""), v)
+      if (g == "kernel") v <- ifelse(v %in% .jntk_kinds$name, kernel_label(v), v)
       v
     }), sep = ", "))
   } else rep("smallest eigenvalue", nrow(data))
