@@ -80,7 +80,7 @@ plot_panel <- function(defaults, user, occ, leg = NULL, position = "auto") {
   if (!is.null(leg)) leg <- utils::modifyList(list(inset = 0.02, bty = "n", cex = 0.85), leg)
   graphics::plot.new()
   graphics::plot.window(args$xlim, ylim, log = log)
-  if (is.null(pos)) {
+  if (is.null(pos) && !is.null(leg)) {
     pts <- occupied_usr(occ, xlog, ylog)
     for (iter in 1:4) {
       ov <- legend_overlaps(leg, pts)
@@ -116,16 +116,20 @@ plot_panel <- function(defaults, user, occ, leg = NULL, position = "auto") {
 
 # Ticks at multiples of pi/2 for an axis that is an angle.
 angle_axis <- function(side = 1, range = c(0, 2 * pi)) {
-  k <- seq(floor(range[1] / (pi / 2)), ceiling(range[2] / (pi / 2)))
-  labs <- lapply(k, function(j) {
+  k <- seq(floor(range[1] / (pi / 2) + 1e-9), ceiling(range[2] / (pi / 2) - 1e-9))
+  graphics::axis(side, at = k * pi / 2, labels = angle_labels(k))
+}
+
+# Plotmath labels of k pi / 2: 0, pi/2, pi, 3 pi/2, 2 pi, -pi/2, ...
+angle_labels <- function(k) {
+  as.expression(lapply(k, function(j) {
     g <- gcd(abs(j), 2L); num <- j / g; den <- 2L / g
     if (j == 0) quote(0) else if (den == 1L) {
       if (num == 1) quote(pi) else if (num == -1) quote(-pi) else bquote(.(num) * pi)
     } else {
       if (num == 1) quote(pi / 2) else if (num == -1) quote(-pi / 2) else bquote(.(num) * pi / 2)
     }
-  })
-  graphics::axis(side, at = k * pi / 2, labels = as.expression(labs))
+  }))
 }
 
 gcd <- function(a, b) if (b == 0) a else gcd(b, a %% b)
