@@ -384,8 +384,9 @@ plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output 
   user <- list(...)
   if (over != "t") {
     if (over == "x" && fl$d != 1L) {
-      jntk_abort(sprintf("over = \"x\" needs one-dimensional inputs, but d = %d; use over = \"t\"%s.", fl$d,
-                         if (fl$d == 2L) " or, for points on the unit circle, over = \"angle\"" else ""),
+      # (for inputs on the unit circle over = "angle" draws against the angle;
+      # ?plot.gradient_flow says so)
+      jntk_abort(sprintf("over = \"x\" needs one-dimensional inputs, but d = %d; use over = \"t\".", fl$d),
                  class = "jntk_error_argument")
     }
     if (over == "angle" && fl$d != 2L) {
