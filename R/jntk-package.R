@@ -53,7 +53,7 @@
 #' summary(net)
 #' @docType package
 #' @name jntk-package
-#' @aliases jntk-package jntk
+#' @aliases jntk-package
 #' @useDynLib jntk, .registration = TRUE, .fixes = "C_"
 #' @importFrom methods setClass setMethod new show
 #' @importFrom stats predict
