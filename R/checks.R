@@ -107,11 +107,44 @@ available_cores <- function() {
   n
 }
 
-default_threads <- function() getOption("jntk.threads", 1L)
+#' Default number of threads
+#'
+#' The default of every `threads` argument in jntk: the option `jntk.threads`,
+#' which is set to 1 when the package loads unless you set it before. Set it
+#' once per session, e.g. `options(jntk.threads = 2)`, instead of passing
+#' `threads =` to every call; requests above the number of cores are capped.
+#' Results do not depend on the number of threads.
+#'
+#' @return One positive whole number.
+#' @seealso [nngp()], [jntk()], [sample_mlp()], [gradient_flow()] (functions
+#'   that take `threads`); [jntk-package] for the package options.
+#' @examples
+#' default_threads()
+#' old <- options(jntk.threads = 2)
+#' default_threads()
+#' options(old)
+#' @export
+default_threads <- function() {
+  n <- getOption("jntk.threads", 1L)
+  if (!is.numeric(n) || length(n) != 1L || is.na(n) || n < 1 || n != round(n)) {
+    jntk_abort(sprintf("The option `jntk.threads` must be one positive whole number, not %s; e.g. `options(jntk.threads = 2)`.",
+                       if (is.numeric(n) && length(n) == 1L) format(n) else describe_type(n)),
+               class = "jntk_error_argument")
+  }
+  as.integer(n)
+}
 
 # Coerce user inputs to a double matrix whose rows are points.
 # A numeric vector is one point; a data frame of numeric columns is accepted.
-as_input_matrix <- function(x, arg = "x", d = NULL) {
+# A plain vector is the commonest slip (`x <- seq(-2, 2, len = 20)` meant as
+# 20 points in R^1), so the messages say so where it shows:
+# * `d` given and the vector's length is not d: the error says how to make
+#   points of it;
+# * `square = TRUE` (the result is the kernel of `x` with itself, so a long
+#   vector gives a 1 x 1 result): a classed warning `jntk_warning_vector_point`;
+# * `n` given (the number of targets) and the vector has n > 1 entries: an
+#   error, since one point cannot have n targets.
+as_input_matrix <- function(x, arg = "x", d = NULL, square = FALSE, n = NULL) {
   if (is.data.frame(x)) {
     ok <- vapply(x, function(col) is.numeric(col) || is.logical(col), logical(1))
     if (!all(ok)) {
@@ -129,6 +162,7 @@ as_input_matrix <- function(x, arg = "x", d = NULL) {
       jntk_abort(sprintf("`%s` must be a numeric matrix (rows are points), not %s.",
                          arg, describe_type(x)), class = "jntk_error_input")
     }
+    check_vector_point(x, arg, d = d, square = square, n = n)
     nm <- names(x)
     x <- matrix(as.double(x), nrow = 1L, dimnames = list(NULL, nm))
   }
@@ -158,6 +192,40 @@ as_input_matrix <- function(x, arg = "x", d = NULL) {
                        arg, ncol(x), d_reason(d)), class = "jntk_error_input")
   }
   x
+}
+
+# Messages for a plain vector `x` (one point) where several points were
+# probably meant; see as_input_matrix(). Also callable on its own, before
+# the input is coerced (e.g. with the number of targets `n`).
+check_vector_point <- function(x, arg = "x", d = NULL, square = FALSE, n = NULL) {
+  if (!is.null(dim(x)) || is.data.frame(x) || length(x) < 2L) return(invisible(x))
+  len <- length(x)
+  if (!is.null(n) && n == len) {
+    jntk_abort(sprintf("`%s` is a vector of %d numbers, which is one point in R^%d, but there are %d targets; %s.",
+                       arg, len, len, n, vector_point_hint(arg, len)),
+               class = "jntk_error_input")
+  }
+  if (!is.null(d) && len != d) {
+    how <- if (len %% d == 0) {
+      sprintf("a vector is one point; use matrix(%s, ncol = %d, byrow = TRUE) for %d points in R^%d", arg,
+              as.integer(d), len %/% as.integer(d), as.integer(d))
+    } else "a vector is one point"
+    if (d == 1) how <- vector_point_hint(arg, len)
+    why <- attr(d, "why")
+    jntk_abort(sprintf("`%s` is a vector of %d numbers, which is one point in R^%d, but points in R^%d are expected%s; %s.",
+                       arg, len, len, as.integer(d), if (is.null(why)) "" else sprintf(", as for %s", why), how),
+               class = "jntk_error_input")
+  }
+  if (square && is.null(d)) {
+    jntk_warn(sprintf("`%s` is a vector of %d numbers, which is one point in R^%d, so the result is 1 x 1; %s (or matrix(%s, nrow = 1) to keep one point and silence this).",
+                      arg, len, len, vector_point_hint(arg, len), arg),
+              class = "jntk_warning_vector_point")
+  }
+  invisible(x)
+}
+
+vector_point_hint <- function(arg, len) {
+  sprintf("a vector is one point; use matrix(%s, ncol = 1) for %d one-dimensional points", arg, len)
 }
 
 d_reason <- function(d) {
@@ -200,8 +268,11 @@ check_targets <- function(y, N, arg = "y") {
     type <- if (ncol(Y) == 1L && all(Y %in% c(-1, 1))) "binary" else "regression"
   }
   if (nrow(Y) != N) {
-    jntk_abort(sprintf("`%s` has %d value(s) (rows) but `x` has %d point(s); give one target per input.",
-                       arg, nrow(Y), N), class = "jntk_error_input")
+    hint <- if (N == 1L) {
+      sprintf(" If `x` is a vector: %s.", vector_point_hint("x", nrow(Y)))
+    } else ""
+    jntk_abort(sprintf("`%s` has %d value(s) (rows) but `x` has %d point(s); give one target per input.%s",
+                       arg, nrow(Y), N, hint), class = "jntk_error_input")
   }
   if (ncol(Y) < 1L) jntk_abort(sprintf("`%s` has no columns.", arg), class = "jntk_error_input")
   list(y = Y, levels = levels, type = type, k = ncol(Y))
@@ -222,8 +293,13 @@ check_alloc <- function(n_doubles, what, instead) {
 
 max_memory_gb <- function() {
   lim <- getOption("jntk.max_memory_gb")
-  if (!is.null(lim)) return(as.numeric(lim))
-  physical_memory_gb() * 0.8
+  if (is.null(lim)) return(physical_memory_gb() * 0.8)
+  if (!is.numeric(lim) || length(lim) != 1L || is.na(lim) || lim <= 0) {
+    jntk_abort(sprintf("The option `jntk.max_memory_gb` must be one positive number of gigabytes, not %s; e.g. `options(jntk.max_memory_gb = 8)`.",
+                       if (is.numeric(lim) && length(lim) == 1L) format(lim) else describe_type(lim)),
+               class = "jntk_error_argument")
+  }
+  as.numeric(lim)
 }
 
 physical_memory_gb <- function() {
@@ -236,4 +312,22 @@ physical_memory_gb <- function() {
   if (length(tot) != 1L || !is.finite(tot) || tot <= 0) tot <- 16
   .jntk_cache[["memory_gb"]] <- tot
   tot
+}
+
+# Say before a long computation starts how long it will take (a rough
+# estimate from an operation count, `seconds`), when that is more than
+# `threshold` seconds, and what to do for a quicker run. A classed message
+# (`jntk_message_duration`), so it can be silenced with suppressMessages().
+announce_duration <- function(seconds, what, instead, threshold = 10) {
+  if (!is.finite(seconds) || seconds <= threshold) return(invisible(seconds))
+  message(structure(class = c("jntk_message_duration", "message", "condition"), list(
+    message = sprintf("jntk: %s will take about %s (a rough estimate for one thread; %s).\n",
+                      what, format_duration(seconds), instead), call = NULL)))
+  invisible(seconds)
+}
+
+format_duration <- function(seconds) {
+  if (seconds < 90) return(sprintf("%.0f seconds", seconds))
+  if (seconds < 5400) return(sprintf("%.0f minutes", seconds / 60))
+  sprintf("%.1f hours", seconds / 3600)
 }

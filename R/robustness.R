@@ -149,13 +149,18 @@ plot.jntk_robustness <- function(x, ...) {
     on.exit(graphics::par(op), add = TRUE)
   }
   val <- x[[metric]]
-  do.call(graphics::plot, utils::modifyList(list(
-    x = x$eps, y = val, type = "b", pch = 19, xlab = sprintf("perturbation size eps (%s)", attr(x, "attack")),
-    ylab = if (metric == "accuracy") "accuracy" else "mean squared error",
-    ylim = if (metric == "accuracy") c(0, 1) else range(0, val),
-    main = "Robustness to input perturbations"), list(...)))
-  graphics::legend(if (metric == "accuracy") "bottomleft" else "topleft", bty = "n", pch = 19, lty = 1,
-                   legend = sprintf("%s (%s attack)", attr(x, "model"), attr(x, "attack")))
+  acc <- metric == "accuracy"
+  occ <- occupied(x$eps, val, type = "curve")
+  leg <- list(legend = sprintf("%s (%s attack)", attr(x, "model"), attr(x, "attack")),
+              pch = 19, lty = 1, col = "#0072B2")
+  defaults <- list(x = x$eps, y = val, type = "n", xlim = range(x$eps),
+                   ylim = if (acc) c(0, 1) else range(0, val),
+                   xlab = bquote("perturbation size" ~ epsilon ~ "(" * .(attr(x, "attack")) * ")"),
+                   ylab = if (acc) "accuracy" else "mean squared error",
+                   main = "Robustness to input perturbations")
+  draw_legend <- plot_panel(defaults, list(...), occ, leg)
+  graphics::lines(x$eps, val, type = "b", pch = 19, col = "#0072B2")
+  draw_legend()
   if (!is.null(ef)) plot(ef)
   invisible(x)
 }
@@ -283,4 +288,91 @@ robust_loss_gradient <- function(value, gradient, lab) {
   out <- matrix(0, m, dim(gradient)[2])
   for (a in seq_len(m)) out[a, ] <- gradient[a, , other[a]] - gradient[a, , lab$code[a]]
   out
+}
+
+#' Summaries and data frames of robustness results
+#'
+#' `summary()` says how much the accuracy (or mean squared error) and the
+#' mean input-gradient norm change between the smallest and the largest
+#' perturbation, and the smallest perturbation at which the accuracy has
+#' fallen by at least 10 points; with eigenfeatures, the correlation between
+#' their usefulness (accuracy) and robustness (accuracy under attack).
+#' `as.data.frame()` gives the long format (one row per perturbation size
+#' and measure), ready for ggplot2 or for binding several results with
+#' [rbind()].
+#'
+#' @param object,x A `"jntk_robustness"` result from [robustness()].
+#' @param row.names,optional Unused (for the generic).
+#' @param ... Unused.
+#' @return `summary()`: an object of class `"summary.jntk_robustness"`, a list
+#'   with `attack`, `model`, `metric`, `table` (the result as a data frame),
+#'   `change` (value at the largest minus at the smallest `eps`),
+#'   `grad_ratio` (gradient norm at the largest over the smallest `eps`),
+#'   `eps_drop` (smallest `eps` with a 10-point accuracy drop, `NA` if none)
+#'   and `feature_correlation` (`NA` without eigenfeatures).
+#'   `as.data.frame()`: a data frame with columns `attack`, `model`, `eps`,
+#'   `measure` (the metric or `"grad_norm"`) and `value`.
+#' @seealso [robustness()], [eigenfeatures()].
+#' @examples
+#' set.seed(1)
+#' x <- matrix(rnorm(40), 20, 2)
+#' y <- ifelse(x[, 1] > 0, 1, -1)
+#' f <- function(x) tanh(3 * x[, 1])
+#' g <- function(x) cbind(3 * (1 - tanh(3 * x[, 1])^2), 0)
+#' rb <- robustness(f, x, y, eps = c(0, 0.1, 0.3, 0.6), gradient = g)
+#' summary(rb)
+#' as.data.frame(rb)
+#' @export
+summary.jntk_robustness <- function(object, ...) {
+  metric <- attr(object, "metric")
+  tab <- as.data.frame(unclass(object)[c("eps", metric, "grad_norm")])
+  o <- order(tab$eps)
+  tab <- tab[o, , drop = FALSE]
+  v <- tab[[metric]]
+  drop <- if (metric == "accuracy") which(v <= v[1] - 0.1) else integer(0)
+  ef <- attr(object, "features")
+  r <- if (!is.null(ef) && nrow(ef$features) > 2L) {
+    suppressWarnings(stats::cor(ef$features$accuracy, ef$features$robust_accuracy))
+  } else NA_real_
+  structure(list(attack = attr(object, "attack"), model = attr(object, "model"), metric = metric,
+                 table = tab, change = v[length(v)] - v[1],
+                 grad_ratio = tab$grad_norm[nrow(tab)] / tab$grad_norm[1],
+                 eps_drop = if (length(drop)) tab$eps[drop[1]] else NA_real_,
+                 feature_correlation = r),
+            class = "summary.jntk_robustness")
+}
+
+#' @export
+print.summary.jntk_robustness <- function(x, ...) {
+  tab <- x$table
+  n <- nrow(tab)
+  cat(sprintf("<summary.jntk_robustness> %s attack on a %s, eps from %g to %g
+", x$attack, x$model,
+              tab$eps[1], tab$eps[n]))
+  cat(sprintf("  %s: %.4g -> %.4g (change %+.3g)
+", x$metric, tab[[x$metric]][1], tab[[x$metric]][n], x$change))
+  if (x$metric == "accuracy") {
+    cat(if (is.na(x$eps_drop)) "  no drop of 10 points or more at these sizes
+" else
+      sprintf("  first drop of 10 points or more at eps = %g
+", x$eps_drop))
+  }
+  cat(sprintf("  mean input-gradient norm: %.4g -> %.4g (x %.3g)
+", tab$grad_norm[1], tab$grad_norm[n],
+              x$grad_ratio))
+  if (is.finite(x$feature_correlation)) {
+    cat(sprintf("  eigenfeatures: correlation of usefulness and robustness %.2f
+", x$feature_correlation))
+  }
+  invisible(x)
+}
+
+#' @rdname summary.jntk_robustness
+#' @export
+as.data.frame.jntk_robustness <- function(x, row.names = NULL, optional = FALSE, ...) {
+  metric <- attr(x, "metric")
+  eps <- x$eps
+  data.frame(attack = attr(x, "attack"), model = attr(x, "model"),
+             eps = rep(eps, 2L), measure = rep(c(metric, "grad_norm"), each = length(eps)),
+             value = c(x[[metric]], x$grad_norm), stringsAsFactors = FALSE)
 }

@@ -105,7 +105,8 @@ spectrum_values <- function(x, name) {
 #'   that kernels of different scales can be compared.
 #' @param n_max Draw at most this many leading eigenvalues per spectrum.
 #' @param log Which axes are logarithmic: `"y"` (default) or `"xy"`.
-#' @param legend Where to put the legend, or `NULL` for none.
+#' @param legend `"auto"` (default: where it covers no data, above them if
+#'   need be), a keyword of [graphics::legend()], or `NULL` for none.
 #' @param ... Further graphical parameters passed to [graphics::plot()].
 #' @return Invisibly, a named list of the eigenvalues of each spectrum in
 #'   decreasing order (all of them, also the non-positive ones, before
@@ -118,7 +119,7 @@ spectrum_values <- function(x, name) {
 #' ev <- plot_spectrum(list("depth 1" = K1, "depth 3" = K3), normalise = TRUE)
 #' head(ev[["depth 3"]])
 #' @export
-plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend = "topright", ...) {
+plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend = "auto", ...) {
   normalise <- check_flag(normalise, "normalise")
   if (!identical(n_max, Inf)) n_max <- check_number(n_max, "n_max", lower = 1, integer = TRUE)
   if (!(identical(log, "y") || identical(log, "xy"))) {
@@ -151,23 +152,25 @@ plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend =
   pchs <- c(16, 17, 15, 18, 1, 2, 0, 5)[(seq_along(ev) - 1L) %% 8L + 1L]
   yr <- range(unlist(lapply(shown, `[[`, "v")))
   xr <- c(1, max(unlist(lapply(shown, `[[`, "i"))))
-  defaults <- list(x = xr, y = yr, type = "n", log = log,
-                   xlab = "index k (eigenvalues in decreasing order)",
-                   ylab = if (normalise) expression(lambda[k] / trace) else expression(lambda[k]),
+  few <- max(lengths(lapply(shown, `[[`, "v"))) <= 60L
+  occ <- do.call(c, lapply(shown, function(s) occupied(s$i, s$v)))
+  leg <- NULL
+  if (!is.null(legend) && (length(ev) > 1L || any(n_nonpos > 0L))) {
+    lab <- ifelse(n_nonpos > 0L, sprintf("%s (%d eigenvalue(s) <= 0 not shown)", nm, n_nonpos), nm)
+    leg <- list(legend = lab, col = cols, lty = 1, pch = if (few) pchs else NA)
+  }
+  defaults <- list(x = xr, y = yr, type = "n", log = log, xlim = xr, ylim = yr,
+                   xlab = expression("index" ~ k ~ "(eigenvalues in decreasing order)"),
+                   ylab = if (normalise) expression(lambda[k] / tr(K)) else expression(lambda[k]),
                    main = "Kernel eigenvalue spectrum")
-  do.call(graphics::plot, utils::modifyList(defaults, list(...)))
+  draw_legend <- plot_panel(defaults, list(...), occ, leg, position = legend)
   for (j in seq_along(shown)) {
     s <- shown[[j]]
     if (!length(s$v)) next
     graphics::lines(s$i, s$v, col = cols[j])
-    if (length(s$v) <= 60L) graphics::points(s$i, s$v, col = cols[j], pch = pchs[j], cex = 0.8)
+    if (few) graphics::points(s$i, s$v, col = cols[j], pch = pchs[j], cex = 0.8)
   }
-  if (!is.null(legend) && (length(ev) > 1L || any(n_nonpos > 0L))) {
-    lab <- ifelse(n_nonpos > 0L, sprintf("%s (%d eigenvalue(s) <= 0 not shown)", nm, n_nonpos), nm)
-    graphics::legend(legend, legend = lab, col = cols, lty = 1,
-                     pch = if (max(lengths(lapply(shown, `[[`, "v"))) <= 60L) pchs else NA,
-                     bty = "n", cex = 0.85)
-  }
+  draw_legend()
   attr(ev, "n_nonpositive") <- n_nonpos
   invisible(ev)
 }
@@ -189,7 +192,8 @@ plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend =
 #' @param floor Eigenvalues at or below `floor` (zero or negative: singular to
 #'   rounding) are drawn at `floor` with an open symbol, since the axis is
 #'   logarithmic. By default \eqn{10^{-3}} times the smallest positive value.
-#' @param legend Where to put the legend, or `NULL` for none.
+#' @param legend `"auto"` (default: where it covers no data, above them if
+#'   need be), a keyword of [graphics::legend()], or `NULL` for none.
 #' @param ... Further graphical parameters passed to [graphics::plot()].
 #' @return Invisibly, `data` with the columns `group` (the curve each row
 #'   belongs to), `shown` (the value drawn, after the floor) and `zero`
@@ -202,7 +206,7 @@ plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend =
 #' out <- plot_min_eigenvalue(ev)
 #' out[, c("depth", "kernel", "activation", "min_eigenvalue", "zero")]
 #' @export
-plot_min_eigenvalue <- function(data, floor = NULL, legend = "topright", ...) {
+plot_min_eigenvalue <- function(data, floor = NULL, legend = "auto", ...) {
   if (!is.data.frame(data) || nrow(data) < 1L || !"depth" %in% names(data)) {
     jntk_abort("`data` must be a data frame with a `depth` column and a column of smallest eigenvalues (`min_eigenvalue`).",
                class = "jntk_error_argument")
@@ -219,7 +223,11 @@ plot_min_eigenvalue <- function(data, floor = NULL, legend = "topright", ...) {
   }
   gcols <- intersect(c("kernel", "activation"), names(data))
   group <- if (length(gcols)) {
-    do.call(paste, c(lapply(gcols, function(g) as.character(data[[g]])), sep = ", "))
+    do.call(paste, c(lapply(gcols, function(g) {
+      v <- as.character(data[[g]])
+      if (g == "kernel") v <- ifelse(v %in% .jntk_kinds$name, kernel_label(v), v)
+      v
+    }), sep = ", "))
   } else rep("smallest eigenvalue", nrow(data))
   pos <- val[val > 0]
   if (is.null(floor)) {
@@ -237,11 +245,22 @@ plot_min_eigenvalue <- function(data, floor = NULL, legend = "topright", ...) {
   cols <- jntk_palette(length(u))
   pchs <- c(16, 17, 15, 18, 16, 17, 15, 18)[(seq_along(u) - 1L) %% 8L + 1L]
   ltys <- c(1, 2, 1, 2, 3, 4, 3, 4)[(seq_along(u) - 1L) %% 8L + 1L]
+  occ <- do.call(c, lapply(u, function(g) {
+    k <- which(group == g)
+    k <- k[order(data$depth[k])]
+    occupied(data$depth[k], shown[k])
+  }))
+  if (any(clipped)) occ <- c(occ, occupied(range(data$depth), rep(floor, 2)))
+  leg <- if (is.null(legend)) NULL else list(
+    legend = c(u, if (any(zero)) "open: zero to rounding (<= tolerance or floor)"),
+    col = c(cols, if (any(zero)) "grey30"), lty = c(ltys[seq_along(u)], if (any(zero)) NA),
+    pch = c(pchs[seq_along(u)], if (any(zero)) 1))
   defaults <- list(x = range(data$depth), y = range(shown), type = "n", log = "y",
-                   xlab = "depth (number of hidden layers)",
-                   ylab = expression("smallest eigenvalue " * lambda[min]),
+                   xlim = range(data$depth), ylim = range(shown),
+                   xlab = expression("depth" ~ L ~ "(number of hidden layers)"),
+                   ylab = expression("smallest eigenvalue" ~ lambda[min]),
                    main = "Smallest eigenvalue of the Gram matrix")
-  do.call(graphics::plot, utils::modifyList(defaults, list(...)))
+  draw_legend <- plot_panel(defaults, list(...), occ, leg, position = legend)
   for (j in seq_along(u)) {
     k <- which(group == u[j])
     k <- k[order(data$depth[k])]
@@ -250,12 +269,7 @@ plot_min_eigenvalue <- function(data, floor = NULL, legend = "topright", ...) {
                      pch = ifelse(zero[k], 1, pchs[j]))
   }
   if (any(clipped)) graphics::abline(h = floor, col = "grey60", lty = 3)
-  if (!is.null(legend)) {
-    lab <- c(u, if (any(zero)) "open: zero to rounding (<= tolerance or floor)")
-    graphics::legend(legend, legend = lab, col = c(cols, if (any(zero)) "grey30"),
-                     lty = c(ltys[seq_along(u)], if (any(zero)) NA),
-                     pch = c(pchs[seq_along(u)], if (any(zero)) 1), bty = "n", cex = 0.85)
-  }
+  draw_legend()
   data$group <- group
   data$shown <- shown
   data$zero <- zero

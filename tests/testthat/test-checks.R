@@ -77,3 +77,26 @@ test_that("check_alloc() refuses before allocating, with the size and an alterna
   expect_error(jntk:::check_alloc(1e9, "A 8 GB thing", "Use blocks."), class = "jntk_error_size")
   expect_snapshot(error = TRUE, jntk:::check_alloc(1e9, "A 8 GB thing", "Use blocks."))
 })
+
+test_that("a plain vector is one point, and the messages say how to make points of it", {
+  x <- seq(-2, 2, length.out = 20)
+  # no dimension to check against: one point, silently ...
+  expect_identical(dim(jntk:::as_input_matrix(x)), c(1L, 20L))
+  # ... unless the result is that point's kernel with itself (1 x 1)
+  expect_warning(jntk:::as_input_matrix(x, "x1", square = TRUE), class = "jntk_warning_vector_point")
+  expect_snapshot(m <- jntk:::as_input_matrix(x, "x1", square = TRUE))
+  expect_identical(dim(m), c(1L, 20L))
+  # a one-number vector is one point in R^1, no warning
+  expect_no_warning(jntk:::as_input_matrix(3, "x1", square = TRUE))
+  # the dimension is known: say how to make points
+  expect_error(jntk:::as_input_matrix(x, "x", d = 1), class = "jntk_error_input")
+  expect_snapshot(error = TRUE, jntk:::as_input_matrix(x, "x", d = structure(1L, why = "the network")))
+  expect_snapshot(error = TRUE, jntk:::as_input_matrix(x, "newdata", d = 2))
+  expect_snapshot(error = TRUE, jntk:::as_input_matrix(1:3, "x", d = 2))
+  # a vector with one value per target
+  expect_snapshot(error = TRUE, jntk:::as_input_matrix(x, "x", n = 20))
+  expect_identical(dim(jntk:::as_input_matrix(c(1, 2), "x", n = 1)), c(1L, 2L))
+  # the target-length message (gradient_flow() etc.) names the slip too
+  expect_snapshot(error = TRUE, jntk:::check_targets(sin(x), 1L))
+  expect_snapshot(error = TRUE, gradient_flow(mlp(1, "erf"), x, sin(x)))
+})

@@ -154,3 +154,97 @@ test_that("the analytic kernels used above agree with the plain-R reference", {
     }
   }
 })
+
+# methods: plot, summary, as.data.frame ---------------------------------------
+
+# A convergence result with given errors (no networks drawn): the methods
+# are checked against numbers computed here by hand.
+fake_convergence <- function(errors, widths, depth = 1L, kernel = "ntk") {
+  n_rep <- length(errors) / length(widths)
+  e <- data.frame(width = rep(widths, each = n_rep), rep = rep(seq_len(n_rep), length(widths)),
+                  error = errors)
+  s <- do.call(rbind, lapply(widths, function(w) {
+    v <- e$error[e$width == w]
+    data.frame(width = w, mean = mean(v), lower = min(v), upper = max(v))
+  }))
+  fit <- summary(lm(log(error) ~ log(width), data = e))$coefficients
+  structure(list(errors = e, summary = s, slope = fit[2, 1], slope_se = fit[2, 2], intercept = fit[1, 1],
+                 kernel = kernel, nngp_method = "empirical", n_samples = NULL,
+                 net = mlp(depth, "erf"), n_rep = n_rep, n_inputs = 3L),
+            class = "jntk_convergence")
+}
+
+test_that("summary() and as.data.frame() of a convergence study", {
+  w <- c(16, 64, 256)
+  err <- c(0.5, 0.7, 0.24, 0.26, 0.13, 0.12)
+  cv <- fake_convergence(err, w)
+  s <- summary(cv)
+  expect_equal(s$table$mean, c(0.6, 0.25, 0.125))
+  expect_equal(s$table$sd, c(sd(c(0.5, 0.7)), sd(c(0.24, 0.26)), sd(c(0.13, 0.12))))
+  expect_equal(s$table$n_rep, c(2L, 2L, 2L))
+  expect_equal(s$z, (cv$slope + 0.5) / cv$slope_se)
+  expect_equal(s$slope_interval, cv$slope + c(-1, 1) * qnorm(0.975) * cv$slope_se)
+  expect_snapshot(print(s))
+  df <- as.data.frame(cv)
+  expect_identical(names(df), c("kernel", "activation", "depth", "width", "rep", "error"))
+  expect_equal(df$error, err)
+  expect_identical(unique(df$depth), 1L)
+  ds <- as.data.frame(cv, what = "summary")
+  expect_equal(ds$mean, s$table$mean)
+  # studies bind into one long data frame
+  both <- rbind(df, as.data.frame(fake_convergence(err / 2, w, depth = 3L)))
+  expect_identical(sort(unique(both$depth)), c(1L, 3L))
+  expect_snapshot(error = TRUE, as.data.frame(cv, what = "all"))
+})
+
+test_that("plot() of convergence studies: several in one call, the slope -1/2, add = TRUE widens", {
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  w <- c(16, 64, 256)
+  cv1 <- fake_convergence(c(0.5, 0.7, 0.24, 0.26, 0.13, 0.12), w)
+  cv2 <- fake_convergence(c(5, 7, 2.4, 2.6, 1.3, 1.2), w, depth = 3L)
+  cv3 <- fake_convergence(c(0.05, 0.07, 0.024, 0.026, 0.013, 0.012), w, kernel = "jntk")
+  expect_identical(jntk:::convergence_labels(list(cv1, cv2)), c("depth 1", "depth 3"))
+  expect_identical(jntk:::convergence_labels(list(cv1, cv3)), c("NTK", "JNTK"))
+  expect_identical(jntk:::convergence_labels(list(cv1)), "NTK, erf, depth 1")
+  # the reference line has slope -1/2 on the log-log scale
+  ref <- jntk:::convergence_reference(list(cv1))
+  expect_equal(diff(log(ref$y)) / diff(log(ref$x)), -0.5)
+  expect_invisible(plot(cv1, cv2, main = "two depths"))
+  usr <- graphics::par("usr")
+  expect_lte(usr[3], log10(min(cv1$errors$error)))
+  expect_gte(usr[4], log10(max(cv2$errors$error)))
+  # a list of results (as from lapply) in one call
+  expect_invisible(do.call(plot, list(cv1, cv2, cv3)))
+  # add = TRUE: the panel is redrawn with both curves, axes widened
+  plot(cv1)
+  expect_lt(10^graphics::par("usr")[4], 1)
+  plot(cv2, add = TRUE)
+  expect_gte(graphics::par("usr")[4], log10(max(cv2$summary$upper)))
+  expect_identical(length(jntk:::.jntk_cache$convergence_panel$cvs), 2L)
+  # in a panel that is not a convergence plot, add = TRUE draws into its axes
+  plot(1:10, log = "xy")
+  usr <- graphics::par("usr")
+  plot(cv1, add = TRUE)
+  expect_identical(graphics::par("usr"), usr)
+  expect_snapshot(error = TRUE, plot(cv1, cv2, label = "one"))
+  expect_snapshot(error = TRUE, plot(cv1, col = c("red", "blue")))
+})
+
+test_that("summary() of a Monte Carlo estimate counts entries within 1, 2, 3 s.e.", {
+  # a hand-made estimate whose standardised differences are known
+  z <- c(0.5, -0.5, 1.5, -1.5, 2.5, 3.5, 0.2, -0.2, 0.1)
+  limit <- matrix(1:9, 3)
+  se <- matrix(0.1, 3, 3)
+  mc <- structure(list(estimate = limit + z * se, std_error = se, n_samples = 50L, kernel = "ntk",
+                       width = c(8L, 8L), net = mlp(1, "erf"), running = NULL),
+                  class = "jntk_monte_carlo")
+  s <- summary(mc, limit = limit)
+  expect_equal(s$coverage$observed, c(5, 7, 8) / 9)
+  expect_equal(s$coverage$gaussian, c(0.6826895, 0.9544997, 0.9973002), tolerance = 1e-6)
+  expect_equal(s$mean_z, mean(z))
+  expect_equal(s$max_abs_diff, 0.35)
+  expect_snapshot(print(s))
+  expect_null(summary(mc)$coverage)
+  expect_snapshot(error = TRUE, summary(mc, limit = diag(2)))
+})

@@ -133,3 +133,32 @@ test_that("print and plot methods", {
                    gradient = function(z) cbind(1, 0 * z[, 2]))
   expect_invisible(plot(rr))
 })
+
+test_that("summary() and as.data.frame() of robustness results", {
+  # a linear classifier f(x) = x1: FGSM moves every point by eps towards the
+  # boundary, so the accuracy at eps is the share of |x1| > eps
+  x <- cbind(c(-0.9, -0.5, -0.15, 0.05, 0.25, 0.45, 0.7, 0.95), 0)
+  y <- sign(x[, 1])
+  rb <- robustness(function(z) z[, 1], x, y, eps = c(0, 0.1, 0.3, 0.6),
+                   gradient = function(z) cbind(1, 0 * z[, 2]))
+  acc <- vapply(c(0, 0.1, 0.3, 0.6), function(e) mean(abs(x[, 1]) > e), 0)
+  expect_equal(rb$accuracy, acc)
+  s <- summary(rb)
+  expect_equal(s$change, acc[4] - acc[1])
+  expect_equal(s$eps_drop, 0.1)              # 7/8 < 1 - 0.1
+  expect_equal(s$grad_ratio, 1)              # the gradient of a linear model is constant
+  expect_true(is.na(s$feature_correlation))
+  expect_snapshot(print(s))
+  df <- as.data.frame(rb)
+  expect_identical(names(df), c("attack", "model", "eps", "measure", "value"))
+  expect_identical(nrow(df), 8L)
+  expect_equal(df$value[df$measure == "accuracy"], acc)
+  expect_equal(df$value[df$measure == "grad_norm"], rep(1, 4))
+  # regression targets: the mean squared error, no accuracy drop
+  rr <- robustness(function(z) z[, 1], x, x[, 1] + 0.1, eps = c(0, 0.2),
+                   gradient = function(z) cbind(1, 0 * z[, 2]))
+  sr <- summary(rr)
+  expect_identical(sr$metric, "mse")
+  expect_true(is.na(sr$eps_drop))
+  expect_identical(unique(as.data.frame(rr)$measure), c("mse", "grad_norm"))
+})

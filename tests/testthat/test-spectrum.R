@@ -97,7 +97,7 @@ test_that("plot_min_eigenvalue() draws the data frames of min_eigenvalue()", {
               min_eigenvalue(mlp(1, "gelu"), x, kernel = c("ntk", "jntk"), depth = 1:2))
   out <- plot_min_eigenvalue(ev)
   expect_equal(nrow(out), 8L)
-  expect_setequal(unique(out$group), c("ntk, erf", "jntk, erf", "ntk, gelu", "jntk, gelu"))
+  expect_setequal(unique(out$group), c("NTK, erf", "JNTK, erf", "NTK, gelu", "JNTK, gelu"))
   expect_equal(out$zero, ev$min_eigenvalue <= ev$tolerance)
 })
 
