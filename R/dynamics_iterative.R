@@ -33,8 +33,8 @@ flow_iterative <- function(net, x, tg, lambda, ridge, kernel, threads, tol) {
   } else if (jac) {
     S <- jntk(net, x, as = "structured", threads = threads)
     op <- krylov_operator(S, lambda, ridge)
-    pre <- krylov_preconditioner(S, op, "block")
-    pre_type <- "block"
+    pre <- krylov_preconditioner(S, op, "two_level")
+    pre_type <- "two_level"
   } else {
     K <- dense_kernel(ntk(net, x, threads = threads))
     mo <- matrix_operator(K, ridge)

@@ -20,7 +20,12 @@
 #' term per pair, so `"block"` uses
 #' \eqn{M = \mathrm{blockdiag}(F + rI, (F_p + rI) \otimes I_d)}, inverted from two
 #' \eqn{N \times N} Cholesky factors (\eqn{O(N^3)} once, \eqn{O(N^2 d)} per
-#' iteration). `"diagonal"` (Jacobi) and `"none"` are there to compare.
+#' iteration). `"two_level"` (the default) adds an exact coarse correction on
+#' the \eqn{2N} directions "output at \eqn{x_a}" and "Jacobian at \eqn{x_a}
+#' along \eqn{x_a}", through which \eqn{f} and its Jacobian are most strongly
+#' coupled (its \eqn{2N \times 2N} Galerkin matrix comes from the scalars;
+#' one more Cholesky factor). `"diagonal"` (Jacobi) and `"none"` are there to
+#' compare.
 #' A dense matrix or a file-backed `big.matrix` (from [ntk()]`(..., file = )`)
 #' is solved the same way, its product streamed in column blocks.
 #'
@@ -32,7 +37,7 @@
 #' @param tol Relative residual \eqn{\|b - (S + rI)z\|/\|b\|} to reach (checked
 #'   on the true residual, not only CG's recurrence).
 #' @param maxit Maximum iterations per column (default `min(10 n, 2000)`).
-#' @param preconditioner `"block"` (default for structured kernels),
+#' @param preconditioner `"two_level"` (default for structured kernels), `"block"`,
 #'   `"diagonal"` (default for matrices) or `"none"`.
 #' @param verbose Print the residual every 10 iterations (default: in
 #'   interactive sessions).
@@ -56,14 +61,15 @@
 NULL
 
 structured_solve <- function(a, b, ridge = 0, tol = 1e-10, maxit = NULL,
-                             preconditioner = c("block", "diagonal", "none"),
+                             preconditioner = c("two_level", "block", "diagonal", "none"),
                              verbose = interactive(), ...) {
   S <- a
   if (!isTRUE(S@symmetric)) {
     jntk_abort("`solve()` needs a symmetric structured kernel: the kernel of `x` with itself (`jntk(net, x, as = \"structured\")`), not a cross kernel.",
                class = "jntk_error_unsupported")
   }
-  preconditioner <- check_choice(preconditioner, c("block", "diagonal", "none"), "preconditioner")
+  preconditioner <- check_choice(preconditioner, c("two_level", "block", "diagonal", "none"),
+                                 "preconditioner")
   op <- krylov_operator(S, lambda = 1, ridge = check_number(ridge, "ridge", lower = 0))
   pre <- krylov_preconditioner(S, op, preconditioner)
   krylov_solve_user(op, pre, b, tol, maxit, verbose, preconditioner)
@@ -72,6 +78,7 @@ structured_solve <- function(a, b, ridge = 0, tol = 1e-10, maxit = NULL,
 # Dense or file-backed matrices (S3 so that bigmemory stays in Suggests:
 # a big.matrix is an S4 object whose class attribute S3 dispatch reads).
 #' @rdname solve-structured
+#' @method solve big.matrix
 #' @export
 solve.big.matrix <- function(a, b, ridge = 0, tol = 1e-10, maxit = NULL,
                              preconditioner = c("diagonal", "none"),
@@ -168,7 +175,28 @@ krylov_preconditioner <- function(S, op, type) {
     return(list(1 / pmax(sl2 * (dg + op$ridge), .Machine$double.xmin)))
   }
   F0 <- S@F[, , 1]; Fp <- S@F[, , 2]
-  list(robust_chol(F0 + diag(op$ridge, N)), robust_chol(Fp + diag(op$ridge, N)), op$lambda)
+  pre <- list(robust_chol(F0 + diag(op$ridge, N)), robust_chol(Fp + diag(op$ridge, N)), op$lambda)
+  if (type == "two_level") pre[[4]] <- robust_chol(coarse_matrix(S, op$lambda, op$ridge))
+  pre
+}
+
+# Galerkin matrix Z'AZ of the coarse directions (output at x_a; Jacobian at
+# x_a along x_a), from the scalars (math.md section 3 contracted with x_a, x_b):
+#   f-f: F;  f-radial: sqrt(lambda) (F_p p + 2 F_r r);
+#   radial-radial: lambda (F_p p + F_pp p^2 + 2 F_pr p r + 2 F_pq q p + 4 F_qr q r),
+# with p = x_a.x_b, q = |x_a|^2, r = |x_b|^2 (ridge: r on f, lambda r q on radial).
+coarse_matrix <- function(S, lambda, ridge) {
+  F <- S@F; x <- S@x1; N <- nrow(x)
+  P <- tcrossprod(x); q <- rowSums(x^2)
+  Q <- matrix(q, N, N); R <- t(Q)
+  sl <- sqrt(lambda)
+  Efr <- sl * (F[, , 2] * P + 2 * F[, , 4] * R)
+  Err <- lambda * (F[, , 2] * P + F[, , 5] * P^2 + 2 * F[, , 7] * P * R + 2 * F[, , 6] * Q * P +
+                     4 * F[, , 8] * Q * R)
+  E <- rbind(cbind(F[, , 1], Efr), cbind(t(Efr), Err))
+  E <- (E + t(E)) / 2
+  diag(E) <- diag(E) + ridge * c(rep(1, N), lambda * q)
+  E
 }
 
 robust_chol <- function(A) {

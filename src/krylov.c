@@ -19,8 +19,10 @@
  * here as upper triangles U with U'U = the matrix): the f part by dpotrs, the
  * Jacobian part, stored d x N in the block-major layout, as Z = R (F_p + rI)^{-1}
  * by two triangular solves from the right. Cost O(N^2 d) per application, the
- * same order as one product. A diagonal (Jacobi) preconditioner and none are
- * the alternatives.
+ * same order as one product. "two_level" adds to it a coarse correction on
+ * the 2N directions (output at x_a, Jacobian at x_a along x_a) with the exact
+ * Galerkin matrix Z'AZ (additive two-level Schwarz). A diagonal (Jacobi)
+ * preconditioner and none are the alternatives.
  *
  * Everything runs on the main thread (R_alloc scratch, interrupts between
  * iterations); the scratch of every product is released at once
@@ -41,9 +43,12 @@ typedef struct {
 } kop;
 
 typedef struct {
-  int type;            /* 0 none, 1 diagonal, 2 block Cholesky */
+  int type;            /* 0 none, 1 diagonal, 2 block Cholesky, 3 block + coarse */
   const double *dinv;  /* type 1: n inverse diagonal entries */
-  const double *Uf, *Uj; /* type 2: upper Cholesky factors, N x N */
+  const double *Uf, *Uj; /* types 2-3: upper Cholesky factors, N x N */
+  const double *Ue;    /* type 3: upper Cholesky factor of the 2N x 2N coarse matrix */
+  const double *x;     /* type 3: inputs N x d */
+  double *cw;          /* type 3: 2N scratch */
   int N, d;
   double lambda;
 } kpre;
@@ -101,6 +106,30 @@ static void kpre_apply(const kpre *p, const double *r, double *z, ptrdiff_t n) {
     F77_CALL(dtrsm)("R", "U", "T", "N", &d, &N, &done, p->Uj, &N, Z, &d FCONE FCONE FCONE FCONE);
     double s = 1.0 / p->lambda;
     for (ptrdiff_t i = N; i < n; i++) z[i] *= s;
+  }
+  if (p->type == 3) {
+    /* additive coarse correction z += Z E^{-1} Z' r on the 2N directions
+     * "output at point a" and "Jacobian at point a along x_a" (the radial
+     * direction, through which f and its Jacobian are most strongly coupled:
+     * Euler's relation for kernels of x.x'), E = Z' A Z computed in R from the
+     * scalars */
+    double *c = p->cw;
+    const double *x = p->x;
+    int N2 = 2 * N;
+    for (int a = 0; a < N; a++) {
+      c[a] = r[a];
+      double s = 0;
+      const double *ra = r + N + (ptrdiff_t) a * d;
+      for (int i = 0; i < d; i++) s += x[a + (ptrdiff_t) i * N] * ra[i];
+      c[N + a] = s;
+    }
+    F77_CALL(dpotrs)("U", &N2, &one, p->Ue, &N2, c, &N2, &info FCONE);
+    if (info != 0) Rf_error("dpotrs failed (info = %d)", info);
+    for (int a = 0; a < N; a++) {
+      z[a] += c[a];
+      double *za = z + N + (ptrdiff_t) a * d;
+      for (int i = 0; i < d; i++) za[i] += c[N + a] * x[a + (ptrdiff_t) i * N];
+    }
   }
 }
 
@@ -231,7 +260,8 @@ static void kpre_setup(kpre *pre, SEXP prl, const kop *op) {
     pre->dinv = REAL(dv);
     return;
   }
-  if (XLENGTH(prl) != 3 || !op->F) Rf_error("a block preconditioner needs a structured operator");
+  if ((XLENGTH(prl) != 3 && XLENGTH(prl) != 4) || !op->F)
+    Rf_error("a block preconditioner needs a structured operator");
   int r1, c1, r2, c2;
   pre->Uf = jntk_real_matrix(VECTOR_ELT(prl, 0), "Uf", &r1, &c1);
   pre->Uj = jntk_real_matrix(VECTOR_ELT(prl, 1), "Uj", &r2, &c2);
@@ -242,6 +272,13 @@ static void kpre_setup(kpre *pre, SEXP prl, const kop *op) {
   pre->type = 2;
   pre->N = op->N;
   pre->d = op->d;
+  if (XLENGTH(prl) == 4) {
+    pre->Ue = jntk_real_matrix(VECTOR_ELT(prl, 3), "Ue", &r1, &c1);
+    if (r1 != 2 * op->N || c1 != 2 * op->N) Rf_error("the coarse factor must be 2N x 2N");
+    pre->x = op->x;
+    pre->cw = (double *) R_alloc(2 * (size_t) op->N, sizeof(double));
+    pre->type = 3;
+  }
 }
 
 SEXP krylov_apply(SEXP opl, SEXP V, SEXP env) {
