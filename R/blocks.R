@@ -138,38 +138,79 @@ block_value <- function(spec) {
   if (spec$fun == "kernels") list(unclass(v$nngp), unclass(v$ntk)) else list(unclass(v))
 }
 
-# Run the blocks as futures on the current plan, at most one per worker plus
-# one in flight, placing each result as it arrives (in task order, so a
-# file-backed result is written in the same order whatever the plan).
+# Run the blocks as futures on the current plan, placing each result as it
+# arrives (in task order, so a file-backed result is written in the same
+# order whatever the plan).
 run_block_tasks <- function(tasks, make, place, what) {
-  nt <- length(tasks)
-  pb <- progress_start(nt)
+  future_tasks(length(tasks), function(k) make(tasks[[k]]), function(k, v) place(tasks[[k]], v),
+               block_value, what = what)
+}
+
+# The package's one scheduler of futures: task k's arguments `make(k)` are
+# sent to a worker, which evaluates `fun(spec)` (a function of this package,
+# so the worker loads jntk) with the L'Ecuyer-CMRG stream `seeds[[k]]` when
+# given; `consume(k, value)` runs on the main process in task order. At most
+# one task per worker plus one is in flight, so memory stays a few results.
+# Without the future package: the same tasks, streams and order, sequentially.
+future_tasks <- function(n, make, consume, fun, seeds = NULL, what = "the tasks") {
+  pb <- progress_start(n)
   on.exit(progress_end(pb), add = TRUE)
   if (!requireNamespace("future", quietly = TRUE)) {
     block_message(sprintf("jntk: computing %s sequentially; install the 'future' package and set e.g. `future::plan(future::multisession, workers = 2)` to run them in parallel.",
                           what))
-    for (k in seq_len(nt)) {
-      place(tasks[[k]], block_value(make(tasks[[k]])))
+    for (k in seq_len(n)) {
+      consume(k, with_stream(if (is.null(seeds)) NULL else seeds[[k]], fun(make(k))))
       progress_step(pb, k)
     }
     return(invisible())
   }
   cap <- max(1L, as.integer(future::nbrOfWorkers())) + 1L
-  fs <- vector("list", nt)
+  fs <- vector("list", n)
   nxt <- 1L
-  for (k in seq_len(nt)) {
-    while (nxt <= nt && nxt - k < cap) {
-      spec <- make(tasks[[nxt]])
-      fs[[nxt]] <- future::future(jntk_block_value(spec), packages = "jntk", seed = NULL,
-                                  globals = list(spec = spec, jntk_block_value = block_value))
+  for (k in seq_len(n)) {
+    while (nxt <= n && nxt - k < cap) {
+      spec <- make(nxt)
+      fs[[nxt]] <- future::future(jntk_task(spec), packages = "jntk",
+                                  seed = if (is.null(seeds)) NULL else seeds[[nxt]],
+                                  globals = list(spec = spec, jntk_task = fun))
       nxt <- nxt + 1L
     }
     v <- tryCatch(future::value(fs[[k]]), error = function(e) block_worker_error(e))
     fs[k] <- list(NULL)
-    place(tasks[[k]], v)
+    consume(k, v)
     progress_step(pb, k)
   }
   invisible()
+}
+
+# One L'Ecuyer-CMRG stream per task (parallel::nextRNGStream), derived from
+# the user's generator by one draw, as future's `seed = TRUE` does: the same
+# streams whatever the plan, and set.seed() reproduces them.
+parallel_seeds <- function(n) {
+  r <- sample.int(.Machine$integer.max, 1L)
+  user <- get(".Random.seed", envir = globalenv())
+  # putting the user's .Random.seed back also restores the generator's kind
+  on.exit(assign(".Random.seed", user, envir = globalenv()), add = TRUE)
+  RNGkind("L'Ecuyer-CMRG")
+  set.seed(r)
+  s <- get(".Random.seed", envir = globalenv())
+  out <- vector("list", n)
+  for (k in seq_len(n)) {
+    out[[k]] <- s
+    s <- parallel::nextRNGStream(s)
+  }
+  out
+}
+
+# Evaluate `expr` with .Random.seed set to `seed` (NULL: as it is), then put
+# the caller's generator back.
+with_stream <- function(seed, expr) {
+  if (is.null(seed)) return(expr)
+  old <- get0(".Random.seed", envir = globalenv(), inherits = FALSE)
+  on.exit(if (is.null(old)) rm(".Random.seed", envir = globalenv()) else
+    assign(".Random.seed", old, envir = globalenv()), add = TRUE)
+  assign(".Random.seed", seed, envir = globalenv())
+  expr
 }
 
 block_worker_error <- function(e) {

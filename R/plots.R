@@ -86,9 +86,18 @@ plot_kernel_circle <- function(net, widths = c(500, 10000), n_init = 10L, kernel
                                        kernel = as.vector(emp_fun(nw, x0, circle)))
   }
   if (is.null(networks)) {
-    # one network at a time: at width 10,000 each holds 1.6 GB
-    for (w in widths) for (i in seq_len(n_init)) {
-      add_row("t = 0", sample_mlp(net, w, input_dim = 2L))
+    # one network per future on the current plan (see ?monte_carlo: its own
+    # random stream, the same curves for every plan); each worker holds one
+    # network at a time (1.6 GB at width 10,000, depth 3)
+    grid <- expand.grid(i = seq_len(n_init), w = widths)
+    seeds <- parallel_seeds(nrow(grid))
+    vals <- vector("list", nrow(grid))
+    future_tasks(nrow(grid), function(k) list(net = net, width = grid$w[k], x0 = x0, circle = circle,
+                                              kernel = kernel),
+                 function(k, v) vals[[k]] <<- v, circle_kernel, seeds = seeds,
+                 what = sprintf("%d networks", nrow(grid)))
+    for (k in seq_len(nrow(grid))) {
+      rows[[length(rows) + 1L]] <- list(group = "t = 0", width = grid$w[k], kernel = vals[[k]])
     }
   } else {
     for (g in names(networks)) for (nw in networks[[g]]) add_row(g, nw)
@@ -129,6 +138,13 @@ plot_kernel_circle <- function(net, widths = c(500, 10000), n_init = 10L, kernel
                      bty = "n", cex = 0.85)
   }
   invisible(list(angle = gamma, limit = limit, empirical = emp))
+}
+
+# One sampled network's empirical kernel along the circle (on a worker).
+circle_kernel <- function(spec) {
+  nw <- sample_mlp(spec$net, spec$width, input_dim = 2L)
+  emp_fun <- if (spec$kernel == "ntk") empirical_ntk else empirical_nngp
+  as.vector(emp_fun(nw, spec$x0, spec$circle))
 }
 
 check_network_groups <- function(networks) {
