@@ -217,13 +217,14 @@ krylov_apply <- function(op, V) {
   .Call(C_krylov_apply, op, V, environment())
 }
 
-krylov_cg <- function(op, pre, B, X0 = NULL, tol, maxit, verbose = FALSE) {
+krylov_cg <- function(op, pre, B, X0 = NULL, tol, maxit, verbose = FALSE, error = TRUE) {
   t0 <- proc.time()[["elapsed"]]
   res <- .Call(C_krylov_cg, op, pre, B, X0, as.double(tol), as.integer(maxit),
                as.integer(isTRUE(verbose)), environment())
   res$time <- proc.time()[["elapsed"]] - t0
   bad <- !(res$residual <= tol)
-  if (any(bad)) {
+  res$converged <- !any(bad)
+  if (any(bad) && error) {
     k <- which(bad)[1]
     dg <- if (!is.null(op$F)) mean(op$F[, , 1][cbind(seq_len(nrow(op$x)), seq_len(nrow(op$x)))]) else NA
     jntk_abort(sprintf(paste0(
