@@ -170,9 +170,10 @@ future_tasks <- function(n, make, consume, fun, seeds = NULL, what = "the tasks"
   for (k in seq_len(n)) {
     while (nxt <= n && nxt - k < cap) {
       spec <- make(nxt)
-      fs[[nxt]] <- future::future(jntk_task(spec), packages = "jntk",
-                                  seed = if (is.null(seeds)) NULL else seeds[[nxt]],
-                                  globals = list(spec = spec, jntk_task = fun))
+      fs[[nxt]] <- tryCatch(future::future(jntk_task(spec), packages = "jntk",
+                                           seed = if (is.null(seeds)) NULL else seeds[[nxt]],
+                                           globals = list(spec = spec, jntk_task = fun)),
+                            error = function(e) block_worker_error(e))
       nxt <- nxt + 1L
     }
     v <- tryCatch(future::value(fs[[k]]), error = function(e) block_worker_error(e))

@@ -106,7 +106,7 @@ spectrum_dense <- function(net, x, kn, n, threads) {
 }
 
 format_minutes <- function(m) {
-  if (m < 120) sprintf("%.0f minutes", m) else if (m < 48 * 60) sprintf("%.1f hours", m / 60) else
+  if (m < 1) sprintf("%.2g seconds", 60 * m) else if (m < 120) sprintf("%.0f minutes", m) else if (m < 48 * 60) sprintf("%.1f hours", m / 60) else
     sprintf("%.1f days", m / 1440)
 }
 
