@@ -69,7 +69,7 @@
 #'   else \eqn{N}), `"iterative"` (matrix-free: the kernel stays structured,
 #'   8 scalars per pair, and predictions are Krylov solves; see Iterative
 #'   solver) or `"auto"` (default): dense when \eqn{6n^2} doubles fit the
-#'   memory budget (option `jntk.max_memory_gb`, see [max_memory_gb()]) and
+#'   memory budget (option `jntk.max_memory_gb`, default 80% of the RAM) and
 #'   \eqn{n \le 12{,}000} (above, a reference-LAPACK eigendecomposition takes
 #'   more than about ten minutes), else iterative.
 #' @param kernel `NULL` (compute the training kernel from `net`), or the

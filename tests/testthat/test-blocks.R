@@ -110,3 +110,31 @@ test_that("a plan whose workers lack jntk is a classed error", {
   expect_s3_class(err, "jntk_error_plan")
   expect_match(conditionMessage(err), "cannot load jntk")
 })
+
+test_that("blocks and networks through future.batchtools on a single-node Slurm (heavy)", {
+  # scripts/slurm-localhost.sh installs Debian's slurm-wlm and munge, writes a
+  # one-node slurm.conf for localhost and starts munged, slurmctld, slurmd;
+  # every block (and every Monte Carlo chunk) is then an sbatch job
+  skip_if_not(identical(Sys.getenv("JNTK_HEAVY_TESTS"), "true"), "set JNTK_HEAVY_TESTS=true")
+  skip_if_not_installed("future.batchtools")
+  script <- normalizePath(test_path("..", "..", "scripts", "slurm-localhost.sh"), mustWork = FALSE)
+  skip_if_not(file.exists(script), "scripts/slurm-localhost.sh is only in the source tree")
+  skip_if_not(identical(unname(Sys.info()[["effective_user"]]), "root"), "starting Slurm needs root")
+  expect_identical(system2("bash", script, stdout = FALSE), 0L)
+  dt <- blk_data(N = 9)
+  K0 <- ntk(dt$net, dt$x, block_size = 4)
+  J0 <- jntk(dt$net, dt$x, dt$x2, block_size = 5)
+  net <- mlp(1, "erf")
+  set.seed(70)
+  m0 <- monte_carlo(net, dt$x[1:3, ], 16, 20, "ntk")
+  wd <- tempfile("batchtools-")
+  dir.create(wd)
+  old_wd <- setwd(wd)  # future.batchtools keeps its registries in ./.future
+  on.exit(setwd(old_wd), add = TRUE)
+  old <- future::plan(future.batchtools::batchtools_slurm)
+  on.exit(future::plan(old), add = TRUE)
+  expect_identical(ntk(dt$net, dt$x, block_size = 4), K0)
+  expect_identical(jntk(dt$net, dt$x, dt$x2, block_size = 5), J0)
+  set.seed(70)
+  expect_identical(monte_carlo(net, dt$x[1:3, ], 16, 20, "ntk"), m0)
+})
