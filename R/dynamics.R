@@ -290,7 +290,10 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
     out$lr <- if (lr > 0) lr else NULL
     return(out)
   }
-  cr <- flow_cross(fl, xn, jacobian = jacobian, cov = cov, threads = threads)
+  # mean only with the JNTK: the structured cross kernel's product, (d + 1)
+  # times cheaper than its dense rows (no m(d+1) x N(d+1) matrix)
+  structured_cross <- !cov && fl$kernel == "jntk"
+  cr <- if (structured_cross) NULL else flow_cross(fl, xn, jacobian = jacobian, cov = cov, threads = threads)
   Vs <- fl$sqrt_lambda * fl$vectors
   P <- fl$P
   if (!is.null(nw)) {
@@ -303,6 +306,10 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
     G <- cr$theta %*% Vs
     C <- cr$sigma %*% Vs
     res <- .Call(C_dynamics_assemble, G, P, H, C, fl$M, cr$sigma_xx, threads)
+  } else if (structured_cross) {
+    a <- .Call(C_dynamics_assemble, Vs, P, H, NULL, NULL, NULL, threads)$mean
+    res <- list(mean = array(flow_cross_times(fl, xn, matrix(a, n, k * nT), jacobian, threads),
+                             c(mr, k, nT)))
   } else if (as.double(nT) * k * (n + mr) < as.double(mr) * n) {
     # Few times, many rows (e.g. one time with Jacobian rows, as in attacks):
     # the coefficients a_t = Lambda^{1/2} V diag(h_t) P (n x k per time) first,

@@ -180,3 +180,22 @@ flow_sigma_times <- function(fl, C, threads) {
   }
   if (is.matrix(Sg)) Sg %*% C else Sg %*% C
 }
+
+# The k largest eigenpairs of A = Lambda^{1/2}(Theta + rI)Lambda^{1/2} of an
+# iterative flow (for eigenfeatures on the top of the spectrum): RSpectra's
+# eigs_sym on the operator when installed, else Lanczos with full
+# reorthogonalisation from the targets. list(values (decreasing), vectors n x k).
+flow_top_eigen <- function(fl, k, tol = 1e-10) {
+  n <- fl$n
+  k <- as.integer(min(k, n - 2L))
+  f <- function(v) as.vector(krylov_apply(fl$op, v))
+  if (requireNamespace("RSpectra", quietly = TRUE) && k >= 1L) {
+    e <- RSpectra::eigs_sym(function(v, args) f(v), k = k, which = "LA", n = n,
+                            opts = list(tol = tol, ncv = min(n, max(2L * k + 1L, 20L))))
+    return(list(values = e$values, vectors = e$vectors))
+  }
+  b <- fl$sqrt_lambda * fl$ytil[, 1]
+  lz <- krylov_lanczos_fun(f, b, function(th) matrix(0, length(th), 1), tol = 0,
+                           maxit = min(n, max(3L * k, 40L)), every = min(n, max(3L * k, 40L)))
+  list(values = sort(lz$ritz, decreasing = TRUE)[seq_len(k)], vectors = NULL)
+}

@@ -121,3 +121,15 @@ test_that("N = 1000 Fashion-MNIST images, d = 784: iterative t = Inf and t = 100
   # at t = Inf the ridge regression fits the training targets closely
   expect_gt(mean(sign(p$mean[, 2]) == y[1:100]), 0.95)
 })
+
+test_that("an iterative flow's top eigenpairs match the dense eigendecomposition", {
+  skip_if_not_installed("RSpectra")
+  dt <- it_data(N = 10, d = 3)
+  fd <- gradient_flow(dt$net, dt$x, dt$y, lambda = 0.1, ridge = 1e-4, solver = "dense")
+  fi <- gradient_flow(dt$net, dt$x, dt$y, lambda = 0.1, ridge = 1e-4, solver = "iterative")
+  e <- jntk:::flow_top_eigen(fi, 3)
+  expect_equal(e$values, rev(tail(fd$values, 3)), tolerance = 1e-9)
+  # eigenvectors up to sign
+  V <- fd$vectors[, fd$n - 0:2]
+  expect_equal(abs(colSums(V * e$vectors)), rep(1, 3), tolerance = 1e-8)
+})
