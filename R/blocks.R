@@ -170,7 +170,7 @@ future_tasks <- function(n, make, consume, fun, seeds = NULL, what = "the tasks"
   for (k in seq_len(n)) {
     while (nxt <= n && nxt - k < cap) {
       spec <- make(nxt)
-      fs[[nxt]] <- tryCatch(future::future(jntk_task(spec), packages = "jntk",
+      fs[[nxt]] <- tryCatch(future::future(quote(jntk_task(spec)), substitute = FALSE, packages = "jntk",
                                            seed = if (is.null(seeds)) NULL else seeds[[nxt]],
                                            globals = list(spec = spec, jntk_task = fun)),
                             error = function(e) block_worker_error(e))
