@@ -70,8 +70,10 @@
 #'   8 scalars per pair, and predictions are Krylov solves; see Iterative
 #'   solver) or `"auto"` (default): dense when \eqn{6n^2} doubles fit the
 #'   memory budget (option `jntk.max_memory_gb`, default 80% of the RAM) and
-#'   \eqn{n \le 12{,}000} (above, a reference-LAPACK eigendecomposition takes
-#'   more than about ten minutes), else iterative.
+#'   the eigendecomposition's estimated time (reference LAPACK, about
+#'   \eqn{5 \cdot 10^{-9} n^3} seconds) is within option
+#'   `jntk.max_dense_eigen_minutes` (default 30, i.e. \eqn{n \lesssim 7000}),
+#'   else iterative. `"dense"` above that time is refused with the estimate.
 #' @param kernel `NULL` (compute the training kernel from `net`), or the
 #'   training kernel itself: the \eqn{N \times N} NTK for `lambda = 0`, the
 #'   dense JNTK for `lambda > 0`, as a numeric matrix or a file-backed
@@ -143,7 +145,8 @@ gradient_flow <- function(net, x, y, lambda = 0, ridge = 0,
   if (!is.null(kernel_given)) kernel_given <- flow_kernel_argument(kernel_given, n, kernel)
   if (solver == "auto") {
     fits <- 6 * as.double(n)^2 * 8 / 1e9 <= max_memory_gb()
-    solver <- if (fits && n <= flow_dense_max_n() && !inherits(kernel_given, "big.matrix")) "dense" else "iterative"
+    quick <- 5.2e-9 * as.double(n)^3 / 60 <= getOption("jntk.max_dense_eigen_minutes", 30)
+    solver <- if (fits && quick && !inherits(kernel_given, "big.matrix")) "dense" else "iterative"
   }
   if (solver == "iterative") {
     it <- flow_iterative(net, x, tg, lambda, ridge, kernel_given, threads, tol)
@@ -152,6 +155,8 @@ gradient_flow <- function(net, x, y, lambda = 0, ridge = 0,
       lambda = lambda, ridge = ridge, kernel = kernel, N = N, d = d, k = tg$k, n = n,
       threads = threads), it), class = "gradient_flow"))
   }
+  check_dense_eigen(n, sprintf("%s training kernel", toupper(kernel)), vectors = TRUE,
+                    "Use `solver = \"iterative\"` (matrix-free Krylov solves on the structured kernel)")
   check_alloc(6 * as.double(n)^2,
               sprintf("The %s dynamics on %d training inputs (a %d x %d kernel)",
                       toupper(kernel), N, n, n),
@@ -412,10 +417,6 @@ flow_lambda_max <- function(fl) {
   if (identical(fl$solver, "iterative")) fl$lambda_max else max(fl$values)
 }
 
-# Above this size the dense eigendecomposition takes more than ~10 minutes
-# with a reference LAPACK (about 2.5e-10 n^3 seconds here), so "auto"
-# chooses the iterative solver even when the memory would suffice.
-flow_dense_max_n <- function() 12000
 
 # A training kernel given to gradient_flow(): a dense matrix or a
 # file-backed big.matrix of the right size.

@@ -88,21 +88,30 @@ min_eigenvalue <- function(net, x, kernel = c("ntk", "jntk"), depth = NULL,
 # Extreme eigenvalues from one dense dsyevr, refused above a size by its
 # time estimate (reference LAPACK, eigenvalues only: about 1.3e-9 n^3 s here).
 spectrum_dense <- function(net, x, kn, n, threads) {
-  minutes <- 1.3e-9 * as.double(n)^3 / 60
-  lim <- getOption("jntk.max_dense_eigen_minutes", 30)
-  if (minutes > lim) {
-    jntk_abort(sprintf(paste0(
-      "A dense eigendecomposition of the %s x %s %s Gram matrix would take about %s (and %.3g GB) ",
-      "and cannot be interrupted. Use `method = \"iterative\"` (Lanczos on the %s operator, ",
-      "O(N^2 d) per product), or raise option `jntk.max_dense_eigen_minutes` (now %g)."),
-      format(n, big.mark = ","), format(n, big.mark = ","), toupper(kn), format_minutes(minutes),
-      8 * 2 * as.double(n)^2 / 1e9, if (kn == "jntk") "structured" else "kernel", lim),
-      class = "jntk_error_size")
-  }
+  check_dense_eigen(n, sprintf("%s Gram matrix", toupper(kn)), vectors = FALSE,
+                    sprintf("Use `method = \"iterative\"` (Lanczos on the %s operator, O(N^2 d) per product)",
+                            if (kn == "jntk") "structured" else "kernel"))
   K <- if (kn == "ntk") dense_kernel(ntk(net, x, threads = threads)) else
     dense_kernel(jntk(net, x, threads = threads))
   ev <- .Call(C_dynamics_eigen, (K + t(K)) / 2, 0L)$values
   list(min = min(ev), max = max(ev), residual = 0)
+}
+
+# Refuse an uninterruptible dense dsyevr whose estimated time (reference
+# LAPACK: about 1.3e-9 n^3 s for the eigenvalues, 4x that with vectors, as
+# measured here) exceeds getOption("jntk.max_dense_eigen_minutes", 30).
+check_dense_eigen <- function(n, what, vectors, instead) {
+  minutes <- (if (vectors) 5.2e-9 else 1.3e-9) * as.double(n)^3 / 60
+  lim <- getOption("jntk.max_dense_eigen_minutes", 30)
+  if (minutes > lim) {
+    jntk_abort(sprintf(paste0(
+      "A dense eigendecomposition of the %s x %s %s would take about %s (and %.3g GB) ",
+      "and cannot be interrupted. %s, or raise option `jntk.max_dense_eigen_minutes` (now %g)."),
+      format(n, big.mark = ","), format(n, big.mark = ","), what, format_minutes(minutes),
+      8 * (if (vectors) 6 else 2) * as.double(n)^2 / 1e9, instead, lim),
+      class = "jntk_error_size")
+  }
+  invisible(minutes)
 }
 
 format_minutes <- function(m) {

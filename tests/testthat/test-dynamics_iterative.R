@@ -133,3 +133,11 @@ test_that("an iterative flow's top eigenpairs match the dense eigendecomposition
   V <- fd$vectors[, fd$n - 0:2]
   expect_equal(abs(colSums(V * e$vectors)), rep(1, 3), tolerance = 1e-8)
 })
+
+test_that("a dense flow above the time limit is refused, pointing at the iterative solver", {
+  dt <- it_data(N = 6, d = 2)
+  old <- options(jntk.max_dense_eigen_minutes = 1e-9)
+  on.exit(options(old))
+  expect_snapshot(error = TRUE, gradient_flow(dt$net, dt$x, dt$y, lambda = 0.1, solver = "dense"))
+  expect_identical(gradient_flow(dt$net, dt$x, dt$y, lambda = 0.1, ridge = 1e-4)$solver, "iterative")
+})
