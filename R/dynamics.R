@@ -250,7 +250,10 @@ gradient_flow <- function(net, x, y, lambda = 0, ridge = 0,
 #'   asked), an \eqn{m \times d \times T} (or \eqn{m \times d \times k \times T})
 #'   array of \eqn{E[J_t]}; `cov_joint` (if both), the covariance of
 #'   \eqn{(f_t, J_t)} in block-major order, \eqn{m(d+1) \times m(d+1) \times T};
-#'   `lr` when given.
+#'   `lr` when given; for an iterative flow, `krylov`: a data frame of the
+#'   Krylov runs this call needed (`method` "cg" or "lanczos", `column`,
+#'   `iterations`, `accuracy` = CG relative residual or Lanczos error
+#'   estimate, `time`), `NULL` when every solve came from the cache.
 #' @examples
 #' net <- mlp(depth = 2, activation = "erf", sigma_b = 0.1)
 #' x <- rbind(c(-0.2, -1), c(0.2, 0.1), c(0.4, -0.1), c(0.9, -0.5))
@@ -293,6 +296,7 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
     if (!is.null(nw)) mean_rows <- mean_rows + as.vector(flow_network_state(nw, xn, jacobian = jacobian))
     out <- flow_prediction(fl, xn, t, mean_rows, res$cov, jacobian)
     out$lr <- if (lr > 0) lr else NULL
+    out$krylov <- res$krylov
     return(out)
   }
   # mean only with the JNTK: the structured cross kernel's product, (d + 1)

@@ -79,14 +79,25 @@ flow_apply_filter <- function(fl, B, t, lr, threads) {
                    class = "jntk_error_convergence", data = list(residual = lz$error))
       }
       out[, c, fin] <- lz$value
+      krylov_log(fl, data.frame(method = "lanczos", column = c, iterations = lz$iterations,
+                                accuracy = lz$error, time = NA_real_))
     }
   }
   if (length(inf)) {
     res <- krylov_cg(fl$op, fl$pre, B, tol = fl$tol, maxit = as.integer(min(10 * n, 5000)),
                      verbose = interactive())
     for (j in inf) out[, , j] <- res$x
+    krylov_log(fl, data.frame(method = "cg", column = seq_len(ncol(B)), iterations = res$iterations,
+                              accuracy = res$residual, time = res$time / ncol(B)))
   }
   out
+}
+
+# A record of the Krylov runs of an iterative flow (fl$cache$log): method,
+# right-hand side, iterations, accuracy reached (CG relative residual, Lanczos
+# error estimate) and time; predict() returns the rows of its own call.
+krylov_log <- function(fl, row) {
+  assign("log", rbind(fl$cache[["log"]], row), envir = fl$cache)
 }
 
 # Coefficients a_t = Lambda^{1/2} h_t(A) Lambda^{1/2} (Y~ - U_0): n x k x T,
@@ -141,6 +152,7 @@ flow_cross_dense <- function(fl, xn, jacobian, kind, threads) {
 }
 
 predict_iterative <- function(fl, xn, t, cov, jacobian, nw, lr, threads) {
+  n_log <- NROW(fl$cache[["log"]])
   m <- nrow(xn); k <- fl$k; nT <- length(t)
   mr <- if (jacobian) m * (fl$d + 1) else m
   U0 <- if (is.null(nw)) NULL else flow_network_state(nw, fl$x, jacobian = fl$kernel == "jntk")
@@ -166,7 +178,9 @@ predict_iterative <- function(fl, xn, t, cov, jacobian, nw, lr, threads) {
       covs[, , j] <- (cv + t(cv)) / 2
     }
   }
-  list(mean = mean_rows, cov = covs)
+  lg <- fl$cache[["log"]]
+  runs <- if (NROW(lg) > n_log) lg[seq(n_log + 1L, NROW(lg)), , drop = FALSE] else NULL
+  list(mean = mean_rows, cov = covs, krylov = runs)
 }
 
 # Sigma(X, X) %*% C on the training set (structured Jacobian NNGP, computed

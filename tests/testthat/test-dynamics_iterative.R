@@ -141,3 +141,13 @@ test_that("a dense flow above the time limit is refused, pointing at the iterati
   expect_snapshot(error = TRUE, gradient_flow(dt$net, dt$x, dt$y, lambda = 0.1, solver = "dense"))
   expect_identical(gradient_flow(dt$net, dt$x, dt$y, lambda = 0.1, ridge = 1e-4)$solver, "iterative")
 })
+
+test_that("iterative predictions report their Krylov runs", {
+  dt <- it_data(N = 8, d = 2)
+  fi <- gradient_flow(dt$net, dt$x, dt$y, lambda = 0.1, ridge = 1e-4, solver = "iterative")
+  p <- predict(fi, dt$xt, t = c(2, Inf))
+  expect_identical(sort(p$krylov$method), c("cg", "lanczos"))
+  expect_true(all(p$krylov$iterations >= 1L))
+  expect_lte(p$krylov$accuracy[p$krylov$method == "cg"], 1e-10)
+  expect_null(predict(fi, dt$xt, t = c(2, Inf))$krylov)   # cached
+})
