@@ -25,6 +25,14 @@ peak_mb <- function(pid = Sys.getpid()) {
   if (!length(v)) return(NA_real_)
   as.numeric(gsub("[^0-9]", "", v)) / 1024
 }
+# anonymous (heap) memory now: unlike VmHWM it leaves out the pages of a
+# memory-mapped file-backed matrix, which the kernel can drop at any time
+anon_mb <- function(pid = Sys.getpid()) {
+  s <- tryCatch(readLines(sprintf("/proc/%d/status", pid)), error = function(e) character(0))
+  v <- grep("^RssAnon", s, value = TRUE)
+  if (!length(v)) return(NA_real_)
+  as.numeric(gsub("[^0-9]", "", v)) / 1024
+}
 timed <- function(expr) {
   t0 <- proc.time()
   v <- force(expr)
@@ -159,8 +167,8 @@ if ("file" %in% parts && requireNamespace("bigmemory", quietly = TRUE)) {
   r <- timed(ntk(net, x, block_size = 2500, file = f, threads = 1))
   K <- r$value
   chk <- max(abs(K[1:50, 49951:50000] - ntk(net, x[1:50, ], x[49951:50000, ])))
-  say("  %.0f s elapsed, %.1f GB on disk, peak RAM %.0f MB (main) %s MB (workers); spot check %.2g; load %s",
-      r$time[["elapsed"]], file.size(f) / 1e9, peak_mb(),
+  say("  %.0f s elapsed, %.1f GB on disk, VmHWM %.0f MB (includes the mapped file's resident pages), RssAnon %.0f MB (main), VmHWM %s MB (workers); spot check %.2g; load %s",
+      r$time[["elapsed"]], file.size(f) / 1e9, peak_mb(), anon_mb(),
       paste(sprintf("%.0f", vapply(pids, peak_mb, 0)), collapse = "/"), chk, paste(load_avg(), collapse = " "))
   future::plan(future::sequential)
   rm(K); gc()
