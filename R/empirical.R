@@ -33,6 +33,8 @@
 #' @param x2 Second set of inputs, or `NULL` (default) for `x1` (the result is
 #'   then exactly symmetric).
 #' @param threads Number of OpenMP threads (results do not depend on it).
+#' @param block_size,file Compute the result in blocks as futures on the
+#'   current [future::plan()], or into a file-backed matrix (see [kernel-blocks]).
 #' @return `empirical_ntk()`: an `nrow(x1)` by `nrow(x2)` matrix.
 #'   `empirical_jntk()`: an `nrow(x1) * (d + 1)` by `nrow(x2) * (d + 1)` matrix.
 #' @seealso [ntk()], [jntk()], [monte_carlo()], [kernel_convergence()].
@@ -43,13 +45,15 @@
 #' empirical_ntk(nw, x)
 #' dim(empirical_jntk(nw, x))  # 8 x 8
 #' @export
-empirical_ntk <- function(object, x1, x2 = NULL, threads = default_threads()) {
+empirical_ntk <- function(object, x1, x2 = NULL, threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("empirical_ntk", object, x1, x2, block_size, file, threads))
   empirical_kernel(object, x1, x2, kind = "ntk", threads = threads)
 }
 
 #' @rdname empirical_ntk
 #' @export
-empirical_jntk <- function(object, x1, x2 = NULL, threads = default_threads()) {
+empirical_jntk <- function(object, x1, x2 = NULL, threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("empirical_jntk", object, x1, x2, block_size, file, threads))
   empirical_kernel(object, x1, x2, kind = "jntk", threads = threads)
 }
 
@@ -74,7 +78,8 @@ empirical_jntk <- function(object, x1, x2 = NULL, threads = default_threads()) {
 #' empirical_nngp(nw, matrix(rnorm(6), 2, 3))
 #' @export
 empirical_nngp <- function(object, x1, x2 = NULL, jacobian = FALSE,
-                           threads = default_threads()) {
+                           threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("empirical_nngp", object, x1, x2, block_size, file, threads, jacobian = jacobian))
   if (!isTRUE(jacobian) && !isFALSE(jacobian)) {
     jntk_abort("`jacobian` must be TRUE or FALSE.", class = "jntk_error_argument")
   }

@@ -35,6 +35,8 @@
 #'
 #' @inheritParams nngp
 #' @param as `"matrix"` (dense, \eqn{N1(d+1) \times N2(d+1)}) or `"structured"`.
+#' @param block_size,file Compute the dense matrix in blocks as futures on the
+#'   current [future::plan()], or into a file-backed matrix (see [kernel-blocks]).
 #' @return A matrix, or a `"jntk_structured"` object (see Structure).
 #' @references Kim and Yang (2024), An Infinite-Width Analysis on the
 #'   Jacobian-Regularised Training of a Neural Network, ICML.
@@ -51,7 +53,8 @@
 #' block(S, "jj")
 #' @export
 jacobian_nngp <- function(net, x1, x2 = NULL, as = c("matrix", "structured"),
-                          threads = default_threads()) {
+                          threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("jacobian_nngp", net, x1, x2, block_size, file, threads, as = as))
   as <- match_as(as)
   jacobian_kernel(net, x1, x2, kind = "jacobian_nngp", as = as, threads = threads)
 }
@@ -59,7 +62,8 @@ jacobian_nngp <- function(net, x1, x2 = NULL, as = c("matrix", "structured"),
 #' @rdname jacobian_nngp
 #' @export
 jntk <- function(net, x1, x2 = NULL, as = c("matrix", "structured"),
-                 threads = default_threads()) {
+                 threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("jntk", net, x1, x2, block_size, file, threads, as = as))
   as <- match_as(as)
   check_mlp(net)
   if (!net$smooth) {

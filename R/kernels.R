@@ -13,7 +13,13 @@
 #' @param x2 Second set of inputs (same number of columns as `x1`), or `NULL` for
 #'   the symmetric kernel of `x1` with itself (each pair computed once).
 #' @param threads Number of OpenMP threads (default `getOption("jntk.threads", 1L)`);
-#'   results do not depend on it.
+#'   results do not depend on it. With `block_size`, the threads of each block.
+#' @param block_size `NULL` (one block), or the number of points per block:
+#'   the result is computed in row x column blocks as futures on the current
+#'   [future::plan()] (see [kernel-blocks]).
+#' @param file `NULL`, or a path: write the result block by block into a
+#'   file-backed `bigmemory::big.matrix` and return it (see [kernel-blocks]);
+#'   for `kernels()` two paths (NNGP, NTK).
 #' @return `nngp()` and `ntk()`: an `nrow(x1)` by `nrow(x2)` matrix whose
 #'   dimnames are the row names of `x1` and `x2`. `kernels()`: a list with
 #'   elements `nngp` and `ntk`.
@@ -28,19 +34,22 @@
 #' Th <- ntk(net, x[1, ], x)   # Theta(x0, x) along the circle
 #' both <- kernels(net, x)
 #' @export
-nngp <- function(net, x1, x2 = NULL, threads = default_threads()) {
+nngp <- function(net, x1, x2 = NULL, threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("nngp", net, x1, x2, block_size, file, threads))
   kernel_plain_call(net, x1, x2, c(TRUE, FALSE), threads)$nngp
 }
 
 #' @rdname nngp
 #' @export
-ntk <- function(net, x1, x2 = NULL, threads = default_threads()) {
+ntk <- function(net, x1, x2 = NULL, threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("ntk", net, x1, x2, block_size, file, threads))
   kernel_plain_call(net, x1, x2, c(FALSE, TRUE), threads)$ntk
 }
 
 #' @rdname nngp
 #' @export
-kernels <- function(net, x1, x2 = NULL, threads = default_threads()) {
+kernels <- function(net, x1, x2 = NULL, threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("kernels", net, x1, x2, block_size, file, threads))
   kernel_plain_call(net, x1, x2, c(TRUE, TRUE), threads)
 }
 

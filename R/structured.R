@@ -325,13 +325,9 @@ setMethod("Summary", "jntk_structured", function(x, ..., na.rm = FALSE) {
   structured_unsupported(sprintf("`%s()`", .Generic))
 })
 
-#' @rdname jntk_structured-class
-#' @param a A `"jntk_structured"` object (for `solve()`).
-#' @param b Right-hand side (for `solve()`).
+#' @rdname solve-structured
 #' @export
-setMethod("solve", "jntk_structured", function(a, b, ...) {
-  structured_unsupported("`solve()`")
-})
+setMethod("solve", "jntk_structured", function(a, b, ...) structured_solve(a, b, ...))
 
 #' @rdname jntk_structured-class
 #' @export
