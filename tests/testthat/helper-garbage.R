@@ -86,7 +86,6 @@ garbage_drivers <- function() {
 # routines).
 garbage_capture <- function(drivers = garbage_drivers(), per_routine = 3L) {
   callr::r(function(drivers, per_routine) {
-    compiler::enableJIT(0)
     ns <- asNamespace("jntk")
     routines <- names(getDLLRegisteredRoutines("jntk")$.Call)
     rec <- new.env()
@@ -115,7 +114,8 @@ garbage_capture <- function(drivers = garbage_drivers(), per_routine = 3L) {
     patch <- function(f) {
       if (!is.function(f) || is.primitive(f) || !".Call" %in% all.names(body(f))) return(NULL)
       g <- f
-      body(g) <- body(f) # drops the byte code, whose .Call would bypass E
+      body(g) <- body(f) # drops the byte code, whose inlined .Call would bypass E (the JIT
+      # recompiles it with E's .Call, a closure, which it does not inline)
       environment(g) <- E
       g
     }
@@ -132,7 +132,7 @@ garbage_capture <- function(drivers = garbage_drivers(), per_routine = 3L) {
     status <- vapply(names(drivers), function(nm) {
       rec$driver <- nm
       tryCatch({
-        utils::capture.output(eval(drivers[[nm]], new.env(parent = E)))
+        utils::capture.output(invisible(eval(drivers[[nm]], new.env(parent = E))))
         "ok"
       }, error = function(e) conditionMessage(e))
     }, "")
