@@ -38,7 +38,7 @@ printf 'CFLAGS = -g -O2\n' >"$work/Makevars"
 R_MAKEVARS_USER="$work/Makevars" R CMD INSTALL --no-multiarch -l "$lib" "$tree" >"$work/install.log" 2>&1 ||
   { tail -40 "$work/install.log"; echo "valgrind: build failed"; exit 1; }
 
-vg="valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --track-origins=yes --num-callers=40 --log-file=$work/vg.%p.log"
+vg="valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --track-origins=yes --num-callers=40 --fullpath-after= --log-file=$work/vg.%p.log"
 
 cat >"$work/routines.R" <<'EOF'
 # Every registered routine at small sizes, through the exported functions.

@@ -17,7 +17,8 @@ skip_if_no_interrupt <- function() {
 
 # Runs `setup` (not timed, not interrupted) and then `expr` in a fresh R
 # process with jntk loaded from the current library path; sends SIGINT `after`
-# seconds after `expr` started and waits up to `timeout` seconds.
+# seconds after `expr` started and waits up to `timeout` seconds. With
+# quoted = TRUE, `expr` and `setup` are expressions already.
 # Returns a list:
 #   status  "interrupted" (the child caught the interrupt), "finished" (expr
 #           ended before or without noticing it), "error" (expr failed, with
@@ -25,9 +26,11 @@ skip_if_no_interrupt <- function() {
 #           "died" (the child crashed);
 #   delay   seconds from SIGINT to the child's handler (Inf on timeout / died);
 #   elapsed seconds the child spent in `expr`.
-interrupt_delay <- function(expr, setup = NULL, after = 2, timeout = 60) {
-  expr <- substitute(expr)
-  setup <- substitute(setup)
+interrupt_delay <- function(expr, setup = NULL, after = 2, timeout = 60, quoted = FALSE) {
+  if (!quoted) {
+    expr <- substitute(expr)
+    setup <- substitute(setup)
+  }
   ready <- tempfile("jntk-interrupt-")
   on.exit(unlink(ready), add = TRUE)
   child <- function(expr, setup, ready) {

@@ -12,7 +12,9 @@
 # The second part checks that the computations cut into pieces for the
 # interrupt checks give the same numbers as computed another way.
 
-expect_prompt_interrupt <- function(name, r, bound = 1) {
+# SIGINT two seconds into `expr` (after `setup`) must be caught within `bound` s.
+expect_interruptible <- function(name, expr, setup = NULL, bound = 1) {
+  r <- interrupt_delay(substitute(expr), substitute(setup), timeout = 20, quoted = TRUE)
   line <- format_interrupt(name, r)
   cat("\n", line, sep = "")
   expect_identical(r$status, "interrupted", info = line)
@@ -26,26 +28,22 @@ interrupt_cases <- function() {
 
 test_that("the dense dynamics are interruptible: eigendecomposition", {
   interrupt_cases()
-  r <- interrupt_delay(min_eigenvalue(mlp(2, "erf"), x),
-                       setup = { set.seed(1); x <- matrix(rnorm(3000 * 3), 3000, 3) },
-                       timeout = 20)
-  expect_prompt_interrupt("min_eigenvalue, NTK 3000 x 3000", r)
-  r <- interrupt_delay(gradient_flow(mlp(2, "erf"), x, y),
-                       setup = { set.seed(2); x <- matrix(rnorm(2200 * 3), 2200, 3); y <- x[, 1] },
-                       timeout = 20)
-  expect_prompt_interrupt("gradient_flow, N = 2200", r)
+  expect_interruptible("min_eigenvalue, NTK 3000 x 3000", min_eigenvalue(mlp(2, "erf"), x),
+                       setup = { set.seed(1); x <- matrix(rnorm(3000 * 3), 3000, 3) })
+  expect_interruptible("gradient_flow, N = 2200", gradient_flow(mlp(2, "erf"), x, y),
+                       setup = { set.seed(2); x <- matrix(rnorm(2200 * 3), 2200, 3); y <- x[, 1] })
 })
 
 test_that("the dense dynamics are interruptible: mean and covariance over many times", {
   interrupt_cases()
-  r <- interrupt_delay(predict(fl, xt, t = seq(0.1, 100, length.out = 400), cov = TRUE),
+  expect_interruptible("predict(cov = TRUE), 400 x 400, 400 times",
+                       predict(fl, xt, t = seq(0.1, 100, length.out = 400), cov = TRUE),
                        setup = {
                          set.seed(3)
                          x <- matrix(rnorm(400 * 3), 400, 3)
                          fl <- gradient_flow(mlp(2, "erf"), x, x[, 1])
                          xt <- matrix(rnorm(400 * 3), 400, 3)
-                       }, timeout = 20)
-  expect_prompt_interrupt("predict(cov = TRUE), 400 x 400, 400 times", r)
+                       })
 })
 
 # The cases of issue 17. Their loops are in src/kernels*.c, src/training.c,
@@ -53,37 +51,31 @@ test_that("the dense dynamics are interruptible: mean and covariance over many t
 # those files check often enough.
 test_that("the kernels are interruptible (issue 17 cases)", {
   interrupt_cases()
-  r <- interrupt_delay(nngp(mlp(100, "tanh"), X),
-                       setup = { set.seed(4); X <- matrix(rnorm(1500 * 10), 1500, 10) },
-                       timeout = 20)
-  expect_prompt_interrupt("nngp(mlp(100, 'tanh')), 1500 x 10", r)
+  expect_interruptible("nngp(mlp(100, 'tanh')), 1500 x 10", nngp(mlp(100, "tanh"), X),
+                       setup = { set.seed(4); X <- matrix(rnorm(1500 * 10), 1500, 10) })
   # issue 17 has depth 1e8 on 1500 points, which now needs 1.2 TB (depth x n
   # doubles) and fails at once; 1e5 layers on 500 points (125000 pairs, fewer
   # than the 2^20 between two checks of the pair loop) keeps what it tests: a
   # deep network on few points
-  r <- interrupt_delay(nngp(mlp(1e5, "relu"), X),
-                       setup = { set.seed(5); X <- matrix(rnorm(500 * 10), 500, 10) },
-                       timeout = 20)
-  expect_prompt_interrupt("nngp(mlp(1e5, 'relu')), 500 x 10", r)
-  r <- interrupt_delay(min_eigenvalue(mlp(2, "erf"), x, kernel = "jntk"),
-                       setup = { set.seed(6); x <- matrix(rnorm(600 * 4), 600, 4) },
-                       timeout = 20)
-  expect_prompt_interrupt("min_eigenvalue, JNTK 3000 x 3000", r)
+  expect_interruptible("nngp(mlp(1e5, 'relu')), 500 x 10", nngp(mlp(1e5, "relu"), X),
+                       setup = { set.seed(5); X <- matrix(rnorm(500 * 10), 500, 10) })
+  expect_interruptible("min_eigenvalue, JNTK 3000 x 3000",
+                       min_eigenvalue(mlp(2, "erf"), x, kernel = "jntk"),
+                       setup = { set.seed(6); x <- matrix(rnorm(600 * 4), 600, 4) })
 })
 
 test_that("training and Monte Carlo are interruptible (issue 17 cases)", {
   interrupt_cases()
-  r <- interrupt_delay(train_mlp(nw, x, y, lr = 0.1, steps = 1e6, progress = FALSE),
+  expect_interruptible("train_mlp(), width 256, 1e6 steps",
+                       train_mlp(nw, x, y, lr = 0.1, steps = 1e6, progress = FALSE),
                        setup = {
                          set.seed(7)
                          x <- matrix(rnorm(200 * 10), 200, 10); y <- sin(x[, 1])
                          nw <- sample_mlp(mlp(2, "tanh"), width = 256, input_dim = 10)
-                       }, timeout = 20)
-  expect_prompt_interrupt("train_mlp(), width 256, 1e6 steps", r)
-  r <- interrupt_delay(monte_carlo(mlp(2, "erf"), x, width = 256, n_samples = 1e6),
-                       setup = { set.seed(8); x <- matrix(rnorm(30), 10, 3) },
-                       timeout = 20)
-  expect_prompt_interrupt("monte_carlo(), 1e6 samples", r)
+                       })
+  expect_interruptible("monte_carlo(), 1e6 samples",
+                       monte_carlo(mlp(2, "erf"), x, width = 256, n_samples = 1e6),
+                       setup = { set.seed(8); x <- matrix(rnorm(30), 10, 3) })
 })
 
 # ------------------------------------ the pieces compute the same numbers
