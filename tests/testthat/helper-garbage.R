@@ -341,8 +341,9 @@ garbage_r_binary <- function(mem_mb = 4000) {
 # each call to a file, so the parent knows which call killed it. Outcome per
 # call: "ok" (returned), "error" (an R error: the right answer to garbage),
 # "blas" (an error raised by BLAS/LAPACK's own argument check: the entry point
-# did not check), "crash" (the child died), "hang" (no answer within
-# `timeout` seconds). Returns a data frame with routine, what, outcome and
+# did not check), "crash" (the child died), "slow" (no answer within
+# `timeout` seconds, but SIGINT stopped it: a long valid computation), "hang"
+# (not even SIGINT brought it back within 2 s). Returns a data frame with routine, what, outcome and
 # message (the error, or the tail of the child's stderr after a crash).
 garbage_run <- function(calls, timeout = 30, mem_mb = 4000) {
   child <- function(calls, first, logfile) {
@@ -414,8 +415,13 @@ garbage_run <- function(calls, timeout = 30, mem_mb = 4000) {
       }
       lg <- read_log()
       if (!is.na(lg$running) && unclass(Sys.time()) - lg$since > timeout) {
-        outcome[lg$running] <- "hang"
-        message[lg$running] <- sprintf("no answer after %g s", timeout)
+        # still running: a long but valid computation if Ctrl-C stops it
+        session$interrupt()
+        answered <- session$poll_process(2000) == "ready"
+        outcome[lg$running] <- if (answered) "slow" else "hang"
+        message[lg$running] <- sprintf("no answer after %g s; %s", timeout,
+                                       if (answered) "returned on SIGINT within 2 s" else
+                                         "did not return on SIGINT either")
         first <- lg$running + 1L
         break
       }
