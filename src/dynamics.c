@@ -28,7 +28,8 @@
  * panel / block of columns at a time, the assembly cuts one time's products
  * into blocks of rows or of the inner dimension. Pieces are cut by the sizes
  * of the problem only, never by the thread count, so results do not depend on
- * it (with R's reference BLAS they are the same numbers as the uncut calls). */
+ * it (with R's reference BLAS the assembly's pieces give the same numbers as
+ * uncut calls; the eigendecomposition agrees with dsyevr to rounding). */
 #include "jntk.h"
 #include "calls_dynamics.h"
 #include "linalg.h"
