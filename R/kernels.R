@@ -83,7 +83,7 @@ kernel_inputs <- function(net, x1, x2) {
 }
 
 # Terms of the Hermite tables of the series activations (src/series.h).
-.jntk_series_terms <- 96L
+.jntk_series_terms <- 128L
 
 kernel_par <- function(net) {
   rule <- if (net$closed_form) NULL else {

@@ -21,17 +21,18 @@ double dual_theta(double gap, double antigap) {
   return 2.0 * atan2(sqrt(gap), sqrt(antigap));
 }
 
-double dual_kink_next(const kpar *kp, double a, double b, double th, double a1,
-                      double b1) {
-  if (!(a * b > 0) || !(a1 * b1 > 0)) return M_PI_2;
+double dual_kink_next(const kpar *kp, const pairval *pv, double ra1, double rb1) {
+  double a = pv->a, b = pv->b, th = pv->th;
+  if (!(a * b > 0) || !(ra1 * rb1 > 0)) return M_PI_2;
   double al = kink_alpha(kp->act, kp->slope), A1 = 0.5 * (1.0 + al), B1 = 0.5 * (1.0 - al);
   double A = A1 * A1, B = B1 * B1, alpha = kp->sw2 * (A + B), beta = kp->sb2;
-  double s = sqrt(a * b), s1 = sqrt(a1 * b1), hs = sin(0.5 * th), hc = cos(0.5 * th);
+  double s = pv->ra * pv->rb, s1 = ra1 * rb1, hs = pv->hs, hc = pv->hc;
   double omc = 2.0 * hs * hs, opc = 2.0 * hc * hc; /* 1 -/+ cos(theta) */
-  double G = omc - TWO_OVER_PI * sin_minus_tcos(th);
+  double sn = 2.0 * hs * hc, cs = (hc - hs) * (hc + hs);
+  double G = omc - TWO_OVER_PI * (th > 0.5 ? sn - th * cs : sin_minus_tcos(th));
   if (G < 0) G = 0;
-  double J = sin(th) + (M_PI_2 - th) * cos(th);
-  double dab = sqrt(a) - sqrt(b), e = alpha * beta * dab * dab / (s1 + alpha * s + beta);
+  double J = sn + (M_PI_2 - th) * cs;
+  double dab = pv->ra - pv->rb, e = alpha * beta * dab * dab / (s1 + alpha * s + beta);
   double gap = e + kp->sw2 * s * (A * omc + B * G);
   double anti = e + kp->sw2 * s * (A * opc + B * (1.0 + TWO_OVER_PI * J)) + 2.0 * beta;
   return dual_theta(gap, anti);
@@ -82,7 +83,7 @@ void dual_diag(const kpar *kp, double a, double *g, double *dg) {
     /* total derivative: a jet whose n-entry is d/da, for a, b and c alike */
     jet x = jconst(a), G;
     x.n = 1.0;
-    pairval pv = {a, a, a, 0.0, 0.0};
+    pairval pv = {a, a, a, 0.0, 0.0, 0.0, 1.0, sqrt(a), sqrt(a)};
     gelu_jet(&pv, x, x, x, &G, NULL);
     *g = G.v;
     *dg = G.n;
@@ -111,18 +112,18 @@ static void kinked_jet(const kpar *kp, const pairval *pv, double an, double bm, 
     if (Gd) *Gd = jconst(A);
     return;
   }
-  double s = sqrt(a * b), ra = 0.5 * an / a, rb = 0.5 * bm / b, is = 1.0 / s;
+  double s = pv->ra * pv->rb, ra = 0.5 * an / a, rb = 0.5 * bm / b, is = 1.0 / s;
   jet sj = {s, 0, s * ra, s * rb, 0, 0, 0, s * ra * rb};
   jet si = {is, 0, -is * ra, -is * rb, 0, 0, 0, is * ra * rb};
   jet rho = jmul(c, si);
-  double th = pv->th, sn = sin(th), J1 = M_PI_2 - th;
-  double J0 = sn + J1 * cos(th), J2 = sn > 1e-200 ? 1.0 / sn : 0.0;
+  double th = pv->th, sn = 2.0 * pv->hs * pv->hc, cs = (pv->hc - pv->hs) * (pv->hc + pv->hs);
+  double J1 = M_PI_2 - th, J0 = sn + J1 * cs, J2 = sn > 1e-200 ? 1.0 / sn : 0.0;
   jet J = junary(rho, J0, J1, J2);
   *G = jadd(jaffine(c, A, 0.0), jaffine(jmul(sj, J), B * TWO_OVER_PI, 0.0));
   if (Gd) { /* only for the (refused) kinked JNTK: finite, by the same clip */
     double K2 = sn > 1e-100 ? J2 : 0.0;
     *Gd = junary(rho, A + B * (1.0 - TWO_OVER_PI * th), B * TWO_OVER_PI * K2,
-                 B * TWO_OVER_PI * cos(th) * K2 * K2 * K2);
+                 B * TWO_OVER_PI * cs * K2 * K2 * K2);
   }
 }
 

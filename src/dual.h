@@ -22,7 +22,16 @@ typedef struct {
   double a, b, c; /* variances and covariance */
   double D;       /* ab - c^2 >= 0 */
   double th;      /* angle in [0, pi] (kinked family only) */
+  double hs, hc;  /* sin(th/2), cos(th/2) (kinked family only) */
+  double ra, rb;  /* sqrt(a), sqrt(b) (kinked family only) */
 } pairval;
+
+/* The half-angle sines of a kinked pair's angle (one sincos per pair and
+ * layer: sin th = 2 hs hc, 1 - cos th = 2 hs^2, 1 + cos th = 2 hc^2). */
+JNTK_INLINE void pair_half_angle(pairval *pv) {
+  pv->hs = sin(0.5 * pv->th);
+  pv->hc = cos(0.5 * pv->th);
+}
 
 JNTK_INLINE int dual_is_kinked(int act) {
   return act == ACT_IDENTITY || act == ACT_RELU || act == ACT_LEAKY_RELU || act == ACT_ABS;
@@ -85,7 +94,7 @@ JNTK_INLINE void dual_closed(const int act, const kpar *kp, const pairval *pv,
       if (gd) *gd = A;
       return;
     }
-    double th = pv->th, s = sqrt(a * b), J = sin(th) + (M_PI_2 - th) * c / s;
+    double th = pv->th, s = pv->ra * pv->rb, J = 2.0 * pv->hs * pv->hc + (M_PI_2 - th) * c / s;
     *g = A * c + B * TWO_OVER_PI * s * J;
     if (gd) *gd = A + B * (1.0 - TWO_OVER_PI * th);
     return;
@@ -128,8 +137,8 @@ JNTK_INLINE void dual_closed(const int act, const kpar *kp, const pairval *pv,
  * (= E[phi'^2] + E[phi phi''] by Price's theorem), of a closed form. */
 void dual_diag(const kpar *kp, double a, double *g, double *dg);
 
-/* The angle of the next layer from this layer's (a, b, theta) and the next
- * variances a1, b1 (kinked family): with alpha = sigma_w^2 (A + B),
+/* The angle of the next layer from this layer's (a, b, theta) and the roots
+ * ra1, rb1 of the next variances a1, b1 (kinked family): with alpha = sigma_w^2 (A + B),
  * beta = sigma_b^2, s = sqrt(ab), e = alpha beta (sqrt a - sqrt b)^2 /
  * (sqrt(a1 b1) + alpha s + beta),
  *   sqrt(a1 b1) - c1 = e + sigma_w^2 s [A (1 - cos th) + B G(th)],
@@ -138,7 +147,7 @@ void dual_diag(const kpar *kp, double a, double *g, double *dg);
  * sums of non-negative terms, so 1 - rho1 and 1 + rho1 keep their relative
  * accuracy, and theta1 = 2 atan2(sqrt(gap), sqrt(antigap)) is accurate at
  * both ends. */
-double dual_kink_next(const kpar *kp, double a, double b, double th, double a1, double b1);
+double dual_kink_next(const kpar *kp, const pairval *pv, double ra1, double rb1);
 /* 2 atan2(sqrt(gap), sqrt(antigap)): the angle of a pair from
  * sqrt(ab) - c >= 0 and sqrt(ab) + c >= 0. */
 double dual_theta(double gap, double antigap);

@@ -90,6 +90,7 @@ static first_layer first_pair(const kpar *kp, const kside *s1, int i, const ksid
 typedef struct {
   double *v, *dv;     /* variances entering this layer and d/dn (jets) */
   double *vn, *dvn;   /* the next layer's */
+  double *r, *rn;     /* their square roots (kinked family) */
   series_side sd;     /* series tables (series activations) */
   int n;
 } layer_side;
@@ -100,22 +101,25 @@ static void side_alloc(layer_side *ls, int n, int jets) {
   ls->vn = (double *) R_alloc(n, sizeof(double));
   ls->dv = jets ? (double *) R_alloc(n, sizeof(double)) : NULL;
   ls->dvn = jets ? (double *) R_alloc(n, sizeof(double)) : NULL;
+  ls->r = (double *) R_alloc(n, sizeof(double));
+  ls->rn = (double *) R_alloc(n, sizeof(double));
 }
 
 static void side_first(const kpar *kp, const kside *s, layer_side *ls) {
   double al0 = kp->sw2 / kp->d;
   for (int i = 0; i < ls->n; i++) {
     ls->v[i] = al0 * s->q[i] + kp->sb2;
+    ls->r[i] = sqrt(ls->v[i]);
     if (ls->dv) ls->dv[i] = 2.0 * al0 * sqrt(s->q[i]);
   }
 }
 
-/* Data for the layer at variances v: series tables, next variances; in
- * blocks of points with an interrupt check between them. */
-static void side_layer(const kpar *kp, layer_side *ls, int nord, int nthreads) {
+/* Data for the layer at variances v: series tables of K terms, next
+ * variances; in blocks of points with an interrupt check between them. */
+static void side_layer(const kpar *kp, layer_side *ls, int nord, int K, int nthreads) {
   int n = ls->n;
   if (kp->sr) {
-    series_side_alloc(&ls->sd, n, nord, kp->sr->K);
+    series_side_alloc(&ls->sd, n, nord, K);
     const int blk = 2048;
     for (int i0 = 0; i0 < n; i0 += blk) {
       int i1 = i0 + blk < n ? i0 + blk : n;
@@ -123,20 +127,49 @@ static void side_layer(const kpar *kp, layer_side *ls, int nord, int nthreads) {
       if (i1 < n) R_CheckUserInterrupt();
     }
     series_side_finish(&ls->sd);
+    for (int i = 0; i < n; i++) ls->rn[i] = sqrt(ls->vn[i] > 0 ? ls->vn[i] : 0.0);
     return;
   }
   for (int i = 0; i < n; i++) {
     double g, dg;
     dual_diag(kp, ls->v[i], &g, &dg);
     ls->vn[i] = kp->sw2 * g + kp->sb2;
+    ls->rn[i] = sqrt(ls->vn[i]);
     if (ls->dv) ls->dvn[i] = kp->sw2 * dg * ls->dv[i];
   }
+}
+
+/* The largest |rho| over the pairs of a layer (the diagonal of a symmetric
+ * kernel excluded), from the covariances cv (at the first layer the Gram
+ * matrix, mapped by alpha0 p + beta): the Hermite tables need no more terms
+ * than Mehler's sum does there (series_terms_for()). */
+static double layer_rho_max(const kpar *kp, const double *cv, int layer, const layer_side *l1,
+                            const layer_side *l2, int n1, int n2, int sym, double *pending) {
+  double al0 = kp->sw2 / kp->d, be = kp->sb2, rmax = 0.0;
+  for (int j = 0; j < n2; j++) {
+    int iend = sym ? j : n1;
+    double vj = l2->v[j];
+    for (int i = 0; i < iend; i++) {
+      double c = cv[i + (ptrdiff_t) j * n1], ab = l1->v[i] * vj;
+      if (layer == 0) c = al0 * c + be;
+      if (ab > 0 && c * c > rmax * rmax * ab) rmax = fabs(c) / sqrt(ab);
+    }
+    *pending += 0.2 * iend;
+    if (*pending >= WORK_CHUNK) {
+      R_CheckUserInterrupt();
+      *pending = 0.0;
+    }
+  }
+  return rmax > 1 ? 1.0 : rmax;
 }
 
 static void side_advance(layer_side *ls) {
   double *t = ls->v;
   ls->v = ls->vn;
   ls->vn = t;
+  t = ls->r;
+  ls->r = ls->rn;
+  ls->rn = t;
   t = ls->dv;
   ls->dv = ls->dvn;
   ls->dvn = t;
@@ -207,13 +240,17 @@ typedef struct {
     if (x->layer == 0) {                                                       \
       first_layer f = first_pair(kp, x->s1, i, x->s2, j, x->c[ix], work);      \
       pv.a = f.a; pv.b = f.b; pv.c = f.c; pv.D = f.D; pv.th = f.th;            \
+      pv.ra = x->l1->r[i]; pv.rb = x->l2->r[j];                                \
       thv = f.c;                                                               \
+      if (kink) pair_half_angle(&pv);                                          \
     } else {                                                                   \
       pv.a = x->l1->v[i]; pv.b = x->l2->v[j]; pv.c = x->c[ix];                 \
+      pv.ra = x->l1->r[i]; pv.rb = x->l2->r[j];                                \
       thv = x->th ? x->th[ix] : 0.0;                                           \
       if (kink) {                                                              \
         pv.th = x->ang[ix];                                                    \
-        double sn = sqrt(pv.a * pv.b) * sin(pv.th);                            \
+        pair_half_angle(&pv);                                                  \
+        double sn = 2.0 * pv.ra * pv.rb * pv.hs * pv.hc;                       \
         pv.D = sn * sn;                                                        \
       } else {                                                                 \
         pv.th = 0.0;                                                           \
@@ -239,8 +276,7 @@ typedef struct {
     double cn = kp->sw2 * g + kp->sb2;                                         \
     if (x->th) x->th[ix] = cn + kp->sw2 * gd * thv;                            \
     x->c[ix] = cn;                                                             \
-    if (kink)                                                                  \
-      x->ang[ix] = dual_kink_next(kp, pv.a, pv.b, pv.th, x->l1->vn[i], x->l2->vn[j]); \
+    if (kink) x->ang[ix] = dual_kink_next(kp, &pv, x->l1->rn[i], x->l2->rn[j]); \
     }                                                                          \
   }
 
@@ -330,8 +366,11 @@ void kernel_plain_worker(const kpar *kp, const kside *s1, const kside *s2, int s
     }
   }
   for (int l = 0; l < L; l++) {
-    side_layer(kp, &l1, 2, nthreads);
-    if (!sym) side_layer(kp, &l2, 2, nthreads);
+    int K = kp->sr ? series_terms_for(kp->sr, layer_rho_max(kp, c, l, &l1, sym ? &l1 : &l2, n1,
+                                                            n2, sym, &pending))
+                   : 0;
+    side_layer(kp, &l1, 2, K, nthreads);
+    if (!sym) side_layer(kp, &l2, 2, K, nthreads);
     x.layer = l;
     sweep(&x, plain_for(kp->act), n1, n2, sym, nthreads, fail, &pending);
     side_advance(&l1);
@@ -400,6 +439,8 @@ static void jet_pair(const jet_ctx *x, int i, int j, kfail *fl, double *work) {
     first_layer f = first_pair(kp, x->s1, i, x->s2, j, x->gram[ix], work);
     double al0 = kp->sw2 / kp->d;
     pv.a = f.a; pv.b = f.b; pv.c = f.c; pv.D = f.D; pv.th = f.th;
+    pv.ra = x->l1->r[i]; pv.rb = x->l2->r[j];
+    if (kink) pair_half_angle(&pv);
     c = jconst(f.c);
     if (pair_cartesian(f.n, f.m)) {
       c.w = al0;
@@ -416,9 +457,11 @@ static void jet_pair(const jet_ctx *x, int i, int j, kfail *fl, double *work) {
     c = jet_load(x->c, ix, S);
     if (x->th) th = jet_load(x->th, ix, S);
     pv.a = x->l1->v[i]; pv.b = x->l2->v[j]; pv.c = c.v;
+    pv.ra = x->l1->r[i]; pv.rb = x->l2->r[j];
     if (kink) {
       pv.th = x->ang[ix];
-      double sn = sqrt(pv.a * pv.b) * sin(pv.th);
+      pair_half_angle(&pv);
+      double sn = 2.0 * pv.ra * pv.rb * pv.hs * pv.hc;
       pv.D = sn * sn;
     } else {
       pv.th = 0.0;
@@ -453,7 +496,7 @@ static void jet_pair(const jet_ctx *x, int i, int j, kfail *fl, double *work) {
   jet cn = jaffine(G, kp->sw2, kp->sb2);
   if (x->th) jet_store(x->th, ix, S, jadd(cn, jaffine(jmul(Gd, th), kp->sw2, 0.0)));
   if (x->c) jet_store(x->c, ix, S, cn);
-  if (kink) x->ang[ix] = dual_kink_next(kp, pv.a, pv.b, pv.th, x->l1->vn[i], x->l2->vn[j]);
+  if (kink) x->ang[ix] = dual_kink_next(kp, &pv, x->l1->rn[i], x->l2->rn[j]);
 }
 
 static void jet_column(const void *ctx, int j, int iend, kfail *fl, double *work) {
@@ -530,8 +573,12 @@ void kernel_jet_worker(const kpar *kp, const kside *s1, const kside *s2, int sym
   double pending = 0.0;
   if (L == 0) sweep(&x, jet_first_column, n1, n2, sym, nthreads, fail, &pending);
   for (int l = 0; l < L; l++) {
-    side_layer(kp, &l1, 5, nthreads);
-    if (!sym) side_layer(kp, &l2, 5, nthreads);
+    int K = kp->sr ? series_terms_for(kp->sr, layer_rho_max(kp, l == 0 ? gram : cst, l, &l1,
+                                                            sym ? &l1 : &l2, n1, n2, sym,
+                                                            &pending))
+                   : 0;
+    side_layer(kp, &l1, 5, K, nthreads);
+    if (!sym) side_layer(kp, &l2, 5, K, nthreads);
     x.layer = l;
     sweep(&x, jet_column, n1, n2, sym, nthreads, fail, &pending);
     side_advance(&l1);
@@ -576,7 +623,9 @@ void kernel_dual_scalar(const kpar *kp, double a, double b, double c, double *g,
                         double *gd) {
   double D = a * b - c * c;
   if (D < 0) D = 0;
-  pairval pv = {a, b, c, D, dual_theta(sqrt(a * b) - c, sqrt(a * b) + c)};
+  pairval pv = {a, b, c, D, dual_theta(sqrt(a * b) - c, sqrt(a * b) + c), 0.0, 1.0,
+                sqrt(a), sqrt(b)};
+  pair_half_angle(&pv);
   if (!kp->sr) {
     dual_closed(kp->act, kp, &pv, g, gd);
     return;

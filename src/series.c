@@ -87,7 +87,7 @@ void series_rule_init(series_rule *sr, int act, double slope, const double *V,
   /* rule sizes and the largest a_eff each keeps accurate to ~3e-14
    * (calibrated against 3000-node rules; tests check the kernels) */
   static const int nq[SERIES_NLAD] = {128, 256, 512, 1024};
-  static const double amax[SERIES_NLAD] = {0.125, 0.5, 1.0, 3.0};
+  static const double amax[SERIES_NLAD] = {0.2, 0.6, 1.5, 4.0};
   for (int r = 0; r < SERIES_NLAD; r++) {
     sr->nq[r] = nq[r];
     sr->amax[r] = amax[r];
@@ -274,6 +274,13 @@ void series_side_finish(series_side *sd) {
   }
 }
 
+int series_terms_for(const series_rule *sr, double rmax) {
+  if (!(rmax < 1.0)) return sr->K;
+  double t = rmax < 1e-300 ? 1.0 : sr->log_tau / log(rmax) + 2.0;
+  int K = t > sr->K ? sr->K : (int) t;
+  return K < 16 ? (16 < sr->K ? 16 : sr->K) : K;
+}
+
 double series_side_doubles(int n, int nord, int K) {
   return (double) n * nord * (K + 3);
 }
@@ -284,14 +291,14 @@ void series_side_alloc(series_side *sd, int n, int nord, int K) {
   sd->K = K;
   sd->tab = (double *) R_alloc((size_t) n * nord * K, sizeof(double));
   sd->nrm = (double *) R_alloc((size_t) n * nord, sizeof(double));
-  sd->tail = (double *) R_alloc((size_t) n * nord, sizeof(double));
+  sd->tail = (double *) R_alloc((size_t) n * nord * SERIES_NCHK, sizeof(double));
   sd->tabbed = (int *) R_alloc(n, sizeof(int));
 }
 
 void series_side_fill(const kpar *kp, const double *v, const double *dv, int i0, int i1,
                       series_side *sd, double *vn, double *dvn, int nthreads) {
   series_rule *sr = kp->sr;
-  int K = sr->K, nord = sd->nord, n = i1 - i0;
+  int K = sd->K, nord = sd->nord, n = i1 - i0;
   if (n <= 0) return;
   int *cls = (int *) R_alloc(n, sizeof(int));
   double *e02 = (double *) R_alloc(n, sizeof(double)); /* E[phi phi''] */
@@ -372,17 +379,23 @@ void series_side_fill(const kpar *kp, const double *v, const double *dv, int i0,
     double e00 = sd->nrm[i * nord], e11 = sd->nrm[i * nord + 1];
     vn[i] = kp->sw2 * e00 * e00 + kp->sb2;
     if (dvn) dvn[i] = kp->sw2 * (e11 * e11 + e02[i - i0]) * dv[i];
-    /* L2 tails after K terms: the discrete norm minus the tabulated squares,
-     * floored at the rounding of that difference */
+    /* L2 tails after 16, 32, 64 and K terms: the discrete norm minus the
+     * tabulated squares, floored at the rounding of that difference */
     for (int o = 0; o < nord; o++) {
-      double E = sd->nrm[i * nord + o], S = 0.0;
+      double E = sd->nrm[i * nord + o], S = 0.0, fl;
       E *= E;
-      if (sd->tabbed[i]) {
-        const double *t = sd->tab + ((ptrdiff_t) i * nord + o) * K;
-        for (int k = 0; k < K; k++) S += t[k] * t[k];
+      fl = 16.0 * EPS * E;
+      double *T = sd->tail + ((ptrdiff_t) i * nord + o) * SERIES_NCHK;
+      const double *t = sd->tab + ((ptrdiff_t) i * nord + o) * K;
+      int k = 0;
+      for (int c = 0; c < SERIES_NCHK; c++) {
+        int kc = c < SERIES_NCHK - 1 ? (16 << c) : K;
+        if (kc > K) kc = K;
+        if (sd->tabbed[i])
+          for (; k < kc; k++) S += t[k] * t[k];
+        double T2 = E - S;
+        T[c] = sqrt(T2 > fl ? T2 : fl);
       }
-      double T2 = E - S, fl = 16.0 * EPS * E;
-      sd->tail[i * nord + o] = sqrt(T2 > fl ? T2 : fl);
     }
   }
 }
@@ -395,7 +408,7 @@ double series_pair(const series_rule *sr, const series_side *s1, int i,
                    const series_side *s2, int j, double a, double b, double c, double D,
                    double Derr, int nm, const int (*ij)[2], double *mo) {
   if (s1->tabbed[i] && s2->tabbed[j]) {
-    int K = sr->K, nord = s1->nord;
+    int K = s1->K, nord = s1->nord; /* both sides have the layer's K */
     double rho = (a > 0 && b > 0) ? c / sqrt(a * b) : 0.0;
     if (rho > 1) rho = 1;
     if (rho < -1) rho = -1;
@@ -406,25 +419,44 @@ double series_pair(const series_rule *sr, const series_side *s1, int i,
       double t = sr->log_tau / log(ar) + 1.0;
       if (t < K) nt = (int) t + 1;
     }
-    if (nt > K) { /* the Cauchy-Schwarz bound on the tail after K terms */
-      const double *n1 = s1->nrm + (ptrdiff_t) i * nord, *n2 = s2->nrm + (ptrdiff_t) j * nord;
-      const double *t1 = s1->tail + (ptrdiff_t) i * nord, *t2 = s2->tail + (ptrdiff_t) j * nord;
-      double rK = pow(ar, K);
+    /* the Cauchy-Schwarz bound on the tail: the first checkpoint where
+     * |rho|^n T_A(n) T_B(n) <= tau |A| |B| for every moment */
+    const double *n1 = s1->nrm + (ptrdiff_t) i * nord, *n2 = s2->nrm + (ptrdiff_t) j * nord;
+    double r2 = ar * ar, r4 = r2 * r2, r8 = r4 * r4, rp = r8 * r8; /* |rho|^16 */
+    for (int c = 0; c < SERIES_NCHK; c++) {
+      int kc = c < SERIES_NCHK - 1 ? (16 << c) : K;
+      if (kc > K) kc = K;
+      if (kc >= nt) break;
+      double rK = kc == (16 << c) ? rp : pow(ar, kc);
+      rp *= rp;
       int ok = 1;
       for (int t = 0; t < nm && ok; t++) {
         int o = ij[t][0], p = ij[t][1];
-        if (!(rK * t1[o] * t2[p] <= sr->tau * n1[o] * n2[p])) ok = 0;
+        const double *t1 = s1->tail + ((ptrdiff_t) i * nord + o) * SERIES_NCHK,
+                     *t2 = s2->tail + ((ptrdiff_t) j * nord + p) * SERIES_NCHK;
+        if (!(rK * t1[c] * t2[c] <= sr->tau * n1[o] * n2[p])) ok = 0;
       }
-      if (ok) nt = K;
+      if (ok) {
+        nt = kc;
+        break;
+      }
     }
     if (nt <= K) {
       const double *A = s1->tab + (ptrdiff_t) i * nord * K, *Bt = s2->tab + (ptrdiff_t) j * nord * K;
-      double acc[SERIES_NMOM] = {0};
-      double rk = 1.0;
-      for (int k = 0; k < nt; k++) {
-        for (int t = 0; t < nm; t++)
-          acc[t] += A[ij[t][0] * K + k] * Bt[ij[t][1] * K + k] * rk;
-        rk *= rho;
+      double rk[256]; /* K <= 128 */
+      rk[0] = 1.0;
+      for (int k = 1; k < nt; k++) rk[k] = rk[k - 1] * rho;
+      double acc[SERIES_NMOM];
+      for (int t = 0; t < nm; t++) { /* dot products: vectorised */
+        const double *x = A + ij[t][0] * K, *y = Bt + ij[t][1] * K;
+        double s0 = 0.0, s1v = 0.0;
+        int k = 0;
+        for (; k + 1 < nt; k += 2) {
+          s0 += x[k] * y[k] * rk[k];
+          s1v += x[k + 1] * y[k + 1] * rk[k + 1];
+        }
+        if (k < nt) s0 += x[k] * y[k] * rk[k];
+        acc[t] = s0 + s1v;
       }
       double rel = 0.0;
       for (int t = 0; t < nm; t++) {

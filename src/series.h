@@ -44,6 +44,7 @@
 #define SERIES_MMAX 32   /* mixture nodes per axis, at most */
 #define SERIES_NLAD 4    /* Gauss-Hermite ladder: 128, 256, 512, 1024 nodes */
 #define SERIES_NMOM 10   /* moments of the jets */
+#define SERIES_NCHK 4    /* tail checkpoints: 16, 32, 64, K terms */
 
 typedef struct series_rule {
   int act;
@@ -66,7 +67,7 @@ typedef struct {
   int n, nord, K;
   double *tab;   /* n x nord x K: tab[(i * nord + o) * K + k] */
   double *nrm;   /* n x nord: sqrt(E[phi^(o)(u)^2]) */
-  double *tail;  /* n x nord: L2 tail of the table after K terms */
+  double *tail;  /* n x nord x SERIES_NCHK: L2 tails after the checkpoints */
   int *tabbed;   /* 1 if point i has tables */
   double nmax[5]; /* largest nrm of each order over the side's points */
 } series_side;
@@ -80,7 +81,8 @@ extern const int series_plain_ij[2][2];
  * (main thread only). */
 void series_rule_init(series_rule *sr, int act, double slope, const double *V,
                       const double *wV, int M, int K, double tol);
-/* Allocate the per-point data of n points (main thread only). */
+/* Allocate the per-point data of n points with K <= sr->K terms (main
+ * thread only). */
 void series_side_alloc(series_side *sd, int n, int nord, int K);
 /* Fill points i0..i1-1 at variances v (nord orders), and the next layer's
  * variances vn = sw2 E[phi^2] + sb2 and (if dv) dvn = sw2 (E[phi'^2] +
@@ -93,6 +95,8 @@ void series_side_fill(const kpar *kp, const double *v, const double *dv, int i0,
 void series_side_finish(series_side *sd);
 /* Table memory of one side (doubles), to be checked before allocating. */
 double series_side_doubles(int n, int nord, int K);
+/* Terms needed by Mehler's sum at |rho| <= rmax (at least 16, at most K). */
+int series_terms_for(const series_rule *sr, double rmax);
 /* nm moments of orders ij at a pair (i of side s1, j of side s2) with
  * variances a, b, covariance c and gap D = ab - c^2 (Derr its absolute
  * error); returns the estimated error relative to the largest entry of the
