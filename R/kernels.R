@@ -87,8 +87,8 @@ kernel_inputs <- function(net, x1, x2) {
 
 kernel_par <- function(net) {
   rule <- if (net$closed_form) NULL else {
-    r <- mixture_rule(16L)
-    list(r$nodes, r$weights)
+    r <- mixture_rule(16L); rc <- mixture_rule(32L)
+    list(r$nodes, r$weights, rc$nodes, rc$weights)
   }
   list(par = c(net$sigma_w, net$sigma_b, net$kappa, net$slope, net$quadrature_tol %||% 1e-10),
        ipar = c(as.integer(net$activation_code), as.integer(net$depth), .jntk_series_terms),
@@ -158,4 +158,84 @@ kernel_plain_call <- function(net, x1, x2, what, threads) {
   }
   names(res) <- c("nngp", "ntk")
   res[what]
+}
+
+# An upper estimate of max_ij |K_ij - K_ij(exact)| for the kappa^2-scaled
+# matrix of `kind` ("nngp", "ntk", "jacobian_nngp", "jntk"; for the Jacobian
+# kinds over the entries of the dense matrix), in O(N depth): for the
+# engineer who certifies smallest eigenvalues (Weyl: |dlambda| <= N max|E_ij|).
+#
+# Forward error analysis of the layer recursion, with every pair bounded by
+# the diagonal of its two points (Cauchy-Schwarz: |E[phi^(i)(u) phi^(j)(v)]|
+# <= sqrt(E[phi^(i)(u)^2] E[phi^(j)(v)^2])) and maxima over the points
+# (C_kernels_diag, per point and layer):
+#   e_c(l+1) = sw2 (m_g + G1 e_c + sqrt(G2 G0) e_a) + 2 eps (sw2 G0 + sb2)
+#   e_a(l+1) = sw2 (m_g + D1 e_a) + 2 eps (sw2 G0 + sb2)
+#   e_t(l+1) = e_c(l+1) + sw2 ((m_gd + G2 e_c + sqrt(G3 G1) e_a) Tmax + G1 e_t)
+#              + 2 eps Tmax(l+1)
+# with G_o = max E[phi^(o)^2], D1 = max |E[phi'^2] + E[phi phi'']| (the
+# derivative of the diagonal map), Tmax the largest diagonal NTK, e_c(0) the
+# rounding of the Gram matrix (2 sqrt(d) eps |x|^2 sigma_w^2/d, a
+# statistical bound on a d-term dot product), and the method error m of each
+# moment: 8 eps relative for a closed form (a few operations of
+# relative error eps each), for a series activation the larger of Mehler's
+# target (quadrature_tol / 1000, plus 5e-14 for the coefficients) and the
+# mixture's estimate (its quadrature, 3e-14, and the rounding of the gap
+# ab - c^2 beyond the first layer, 1.5 eps a / s_min); for gelu the gap's
+# rounding enters as eps sqrt(a). For the Jacobian kinds the relative error
+# of the plain kind is carried to the dense entries, whose size is bounded by
+# the dense diagonal (the kernels are positive semi-definite), times 2 for the
+# terms of the assembly, plus the assembly's own rounding.
+# test-accuracy.R checks that the bound holds against the reference and is
+# within about 100x of the observed error where that error is above rounding.
+kernel_error_bound <- function(net, x1, x2 = NULL, kind = "nngp") {
+  if (!is.character(kind) || length(kind) != 1L || !(kind %in% .jntk_kinds$name)) {
+    jntk_abort(sprintf("`kind` must be one of %s.", paste0("\"", .jntk_kinds$name, "\"", collapse = ", ")),
+               class = "jntk_error_argument")
+  }
+  inp <- kernel_inputs(net, x1, x2)
+  X <- if (is.null(inp$x2)) inp$x1 else rbind(inp$x1, inp$x2)
+  kp <- kernel_par(net)
+  Dg <- .Call(C_kernels_diag, X, kp$par, kp$ipar, kp$rule)
+  Dg[, , c(2, 4:6)][!(Dg[, , c(2, 4:6)] > 0)] <- 0  # squares, -0 from rounding
+  eps <- .Machine$double.eps
+  L <- net$depth; sw2 <- net$sigma_w^2; sb2 <- net$sigma_b^2; d <- inp$d
+  tol <- net$quadrature_tol %||% 1e-10
+  smin <- if (net$closed_form) NA else
+    (if (net$activation == "tanh") 1 else 4) * min(mixture_rule(16L)$nodes)^2
+  q <- rowSums(X^2)
+  e_c <- sw2 / d * max(q) * eps * (2 + 2 * sqrt(d)) + 2 * eps * sb2
+  e_a <- e_c; e_t <- e_c
+  Th <- Dg[, 1, 1]              # Theta^1(x, x) = Sigma^1(x, x)
+  for (l in seq_len(L)) {
+    a <- Dg[, l, 1]; G0 <- max(Dg[, l, 2]); G1 <- max(Dg[, l, 4])
+    G2 <- max(Dg[, l, 5]); G3 <- max(Dg[, l, 6])
+    m <- if (net$closed_form) {
+      8 * eps + (if (net$activation == "gelu" && l > 1) eps * sqrt(max(a)) else 0)
+    } else {
+      max(1e-3 * tol + 5e-14, max(Dg[, l, 7]) + (if (l > 1) 1.5 * eps * max(a) / smin else 0))
+    }
+    Tmax <- max(Th)
+    D1 <- max(abs(Dg[, l, 4] + 2 * Dg[, l, 3]))  # d/da E[phi^2] = E[phi'^2] + E[phi phi'']
+    e_a_n <- sw2 * (m * G0 + D1 * e_a) + 2 * eps * (sw2 * G0 + sb2)
+    e_c_n <- sw2 * (m * G0 + G1 * e_c + sqrt(G2 * G0) * e_a) + 2 * eps * (sw2 * G0 + sb2)
+    Th <- Dg[, l + 1, 1] + sw2 * Dg[, l, 4] * Th
+    e_t <- e_c_n + sw2 * ((m * G1 + G2 * e_c + sqrt(G3 * G1) * e_a) * Tmax + G1 * e_t) +
+      2 * eps * max(Th)
+    e_c <- e_c_n; e_a <- e_a_n
+  }
+  k2 <- net$kappa^2
+  if (kind == "nngp") return(k2 * e_c * (1 + 2 * eps))
+  if (kind == "ntk") return(k2 * e_t * (1 + 2 * eps))
+  # Jacobian kinds: relative error of the plain kind times the largest dense
+  # entry (on the diagonal), over the six terms of the assembly
+  rel <- if (kind == "jntk") e_t / max(Th) else e_c / (sw2 * max(Dg[, L + 1, 2]) + sb2)
+  if (L == 0) rel <- e_c / max(Dg[, 1, 1])
+  jmax <- 0
+  for (i in seq_len(nrow(X))) {
+    F <- .Call(C_kernels_scalars, X[i, , drop = FALSE], NULL, kp$par, kp$ipar, kp$rule,
+               kind_code(kind), 1L)[[1L + (kind == "jntk")]]
+    jmax <- max(jmax, abs(F[1]), abs(F[3]), abs(F[2]) + abs(F[6]) + abs(F[7]) + abs(F[8]))
+  }
+  2 * (rel + 8 * eps) * jmax
 }

@@ -102,8 +102,13 @@ mlp <- function(depth, activation = "relu", sigma_w = 1, sigma_b = 0, kappa = 1,
   sigma_b <- check_number(sigma_b, "sigma_b", lower = 0)
   kappa <- check_number(kappa, "kappa", lower = 0, lower_open = TRUE)
   slope <- check_number(slope, "slope")
-  quadrature_tol <- check_number(quadrature_tol, "quadrature_tol", lower = 1e-12, upper = 1e-2,
-                                 hint = "it is the relative accuracy of the series kernels")
+  if (!is.numeric(quadrature_tol) || length(quadrature_tol) != 1L || is.na(quadrature_tol) ||
+      !(quadrature_tol >= 1e-12 && quadrature_tol <= 1e-2)) {
+    jntk_abort(paste0("`quadrature_tol` (the relative accuracy of the series kernels) must be one ",
+                      "number between 1e-12 and 1e-2; below 1e-12 double precision cannot certify it."),
+               class = "jntk_error_argument")
+  }
+  quadrature_tol <- as.double(quadrature_tol)
   if (!is.null(quadrature_degree)) {
     check_number(quadrature_degree, "quadrature_degree", lower = 2, upper = 400, integer = TRUE)
     jntk_deprecate("quadrature_degree", "0.2.0", paste0(

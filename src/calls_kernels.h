@@ -10,6 +10,7 @@ SEXP kernels_assemble(SEXP F, SEXP x1, SEXP x2, SEXP threads);
 SEXP kernels_matvec(SEXP F, SEXP x1, SEXP x2, SEXP v);
 SEXP kernels_dual(SEXP par, SEXP ipar, SEXP rule, SEXP abc);
 SEXP kernels_moments(SEXP par, SEXP ipar, SEXP rule, SEXP abc, SEXP method);
+SEXP kernels_diag(SEXP x, SEXP par, SEXP ipar, SEXP rule);
 
 #define CALLS_KERNELS                                                          \
   CALLDEF(kernels_plain, 7),                                                   \
@@ -17,6 +18,7 @@ SEXP kernels_moments(SEXP par, SEXP ipar, SEXP rule, SEXP abc, SEXP method);
   CALLDEF(kernels_assemble, 4),                                                \
   CALLDEF(kernels_matvec, 4),                                                  \
   CALLDEF(kernels_dual, 4),                                                    \
-  CALLDEF(kernels_moments, 5),
+  CALLDEF(kernels_moments, 5),                                                 \
+  CALLDEF(kernels_diag, 4),
 
 #endif

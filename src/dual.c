@@ -185,3 +185,19 @@ void dual_jet(const kpar *kp, const pairval *pv, double an, double bm, jet c, je
     if (Gd) *Gd = jconst(NAN);
   }
 }
+
+void dual_diag_moments(const kpar *kp, double a, double *out5) {
+  pairval pv = {a, a, a, 0.0, 0.0, 0.0, 1.0, sqrt(a), sqrt(a)};
+  /* seeds: c.w = 1 reads g_c and g_cc off G (and gd_c, gd_cc off Gd);
+   * an = 1 with c.n = 0 reads g_a */
+  jet c = jconst(a), G, Gd, Ga;
+  c.w = 1.0;
+  dual_jet(kp, &pv, 0.0, 0.0, c, &G, &Gd);
+  jet c0 = jconst(a);
+  dual_jet(kp, &pv, 1.0, 0.0, c0, &Ga, NULL);
+  out5[0] = G.v;
+  out5[1] = Ga.n;
+  out5[2] = G.w;
+  out5[3] = G.ww;
+  out5[4] = Gd.ww;
+}

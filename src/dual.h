@@ -152,6 +152,12 @@ double dual_kink_next(const kpar *kp, const pairval *pv, double ra1, double rb1)
  * sqrt(ab) - c >= 0 and sqrt(ab) + c >= 0. */
 double dual_theta(double gap, double antigap);
 
+/* At the diagonal (a, a, a) of a closed form: E[phi^2], g_a = E[phi'' phi]/2,
+ * E[phi'^2], E[phi''^2] and E[phi'''^2] (Price's theorem on the partials;
+ * the kinked family's divergent E[phi''^2] is reported as 0, as its jets
+ * drop it on the diagonal). */
+void dual_diag_moments(const kpar *kp, double a, double *out5);
+
 /* G = g and Gd = gd as jets, given a's derivative in n (an), b's in m (bm)
  * and the covariance jet c; Gd may be NULL. */
 void dual_jet(const kpar *kp, const pairval *pv, double an, double bm, jet c, jet *G,

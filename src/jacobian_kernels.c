@@ -23,6 +23,39 @@
 #include "jntk.h"
 #include "kernels.h"
 
+int pair_cartesian(double n, double m) { return !(n > 1e-140 && m > 1e-140); }
+
+/* The stored scalars from a kappa^2-scaled jet in the polar variables, or
+ * in the cartesian ones (x.x', n, m) where a norm vanishes (jet.h); then the
+ * limits at x^ = 0, rho = 0 follow from
+ *   Q = F_n + F_p rho m, S = nm F_pp, Tq = F_p + n (rho m F_pp + F_pn),
+ *   U = F_nm + rho (F_p + m F_pm + n F_pn) + rho^2 nm F_pp. */
+void jacobian_scalars_from_jet(jet F, double n, double m, double rho, double *o, ptrdiff_t ix,
+                               ptrdiff_t S) {
+  double K = F.v, P, Q, R, Sv, Tq, Tr, U;
+  if (pair_cartesian(n, m)) { /* F in (p, n, m) */
+    P = F.w;
+    Q = F.n + F.w * rho * m;
+    R = F.m + F.w * rho * n;
+    Sv = (n * F.ww) * m;
+    Tq = F.w + n * (rho * m * F.ww + F.wn);
+    Tr = F.w + m * (rho * n * F.ww + F.wm);
+    U = F.nm + rho * (F.w + m * F.wm + n * F.wn) + rho * rho * (n * F.ww) * m;
+  } else {
+    double inm = 1.0 / n / m;
+    P = F.w * inm;
+    Q = F.n;
+    R = F.m;
+    Sv = F.ww * inm;
+    Tq = F.wn / m;
+    Tr = F.wm / n;
+    U = F.nm;
+  }
+  o[ix] = K; o[ix + S] = P; o[ix + 2 * S] = Q; o[ix + 3 * S] = R;
+  o[ix + 4 * S] = Sv; o[ix + 5 * S] = Tq; o[ix + 6 * S] = Tr; o[ix + 7 * S] = U;
+}
+
+
 /* Unit rows U (n x d) of x and the norms nr; zero rows stay zero. */
 static void unit_rows(const double *x, int n, int d, double *U, double *nr) {
   for (int a = 0; a < n; a++) {

@@ -29,7 +29,7 @@
 
 #define EPS 2.220446049250313e-16
 /* work units (about 10 ns on one core) between interrupt checks */
-#define WORK_CHUNK 2e7
+#define WORK_CHUNK 5e6
 
 /* ---------------------------------------------------------------------------
  * First layer
@@ -120,7 +120,7 @@ static void side_layer(const kpar *kp, layer_side *ls, int nord, int K, int nthr
   int n = ls->n;
   if (kp->sr) {
     series_side_alloc(&ls->sd, n, nord, K);
-    const int blk = 2048;
+    const int blk = 256;
     for (int i0 = 0; i0 < n; i0 += blk) {
       int i1 = i0 + blk < n ? i0 + blk : n;
       series_side_fill(kp, ls->v, ls->dv, i0, i1, &ls->sd, ls->vn, ls->dvn, nthreads);
@@ -309,12 +309,13 @@ static column_fn plain_for(int act) {
 
 /* Run fn over all columns of one layer in work-sized chunks of columns. */
 static void sweep(const void *ctx, column_fn fn, int n1, int n2, int sym, int nthreads,
-                  kfail *fail, double *pending) {
+                  double guess, kfail *fail, double *pending) {
   int nt = jntk_threads(nthreads, (double) n1 * n2, JNTK_GRAIN_PAIR_LAYERS);
   kfail *fl = (kfail *) R_alloc(nt, sizeof(kfail));
   double *wk = (double *) R_alloc(nt, sizeof(double));
   memset(fl, 0, sizeof(kfail) * nt);
-  double per_pair = 8.0; /* running estimate of work per pair */
+  double per_pair = guess; /* running estimate of work per pair: start at the
+                            * most expensive method, then measure */
   int j0 = 0;
   while (j0 < n2) {
     double budget = WORK_CHUNK - *pending;
@@ -372,7 +373,7 @@ void kernel_plain_worker(const kpar *kp, const kside *s1, const kside *s2, int s
     side_layer(kp, &l1, 2, K, nthreads);
     if (!sym) side_layer(kp, &l2, 2, K, nthreads);
     x.layer = l;
-    sweep(&x, plain_for(kp->act), n1, n2, sym, nthreads, fail, &pending);
+    sweep(&x, plain_for(kp->act), n1, n2, sym, nthreads, kp->sr ? 300.0 : 8.0, fail, &pending);
     side_advance(&l1);
     if (!sym) side_advance(&l2);
     pending += (double) (n1 + n2);
@@ -405,7 +406,6 @@ void kernel_plain_worker(const kpar *kp, const kside *s1, const kside *s2, int s
  * cartesian ones (x.x', |x|, |x'|) where a norm vanishes (jet.h)
  * ------------------------------------------------------------------------- */
 
-JNTK_INLINE int pair_cartesian(double n, double m) { return !(n > 1e-140 && m > 1e-140); }
 
 typedef struct {
   const kpar *kp;
@@ -528,32 +528,6 @@ static void jet_first_column(const void *ctx, int j, int iend, kfail *fl, double
   for (int i = 0; i < iend; i++) jet_first_pair((const jet_ctx *) ctx, i, j, work);
 }
 
-/* The stored scalars (jacobian_kernels.c) from a kappa^2-scaled jet. */
-static void jet_scalars(jet F, double n, double m, double rho, double *o, ptrdiff_t ix,
-                        ptrdiff_t S) {
-  double K = F.v, P, Q, R, Sv, Tq, Tr, U;
-  if (pair_cartesian(n, m)) { /* F in (p, n, m) */
-    P = F.w;
-    Q = F.n + F.w * rho * m;
-    R = F.m + F.w * rho * n;
-    Sv = (n * F.ww) * m;
-    Tq = F.w + n * (rho * m * F.ww + F.wn);
-    Tr = F.w + m * (rho * n * F.ww + F.wm);
-    U = F.nm + rho * (F.w + m * F.wm + n * F.wn) + rho * rho * (n * F.ww) * m;
-  } else {
-    double inm = 1.0 / n / m;
-    P = F.w * inm;
-    Q = F.n;
-    R = F.m;
-    Sv = F.ww * inm;
-    Tq = F.wn / m;
-    Tr = F.wm / n;
-    U = F.nm;
-  }
-  o[ix] = K; o[ix + S] = P; o[ix + 2 * S] = Q; o[ix + 3 * S] = R;
-  o[ix + 4 * S] = Sv; o[ix + 5 * S] = Tq; o[ix + 6 * S] = Tr; o[ix + 7 * S] = U;
-}
-
 void kernel_jet_worker(const kpar *kp, const kside *s1, const kside *s2, int sym,
                        const double *gram, double *out0, double *out1, kfail *fail,
                        int nthreads) {
@@ -571,7 +545,7 @@ void kernel_jet_worker(const kpar *kp, const kside *s1, const kside *s2, int sym
   jet_ctx x = {kp, s1, s2, &l1, sym ? &l1 : &l2, gram, cst, out1, NULL, n1, sym, 0, S};
   if (dual_is_kinked(kp->act) && L > 0) x.ang = (double *) R_alloc(S, sizeof(double));
   double pending = 0.0;
-  if (L == 0) sweep(&x, jet_first_column, n1, n2, sym, nthreads, fail, &pending);
+  if (L == 0) sweep(&x, jet_first_column, n1, n2, sym, nthreads, 8.0, fail, &pending);
   for (int l = 0; l < L; l++) {
     int K = kp->sr ? series_terms_for(kp->sr, layer_rho_max(kp, l == 0 ? gram : cst, l, &l1,
                                                             sym ? &l1 : &l2, n1, n2, sym,
@@ -580,7 +554,7 @@ void kernel_jet_worker(const kpar *kp, const kside *s1, const kside *s2, int sym
     side_layer(kp, &l1, 5, K, nthreads);
     if (!sym) side_layer(kp, &l2, 5, K, nthreads);
     x.layer = l;
-    sweep(&x, jet_column, n1, n2, sym, nthreads, fail, &pending);
+    sweep(&x, jet_column, n1, n2, sym, nthreads, kp->sr ? 1500.0 : 30.0, fail, &pending);
     side_advance(&l1);
     if (!sym) side_advance(&l2);
   }
@@ -600,7 +574,7 @@ void kernel_jet_worker(const kpar *kp, const kside *s1, const kside *s2, int sym
         double *o = k == 0 ? out0 : out1, *st = k == 0 ? cst : out1;
         if (!o) continue;
         jet F = jaffine(jet_load(st, ix, S), kp->k2, 0.0);
-        jet_scalars(F, n, m, rho, o, ix, S);
+        jacobian_scalars_from_jet(F, n, m, rho, o, ix, S);
         for (int e = 0; e < 8; e++)
           if (!R_FINITE(o[ix + e * S])) over = 1;
       }
@@ -616,30 +590,4 @@ void kernel_jet_worker(const kpar *kp, const kside *s1, const kside *s2, int sym
       for (int e = 0; e < 8; e++) jntk_mirror_upper(o + e * S, o + swap[e] * S, n1, nt);
     }
   }
-}
-
-/* Exposed for the test hook kernels_dual(): g and gdot at (a, b, c). */
-void kernel_dual_scalar(const kpar *kp, double a, double b, double c, double *g,
-                        double *gd) {
-  double D = a * b - c * c;
-  if (D < 0) D = 0;
-  pairval pv = {a, b, c, D, dual_theta(sqrt(a * b) - c, sqrt(a * b) + c), 0.0, 1.0,
-                sqrt(a), sqrt(b)};
-  pair_half_angle(&pv);
-  if (!kp->sr) {
-    dual_closed(kp->act, kp, &pv, g, gd);
-    return;
-  }
-  series_side s1, s2;
-  double vn[1], dvn[1], d1[1] = {1.0};
-  series_side_alloc(&s1, 1, 2, kp->sr->K);
-  series_side_alloc(&s2, 1, 2, kp->sr->K);
-  series_side_fill(kp, &a, d1, 0, 1, &s1, vn, dvn, 1);
-  series_side_fill(kp, &b, d1, 0, 1, &s2, vn, dvn, 1);
-  series_side_finish(&s1);
-  series_side_finish(&s2);
-  double mo[2];
-  series_pair(kp->sr, &s1, 0, &s2, 0, a, b, c, D, 4.0 * EPS * a * b, 2, series_plain_ij, mo);
-  *g = mo[0];
-  *gd = mo[1];
 }

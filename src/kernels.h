@@ -11,9 +11,14 @@
  *                   the first layer, interrupts and failure reporting
  *   jacobian_kernels.c  dense assembly and products of the Jacobian kernels
  *                   from the eight per-pair scalars
- *   kernels_call.c  the .Call entry points (argument checks, allocation) */
+ *   kernels_call.c  the .Call entry points (argument checks, allocation),
+ *                   the test hooks and the per-point diagonal data of
+ *                   kernel_error_bound() */
 #ifndef JNTK_KERNELS_H
 #define JNTK_KERNELS_H
+
+#include <stddef.h>
+#include "jet.h"
 
 struct series_rule;
 
@@ -59,10 +64,13 @@ void kernel_plain_worker(const kpar *kp, const kside *s1, const kside *s2, int s
 void kernel_jet_worker(const kpar *kp, const kside *s1, const kside *s2, int sym,
                        const double *gram, double *out0, double *out1, kfail *fail,
                        int nthreads);
-/* A pair's g and gdot at (a, b, c), for the test hook. */
-void kernel_dual_scalar(const kpar *kp, double a, double b, double c, double *g,
-                        double *gd);
 
+/* Whether a pair's jets are in the cartesian variables (a vanishing norm). */
+int pair_cartesian(double n, double m);
+/* The stored scalars of a pair from its kappa^2-scaled jet (jet.h), written
+ * at o[ix + k S], k = 0..7 (jacobian_kernels.c). */
+void jacobian_scalars_from_jet(jet F, double n, double m, double rho, double *o, ptrdiff_t ix,
+                               ptrdiff_t S);
 void jacobian_assemble(const double *F, const double *x1, const double *x2,
                        int n1, int n2, int d, double *K, int nthreads);
 void jacobian_matvec(const double *F, const double *x1, const double *x2,

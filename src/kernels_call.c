@@ -12,7 +12,12 @@
 #include "dual.h"
 
 /* par = c(sigma_w, sigma_b, kappa, slope, tol), ipar = c(activation, depth,
- * series terms), rule = list(V, wV) (mixture nodes; NULL for closed forms) */
+ * series terms), rule = list(V, wV, Vc, wVc) (the 16-node mixture rule and
+ * the 32-node one for Hermite coefficients; NULL for closed forms) */
+#include "jet.h"
+
+#define EPS 2.220446049250313e-16
+
 static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP rule, int d) {
   if (!Rf_isReal(par) || XLENGTH(par) != 5)
     Rf_error("'par' must be c(sigma_w, sigma_b, kappa, slope, tol)");
@@ -37,18 +42,24 @@ static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP rule, int d) {
   kp->nthreads = 1;
   kp->sr = NULL;
   if (dual_is_series(kp->act)) {
-    if (!Rf_isNewList(rule) || XLENGTH(rule) != 2) Rf_error("'rule' must be list(nodes, weights)");
-    SEXP V = VECTOR_ELT(rule, 0), wV = VECTOR_ELT(rule, 1);
-    if (!Rf_isReal(V) || !Rf_isReal(wV) || XLENGTH(V) != XLENGTH(wV) || XLENGTH(V) < 1 ||
-        XLENGTH(V) > SERIES_MMAX)
-      Rf_error("'rule' must hold two double vectors of equal length 1..%d", SERIES_MMAX);
-    for (R_xlen_t k = 0; k < XLENGTH(V); k++)
-      if (!(REAL(V)[k] > 0) || !(REAL(wV)[k] > 0) || !R_FINITE(REAL(V)[k]))
-        Rf_error("'rule' nodes and weights must be positive and finite");
+    if (!Rf_isNewList(rule) || XLENGTH(rule) != 4)
+      Rf_error("'rule' must be list(nodes, weights, nodes, weights) of the two mixture rules");
+    for (int r = 0; r < 4; r += 2) {
+      SEXP V = VECTOR_ELT(rule, r), wV = VECTOR_ELT(rule, r + 1);
+      int mx = r == 0 ? SERIES_MMAX : SERIES_MCOEF;
+      if (!Rf_isReal(V) || !Rf_isReal(wV) || XLENGTH(V) != XLENGTH(wV) || XLENGTH(V) < 1 ||
+          XLENGTH(V) > mx)
+        Rf_error("'rule' must hold pairs of double vectors of equal length 1..%d", mx);
+      for (R_xlen_t k = 0; k < XLENGTH(V); k++)
+        if (!(REAL(V)[k] > 0) || !(REAL(wV)[k] > 0) || !R_FINITE(REAL(V)[k]))
+          Rf_error("'rule' nodes and weights must be positive and finite");
+    }
+    SEXP V = VECTOR_ELT(rule, 0), wV = VECTOR_ELT(rule, 1), Vc = VECTOR_ELT(rule, 2),
+         wVc = VECTOR_ELT(rule, 3);
     if (ip[2] == NA_INTEGER || ip[2] < 8 || ip[2] > 128) Rf_error("series terms must be in 8..128");
     kp->sr = (series_rule *) R_alloc(1, sizeof(series_rule));
-    series_rule_init(kp->sr, kp->act, kp->slope, REAL(V), REAL(wV), (int) XLENGTH(V), ip[2],
-                     kp->tol);
+    series_rule_init(kp->sr, kp->act, kp->slope, REAL(V), REAL(wV), (int) XLENGTH(V), REAL(Vc),
+                     REAL(wVc), (int) XLENGTH(Vc), ip[2], kp->tol);
   }
 }
 
@@ -210,6 +221,32 @@ SEXP kernels_matvec(SEXP F, SEXP x1, SEXP x2, SEXP v) {
   return out;
 }
 
+/* Exposed for the test hook kernels_dual(): g and gdot at (a, b, c). */
+static void kernel_dual_scalar(const kpar *kp, double a, double b, double c, double *g,
+                        double *gd) {
+  double D = a * b - c * c;
+  if (D < 0) D = 0;
+  pairval pv = {a, b, c, D, dual_theta(sqrt(a * b) - c, sqrt(a * b) + c), 0.0, 1.0,
+                sqrt(a), sqrt(b)};
+  pair_half_angle(&pv);
+  if (!kp->sr) {
+    dual_closed(kp->act, kp, &pv, g, gd);
+    return;
+  }
+  series_side s1, s2;
+  double vn[1], dvn[1], d1[1] = {1.0};
+  series_side_alloc(&s1, 1, 2, kp->sr->K);
+  series_side_alloc(&s2, 1, 2, kp->sr->K);
+  series_side_fill(kp, &a, d1, 0, 1, &s1, vn, dvn, 1);
+  series_side_fill(kp, &b, d1, 0, 1, &s2, vn, dvn, 1);
+  series_side_finish(&s1);
+  series_side_finish(&s2);
+  double mo[2];
+  series_pair(kp->sr, &s1, 0, &s2, 0, a, b, c, D, 4.0 * EPS * a * b, 2, series_plain_ij, mo);
+  *g = mo[0];
+  *gd = mo[1];
+}
+
 /* Test hook: the dual functions g and gdot at (a, b, c). */
 SEXP kernels_dual(SEXP par, SEXP ipar, SEXP rule, SEXP abc) {
   int n, k;
@@ -266,5 +303,65 @@ SEXP kernels_moments(SEXP par, SEXP ipar, SEXP rule, SEXP abc, SEXP method) {
     o[i + (ptrdiff_t) SERIES_NMOM * n] = est;
   }
   UNPROTECT(1);
+  return out;
+}
+
+/* Per point and layer, the diagonal quantities that bound every pair by
+ * Cauchy-Schwarz (for kernel_error_bound() in R): an n x (depth + 1) x 7
+ * array of the variance a entering the layer, E[phi^2], g_a, E[phi'^2],
+ * E[phi''^2], E[phi'''^2] at (a, a, a), and the estimated relative error of
+ * the series moments (0 for closed forms). O(n depth). */
+SEXP kernels_diag(SEXP x, SEXP par, SEXP ipar, SEXP rule) {
+  int n, d;
+  double *px = jntk_real_matrix(x, "x", &n, &d);
+  if (n < 1 || d < 1) Rf_error("'x' must have at least one row and one column");
+  kpar kp;
+  fill_kpar(&kp, par, ipar, rule, d);
+  int L = kp.depth;
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) n * (L + 1) * 7));
+  SEXP dim = PROTECT(Rf_allocVector(INTSXP, 3));
+  INTEGER(dim)[0] = n;
+  INTEGER(dim)[1] = L + 1;
+  INTEGER(dim)[2] = 7;
+  Rf_setAttrib(out, R_DimSymbol, dim);
+  double *o = REAL(out);
+  ptrdiff_t S = (ptrdiff_t) n * (L + 1);
+  if (kp.sr) series_rule_prepare(kp.sr);
+  for (int i = 0; i < n; i++) {
+    double q = 0.0;
+    for (int k = 0; k < d; k++) q += px[i + (ptrdiff_t) k * n] * px[i + (ptrdiff_t) k * n];
+    double a = kp.sw2 * q / d + kp.sb2;
+    for (int l = 0; l <= L; l++) {
+      double m5[5] = {0, 0, 0, 0, 0}, est = 0.0;
+      if (kp.sr) {
+        /* the kernels' own diagonal: Gauss-Hermite on the tables' nodes at
+         * small variances (the mixture cancels there), the mixture beyond */
+        series_side sd;
+        double vn[1], dvn[1], d1[1] = {1.0}, av = a > 0 ? a : 0.0;
+        const void *vmax = vmaxget(); /* release the scratch of each point */
+        series_side_alloc(&sd, 1, 5, 16);
+        series_side_fill(&kp, &av, d1, 0, 1, &sd, vn, dvn, 1);
+        for (int e = 0; e < 4; e++) m5[e + (e > 0)] = sd.nrm[e] * sd.nrm[e];
+        m5[1] = 0.5 * (dvn[0] / kp.sw2 - m5[2]); /* E[phi phi'']/2 = (d/da E[phi^2] - E[phi'^2])/2 */
+        if (sd.tabbed[0]) {
+          est = kp.sr->eps_mehler;
+        } else {
+          double mo[SERIES_NMOM];
+          est = series_mixture(kp.sr, av, av, av, 0.0, 0.0, SERIES_NMOM, series_jet_ij, mo, NULL,
+                               NULL);
+        }
+        vmaxset(vmax);
+      } else {
+        dual_diag_moments(&kp, a, m5);
+      }
+      ptrdiff_t ix = i + (ptrdiff_t) l * n;
+      o[ix] = a;
+      for (int e = 0; e < 5; e++) o[ix + (e + 1) * S] = m5[e];
+      o[ix + 6 * S] = est;
+      a = kp.sw2 * m5[0] + kp.sb2;
+    }
+    if ((i & 255) == 255) R_CheckUserInterrupt();
+  }
+  UNPROTECT(2);
   return out;
 }

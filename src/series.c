@@ -1,5 +1,6 @@
 /* Kernels of activations without a closed form (see series.h for the two
  * methods and their error bounds). */
+#include <stdlib.h>
 #include <string.h>
 #include "jntk.h"
 #include "dual.h"
@@ -69,8 +70,10 @@ static void hermite_matrix(int nq, int K, const double *z, double *H) {
 }
 
 void series_rule_init(series_rule *sr, int act, double slope, const double *V,
-                      const double *wV, int M, int K, double tol) {
+                      const double *wV, int M, const double *Vc, const double *wVc, int Mc,
+                      int K, double tol) {
   if (M < 1 || M > SERIES_MMAX) Rf_error("mixture rule must have 1..%d nodes", SERIES_MMAX);
+  if (Mc < 1 || Mc > SERIES_MCOEF) Rf_error("coefficient rule must have 1..%d nodes", SERIES_MCOEF);
   if (K < 8 || K > 128) Rf_error("series terms must be in 8..128");
   sr->act = act;
   sr->slope = slope;
@@ -83,6 +86,27 @@ void series_rule_init(series_rule *sr, int act, double slope, const double *V,
     sr->s[m] = sc * V[m] * V[m];
     sr->w[m] = wV[m];
   }
+  sr->Mc = Mc;
+  for (int m = 0; m < Mc; m++) {
+    sr->sc[m] = sc * Vc[m] * Vc[m];
+    sr->wc[m] = wVc[m];
+  }
+  /* E[relu^(p)(y) h_k(y)] = sqrt((k+p)!/k!) r_{k+p}, r_j = E[relu(y) h_j(y)]:
+   * r_0 = 1/sqrt(2 pi), r_1 = 1/2, r_j = phi(0) He_{j-2}(0) / sqrt(j!) */
+  double r[SERIES_KMIX + 8];
+  r[0] = 0.398942280401432677939946059934;
+  r[1] = 0.5;
+  for (int j = 2; j < SERIES_KMIX + 8; j++) {
+    if (j % 2) r[j] = 0.0;
+    else if (j == 2) r[j] = r[0] / sqrt(2.0);
+    else r[j] = r[j - 2] * (-(double) (j - 3)) / sqrt((double) j * (j - 1));
+  }
+  for (int k = 0; k < SERIES_KMIX; k++)
+    for (int p = 0; p < 7; p++) {
+      double f = 1.0;
+      for (int t = 1; t <= p; t++) f *= (double) (k + t);
+      sr->cr[k][p] = sqrt(f) * r[k + p];
+    }
   sr->K = K;
   /* rule sizes and the largest a_eff each keeps accurate to ~3e-14
    * (calibrated against 3000-node rules; tests check the kernels) */
@@ -100,14 +124,35 @@ void series_rule_init(series_rule *sr, int act, double slope, const double *V,
   sr->fail_tol = 0.1 * tol;
 }
 
+/* The Gauss-Hermite rules are built once per process (on the main thread,
+ * before any parallel region) and kept: 30 kB for the four sizes. */
+static double *gh_cache_z[SERIES_NLAD], *gh_cache_w[SERIES_NLAD];
+
 static void rule_build(series_rule *sr, int r) {
   if (sr->z[r]) return;
   int nq = sr->nq[r];
-  sr->z[r] = (double *) R_alloc(nq, sizeof(double));
-  sr->wq[r] = (double *) R_alloc(nq, sizeof(double));
+  if (!gh_cache_z[r]) {
+    double *z = (double *) R_alloc(nq, sizeof(double)), *w = (double *) R_alloc(nq, sizeof(double));
+    gh_rule(nq, z, w);
+    double *cz = (double *) malloc(sizeof(double) * nq), *cw = (double *) malloc(sizeof(double) * nq);
+    if (!cz || !cw) {
+      free(cz);
+      free(cw);
+      Rf_error("cannot allocate a Gauss-Hermite rule of %d nodes", nq);
+    }
+    memcpy(cz, z, sizeof(double) * nq);
+    memcpy(cw, w, sizeof(double) * nq);
+    gh_cache_z[r] = cz;
+    gh_cache_w[r] = cw;
+  }
+  sr->z[r] = gh_cache_z[r];
+  sr->wq[r] = gh_cache_w[r];
   sr->H[r] = (double *) R_alloc((size_t) nq * sr->K, sizeof(double));
-  gh_rule(nq, sr->z[r], sr->wq[r]);
   hermite_matrix(nq, sr->K, sr->z[r], sr->H[r]);
+}
+
+void series_rule_prepare(series_rule *sr) {
+  for (int r = 0; r < SERIES_NLAD; r++) rule_build(sr, r);
 }
 
 /* ---------------------------------------------------------------------------
@@ -309,7 +354,7 @@ void series_side_fill(const kpar *kp, const double *v, const double *dv, int i0,
     for (int r = SERIES_NLAD - 1; r >= 0; r--)
       if (ae <= sr->amax[r]) cl = r;
     cls[i - i0] = cl;
-    sd->tabbed[i] = cl >= 0;
+    sd->tabbed[i] = cl >= 0 ? K : (SERIES_KMIX < K ? SERIES_KMIX : K);
   }
   /* points beyond the tables: exact diagonal moments E[phi^(o)^2] and
    * E[phi phi''] by the mixture */
@@ -330,6 +375,30 @@ void series_side_fill(const kpar *kp, const double *v, const double *dv, int i0,
     series_mixture(sr, a, a, a, 0.0, 0.0, cnt, (const int (*)[2]) ij, mo, NULL, NULL);
     for (int o = 0; o < nord; o++) sd->nrm[i * nord + o] = sqrt(mo[o] > 0 ? mo[o] : 0.0);
     e02[i - i0] = mo[nord];
+    /* the first SERIES_KMIX Hermite coefficients from the mixture: with
+     * R(x; s) = E[relu(x + sqrt(s) e)] and r = sqrt(a / (a + s)),
+     * E[R^(p)(sqrt(a) z) h_k(z)] = r^k (a + s)^((1-p)/2) E[relu^(p) h_k] */
+    int kt = SERIES_KMIX < K ? SERIES_KMIX : K;
+    for (int o = 0; o < nord; o++) {
+      double *t = sd->tab + ((ptrdiff_t) i * nord + o) * K;
+      for (int k = 0; k < K; k++) t[k] = 0.0;
+      for (int m = 0; m < sr->Mc; m++) {
+        double s = sr->sc[m], As = a + s, rk = 1.0, rr = sqrt(a / As), w = sr->wc[m];
+        double p0 = pow(As, 0.5 * (1 - o)), p1 = p0 / sqrt(As), p2 = p1 / sqrt(As);
+        for (int k = 0; k < kt; k++) {
+          double c;
+          switch (sr->act) {
+          case ACT_SOFTPLUS: c = p0 * sr->cr[k][o]; break;
+          case ACT_SIGMOID: c = p1 * sr->cr[k][o + 1]; break;
+          case ACT_TANH: c = 2.0 * p1 * sr->cr[k][o + 1]; break;
+          default: c = p0 * sr->cr[k][o] - s * p2 * sr->cr[k][o + 2]; /* silu */
+          }
+          t[k] += w * rk * c;
+          rk *= rr;
+        }
+      }
+      if (sr->act == ACT_TANH && o == 0) t[0] -= 1.0;
+    }
   }
   /* tables, class by class, in blocks of points (one dgemm per block); the
    * diagonal moments of these points on the same nodes (so that the tails
@@ -391,8 +460,7 @@ void series_side_fill(const kpar *kp, const double *v, const double *dv, int i0,
       for (int c = 0; c < SERIES_NCHK; c++) {
         int kc = c < SERIES_NCHK - 1 ? (16 << c) : K;
         if (kc > K) kc = K;
-        if (sd->tabbed[i])
-          for (; k < kc; k++) S += t[k] * t[k];
+        for (; k < kc && k < sd->tabbed[i]; k++) S += t[k] * t[k];
         double T2 = E - S;
         T[c] = sqrt(T2 > fl ? T2 : fl);
       }
@@ -407,8 +475,10 @@ void series_side_fill(const kpar *kp, const double *v, const double *dv, int i0,
 double series_pair(const series_rule *sr, const series_side *s1, int i,
                    const series_side *s2, int j, double a, double b, double c, double D,
                    double Derr, int nm, const int (*ij)[2], double *mo) {
-  if (s1->tabbed[i] && s2->tabbed[j]) {
-    int K = s1->K, nord = s1->nord; /* both sides have the layer's K */
+  {
+    /* both sides' tables hold at least K terms */
+    int nord = s1->nord, K = s1->tabbed[i] < s2->tabbed[j] ? s1->tabbed[i] : s2->tabbed[j];
+    int Kt = s1->K;                 /* the tables' stride */
     double rho = (a > 0 && b > 0) ? c / sqrt(a * b) : 0.0;
     if (rho > 1) rho = 1;
     if (rho < -1) rho = -1;
@@ -424,9 +494,11 @@ double series_pair(const series_rule *sr, const series_side *s1, int i,
     const double *n1 = s1->nrm + (ptrdiff_t) i * nord, *n2 = s2->nrm + (ptrdiff_t) j * nord;
     double r2 = ar * ar, r4 = r2 * r2, r8 = r4 * r4, rp = r8 * r8; /* |rho|^16 */
     for (int c = 0; c < SERIES_NCHK; c++) {
-      int kc = c < SERIES_NCHK - 1 ? (16 << c) : K;
-      if (kc > K) kc = K;
-      if (kc >= nt) break;
+      /* the checkpoints of the tables (series_side_fill()), within both
+       * sides' valid terms */
+      int kc = c < SERIES_NCHK - 1 ? (16 << c) : Kt;
+      if (kc > Kt) kc = Kt;
+      if (kc > K || kc >= nt) break;
       double rK = kc == (16 << c) ? rp : pow(ar, kc);
       rp *= rp;
       int ok = 1;
@@ -442,13 +514,13 @@ double series_pair(const series_rule *sr, const series_side *s1, int i,
       }
     }
     if (nt <= K) {
-      const double *A = s1->tab + (ptrdiff_t) i * nord * K, *Bt = s2->tab + (ptrdiff_t) j * nord * K;
+      const double *A = s1->tab + (ptrdiff_t) i * nord * Kt, *Bt = s2->tab + (ptrdiff_t) j * nord * Kt;
       double rk[256]; /* K <= 128 */
       rk[0] = 1.0;
       for (int k = 1; k < nt; k++) rk[k] = rk[k - 1] * rho;
       double acc[SERIES_NMOM];
       for (int t = 0; t < nm; t++) { /* dot products: vectorised */
-        const double *x = A + ij[t][0] * K, *y = Bt + ij[t][1] * K;
+        const double *x = A + ij[t][0] * Kt, *y = Bt + ij[t][1] * Kt;
         double s0 = 0.0, s1v = 0.0;
         int k = 0;
         for (; k + 1 < nt; k += 2) {

@@ -17,6 +17,13 @@
  *    variance next to the diagonal, where the coefficients of a saturating
  *    phi decay like a power) goes to method 2.
  *
+ *    Points whose variance is too large for the tables' rules get the first
+ *    SERIES_KMIX coefficients in closed form from the mixture below
+ *    (smooth in the mixing variable there, 1e-14 with a 32-node rule), so a
+ *    pair of a tiny and a large variance, where the tiny side's coefficients
+ *    vanish fast, is summed by method 1 too (the mixture's integrand is
+ *    peaked there).
+ *
  * 2. Gaussian mixtures (exact closed forms, any variance): the logistic
  *    distribution is a normal scale mixture, L = 2 V e with e ~ N(0, 1) and V
  *    Kolmogorov-Smirnov distributed (Andrews & Mallows 1974, Stefanski 1991).
@@ -45,6 +52,8 @@
 #define SERIES_NLAD 4    /* Gauss-Hermite ladder: 128, 256, 512, 1024 nodes */
 #define SERIES_NMOM 10   /* moments of the jets */
 #define SERIES_NCHK 4    /* tail checkpoints: 16, 32, 64, K terms */
+#define SERIES_KMIX 32   /* Hermite terms of large-variance points (mixture) */
+#define SERIES_MCOEF 32  /* mixture nodes for those coefficients */
 
 typedef struct series_rule {
   int act;
@@ -52,6 +61,9 @@ typedef struct series_rule {
   double aeff;      /* a_eff = aeff * a (sharpness relative to tanh) */
   int M;            /* mixture nodes per axis */
   double s[SERIES_MMAX], w[SERIES_MMAX]; /* augmented variances and weights */
+  int Mc;           /* the finer rule for Hermite coefficients */
+  double sc[SERIES_MCOEF], wc[SERIES_MCOEF];
+  double cr[SERIES_KMIX][7]; /* E[relu^(p)(y) h_k(y)], p <= 6 */
   int K;            /* Mehler terms tabulated */
   int nq[SERIES_NLAD];
   double amax[SERIES_NLAD]; /* largest a_eff for each rule size */
@@ -68,7 +80,8 @@ typedef struct {
   double *tab;   /* n x nord x K: tab[(i * nord + o) * K + k] */
   double *nrm;   /* n x nord: sqrt(E[phi^(o)(u)^2]) */
   double *tail;  /* n x nord x SERIES_NCHK: L2 tails after the checkpoints */
-  int *tabbed;   /* 1 if point i has tables */
+  int *tabbed;   /* terms of point i's table: K (Gauss-Hermite), SERIES_KMIX
+                  * (large variances: closed forms from the mixture) */
   double nmax[5]; /* largest nrm of each order over the side's points */
 } series_side;
 
@@ -80,7 +93,8 @@ extern const int series_plain_ij[2][2];
  * weights wV) with K Mehler terms and target tol. Allocates with R_alloc
  * (main thread only). */
 void series_rule_init(series_rule *sr, int act, double slope, const double *V,
-                      const double *wV, int M, int K, double tol);
+                      const double *wV, int M, const double *Vc, const double *wVc, int Mc,
+                      int K, double tol);
 /* Allocate the per-point data of n points with K <= sr->K terms (main
  * thread only). */
 void series_side_alloc(series_side *sd, int n, int nord, int K);

@@ -84,10 +84,14 @@ ref_act_grid <- seq(-30, 30, by = 0.5)
 
 # Nodes x and weights w (density included) of E over N(mean, sd^2), built in
 # the standard variable z = (x - mean)/sd so that the density is exact even
-# when sd is tiny next to mean.
-ref_grid <- function(mean, sd) {
+# when sd is tiny next to mean. With k, the integrand also depends on k x
+# (the mean of the inner variable): break where k x crosses the activations'
+# transitions too.
+ref_grid <- function(mean, sd, k = 0) {
+  ex <- if (k != 0) ref_act_grid / k else numeric(0)
+  pts <- c(ref_act_grid, ex)
   br <- sort(unique(c(seq(-12, 12, length.out = 25L),
-                      (ref_act_grid[abs(ref_act_grid - mean) < 12 * sd] - mean) / sd)))
+                      (pts[abs(pts - mean) < 12 * sd] - mean) / sd)))
   g <- ref_gl(16L)
   h <- diff(br) / 2; mid <- (br[-1L] + br[-length(br)]) / 2
   z <- as.vector(outer(g$x, h) + rep(mid, each = 16L))
@@ -117,9 +121,9 @@ ref_moments <- function(act, a, b, rho, which = seq_len(nrow(ref_ij))) {
     Dv <- if (b == 0) D(0) else { g <- ref_grid(0, sqrt(b)); colSums(g$w * D(g$x)) }
     return(Du[ij[, 1] + 1] * Dv[ij[, 2] + 1])
   }
-  gu <- ref_grid(0, sqrt(a))
-  Du <- D(gu$x)
   k <- rho * sqrt(b / a)
+  gu <- ref_grid(0, sqrt(a), if (abs(k) > 1) k else 0)
+  Du <- D(gu$x)
   if (abs(rho) == 1) {
     Dv <- D(k * gu$x)
   } else {

@@ -173,3 +173,20 @@ test_that("long kernel computations can be interrupted", {
   setTimeLimit(elapsed = 0.3, transient = TRUE)
   expect_error(jntk(mlp(3, "erf"), x, as = "structured"), "time limit")
 })
+
+test_that("Ctrl-C returns within a second from long kernel computations", {
+  # issue 17 #7: SIGINT to a child R process 2 s into the call; the loops
+  # check for interrupts by work done (layers, chunks of pairs, blocks of
+  # series tables), never by a fixed count of pairs
+  skip_on_cran()
+  skip_if_not_installed("callr")
+  cases <- list(
+    function() { set.seed(1); x <- matrix(rnorm(1500 * 10), 1500); jntk::nngp(jntk::mlp(100, "tanh"), x) },
+    function() { set.seed(1); x <- matrix(rnorm(200 * 10), 200); jntk::nngp(jntk::mlp(1e8, "relu"), x) },
+    function() { set.seed(1); x <- matrix(rnorm(400 * 5), 400); jntk::jntk(jntk::mlp(3000, "silu"), x, as = "structured") }
+  )
+  for (k in seq_along(cases)) {
+    lat <- interrupt_latency(cases[[k]])
+    if (!is.na(lat)) expect_lt(lat, 1, label = paste("case", k))
+  }
+})
