@@ -181,19 +181,18 @@ krylov_preconditioner <- function(S, op, type) {
 }
 
 # Galerkin matrix Z'AZ of the coarse directions (output at x_a; Jacobian at
-# x_a along x_a), from the scalars (math.md section 3 contracted with x_a, x_b):
-#   f-f: F;  f-radial: sqrt(lambda) (F_p p + 2 F_r r);
-#   radial-radial: lambda (F_p p + F_pp p^2 + 2 F_pr p r + 2 F_pq q p + 4 F_qr q r),
-# with p = x_a.x_b, q = |x_a|^2, r = |x_b|^2 (ridge: r on f, lambda r q on radial).
+# x_a along x_a), from the polar scalars (K, P, Q, R, S, T_q, T_r, U) of
+# ?jacobian_nngp (Structure) contracted with x_a = n_a x^_a and x_b = m_b x^_b:
+# x^'.e' = 0 and x^.e = 0 leave
+#   f-f: K;  f-radial: sqrt(lambda) R m_b;  radial-radial: lambda n_a m_b U
+# (ridge: r on f, lambda r |x_a|^2 on radial).
 coarse_matrix <- function(S, lambda, ridge) {
   F <- S@F; x <- S@x1; N <- nrow(x)
-  P <- tcrossprod(x); q <- rowSums(x^2)
-  Q <- matrix(q, N, N); R <- t(Q)
+  q <- rowSums(x^2); nrm <- sqrt(q)
   sl <- sqrt(lambda)
-  Efr <- sl * (F[, , 2] * P + 2 * F[, , 4] * R)
-  Err <- lambda * (F[, , 2] * P + F[, , 5] * P^2 + 2 * F[, , 7] * P * R + 2 * F[, , 6] * Q * P +
-                     4 * F[, , 8] * Q * R)
-  E <- rbind(cbind(F[, , 1], Efr), cbind(t(Efr), Err))
+  Efr <- sl * matrix(F[, , 4], N, N) * rep(nrm, each = N)
+  Err <- lambda * matrix(F[, , 8], N, N) * tcrossprod(nrm)
+  E <- rbind(cbind(matrix(F[, , 1], N, N), Efr), cbind(t(Efr), Err))
   E <- (E + t(E)) / 2
   diag(E) <- diag(E) + ridge * c(rep(1, N), lambda * q)
   E

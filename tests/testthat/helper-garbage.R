@@ -89,7 +89,10 @@ garbage_drivers <- function() {
     # the scalar duals: registered for the tests, reached by no export
     duals = quote({
       kp <- kernel_par(mlp(1, "erf"))
-      .Call(C_kernels_dual, kp$par, kp$ipar, kp$gh, rbind(c(1, 1, 0.3), c(0.5, 2, -0.7)))
+      .Call(C_kernels_dual, kp$par, kp$ipar, kp$rule, rbind(c(1, 1, 0.3), c(0.5, 2, -0.7)))
+      ks <- kernel_par(mlp(1, "tanh"))
+      .Call(C_kernels_moments, ks$par, ks$ipar, ks$rule, rbind(c(1, 2, 0.3), c(0.5, 2, -0.7)), 0L)
+      kernel_error_bound(mlp(2, "tanh"), matrix(c(1, 0.5, -0.3, 2), 2), kind = "jntk")
     })
   )
 }

@@ -55,9 +55,11 @@ test_that("several outputs and factor targets; the solves are cached", {
 })
 
 test_that("solver = 'auto' follows the memory budget; print and summary", {
-  dt <- it_data(N = 10, d = 3)
+  # budget 5e-5 GB = 50 kB: the dense 110 x 110 JNTK (97 kB) does not fit,
+  # the structured scalars (6.4 kB and work) do
+  dt <- it_data(N = 10, d = 10)
   expect_identical(gradient_flow(dt$net, dt$x, dt$y, lambda = 0.1)$solver, "dense")
-  old <- options(jntk.max_memory_gb = 1e-5)
+  old <- options(jntk.max_memory_gb = 5e-5)
   on.exit(options(old))
   fl <- gradient_flow(dt$net, dt$x, dt$y, lambda = 0.1, ridge = 1e-4)
   expect_identical(fl$solver, "iterative")
