@@ -279,8 +279,9 @@ test_that("divergence stops with a classed error carrying the history", {
   y <- rnorm(5)
   expect_snapshot(train_mlp(nw, x, y, lr = 1e4, steps = 500, progress = FALSE),
                   error = TRUE)
-  cnd <- tryCatch(train_mlp(nw, x, y, lr = 1e4, steps = 500, progress = FALSE),
-                  jntk_error_divergence = function(e) e)
+  expect_warning(cnd <- tryCatch(train_mlp(nw, x, y, lr = 1e4, steps = 500, progress = FALSE),
+                                 jntk_error_divergence = function(e) e),
+                 class = "jntk_warning_divergence")
   h <- cnd$history
   expect_s3_class(h, "data.frame")
   expect_equal(h$step, 0:cnd$step)
