@@ -273,7 +273,8 @@ as.data.frame.mlp_fit <- function(x, row.names = NULL, optional = FALSE,
 #' Panels of the loss and its two terms (fit and Jacobian penalty, log
 #' scale, the axis fitted to the data) against the gradient-flow time
 #' \eqn{t = \eta\cdot} step (or the step), and, when recorded, the kernel
-#' drift and the test outputs. Legends go where the curves are not.
+#' drift and the test outputs. Legends go where the curves are not (the axis
+#' is extended above the data when no corner is free).
 #'
 #' @param x A fit from [train_mlp()].
 #' @param which Panels to draw: any of `"loss"`, `"kernel"` (the relative
@@ -281,7 +282,7 @@ as.data.frame.mlp_fit <- function(x, row.names = NULL, optional = FALSE,
 #'   `"outputs"` (the recorded test outputs; only with `x_test`). Default: all
 #'   that are available. With three panels the loss spans the top row.
 #' @param xaxis `"time"` (\eqn{t = \eta\cdot} step, default) or `"step"`.
-#' @param ... Further graphical parameters passed to [graphics::plot()].
+#' @param ... Further graphical parameters passed to [graphics::title()].
 #' @return `x`, invisibly.
 #' @seealso [train_mlp()], [kernel_drift()], [as.data.frame.mlp_fit()].
 #' @examples
@@ -323,75 +324,107 @@ plot.mlp_fit <- function(x, which = NULL, xaxis = c("time", "step"), ...) {
   if ("loss" %in% which) {
     series <- list(h$loss, h$fit_loss)
     lab <- list(quote("loss" ~ italic(L)),
-                quote("fit term" ~ frac(1, 2 * N) * sum((f - y)^2)))
+                quote("fit term" ~ Sigma[i] * (italic(f)[i] - italic(y)[i])^2 / 2 * italic(N)))
     if (x$lambda > 0) {
       series[[3]] <- h$penalty
-      lab[[3]] <- quote("Jacobian term" ~ frac(lambda, 2 * N) * sum(group("||", nabla[x] * f, "||")^2))
+      lab[[3]] <- quote("Jacobian term" ~ lambda * Sigma[i] *
+                          group("||", nabla[x] * italic(f)[i], "||")^2 / 2 * italic(N))
     } else {
       series[[3]] <- h$jacobian_norm2 / 2
-      lab[[3]] <- quote(frac(1, 2 * N) * sum(group("||", nabla[x] * f, "||")^2) ~ "(not trained)")
+      lab[[3]] <- quote(Sigma[i] * group("||", nabla[x] * italic(f)[i], "||")^2 / 2 * italic(N) ~
+                          "(not trained)")
     }
     series <- lapply(series, function(v) ifelse(v > 0, v, NA))
-    pos <- unlist(series)
-    pos <- pos[is.finite(pos)]
-    ylim <- if (length(pos)) range(pos) else c(1e-16, 1)
-    if (ylim[1] == ylim[2]) ylim <- ylim * c(0.5, 2)
-    graphics::plot(hx, rep(NA_real_, length(hx)), ylim = ylim, log = "y", xlab = xlab,
-                   ylab = "loss (log scale)",
-                   main = bquote("Training loss, " * lambda == .(x$lambda)), ...)
-    for (i in seq_along(series)) {
-      graphics::lines(hx, series[[i]], col = pal[i], lty = i, lwd = if (i == 1L) 2 else 1.5)
-    }
-    legend_free(hx, series, legend = as.expression(lab), col = pal, lty = 1:3,
-                lwd = c(2, 1.5, 1.5), log_y = TRUE)
+    draw_panel(hx, series, legend = as.expression(lab), col = pal, lty = 1:3, lwd = c(2, 1.5, 1.5),
+               log_y = TRUE, xlab = xlab, ylab = "loss (log scale)",
+               main = bquote(bold("Training loss, " * lambda == .(x$lambda))), ...)
   }
   if ("kernel" %in% which) {
     dr <- kernel_drift(x)
-    graphics::plot(rx, dr$drift, type = "b", pch = 19, col = pal[1], xlab = xlab,
-                   ylab = quote(group("||", K[t] - K[0], "||")[F] / group("||", K[0], "||")[F]),
-                   main = sprintf("Empirical %s drift on the training inputs",
-                                  toupper(x$kernel_type)), ...)
+    draw_panel(rx, list(dr$drift), legend = NULL, col = pal[1], lty = 1, lwd = 1, type = "b",
+               log_y = FALSE, xlab = xlab,
+               ylab = quote(group("||", K[t] - K[0], "||")[F] / group("||", K[0], "||")[F]),
+               main = sprintf("Empirical %s drift on the training inputs", toupper(x$kernel_type)),
+               ...)
   }
   if ("outputs" %in% which) {
     k <- nrow(x$outputs)
     show <- seq_len(min(k, 8L))
-    cols <- jntk_palette(length(show))
     Y <- x$outputs[show, , drop = FALSE]
-    graphics::matplot(rx, t(Y), type = "l", lty = 1, col = cols, xlab = xlab,
-                      ylab = quote(italic(f)[t](italic(x)[test])),
-                      main = if (k > length(show)) sprintf("Test outputs (first %d of %d)", length(show), k) else
-                        "Test outputs", ...)
-    legend_free(rx, lapply(show, function(i) Y[i, ]), legend = paste("test input", show),
-                col = cols, lty = 1, lwd = 1, log_y = FALSE)
+    draw_panel(rx, lapply(show, function(i) Y[i, ]), legend = paste("test input", show),
+               col = jntk_palette(length(show)), lty = 1, lwd = 1.5, log_y = FALSE, xlab = xlab,
+               ylab = quote(italic(f)[t](italic(x)[test])),
+               main = if (k > length(show)) sprintf("Test outputs (first %d of %d)", length(show), k) else
+                 "Test outputs", ...)
   }
   invisible(x)
 }
 
-# A legend at the candidate position whose box covers the fewest data points
-# (the curves sampled at their x values), so that it does not hide data;
-# ties go to the top right.
-legend_free <- function(xs, series, legend, log_y, ...) {
-  spots <- c("topright", "topleft", "bottomright", "bottomleft", "top", "bottom", "right", "left")
+# One panel of curves `series` (y vectors against xs) with a legend at the
+# candidate position whose box covers the fewest points of the curves; when
+# every position would hide data, the y axis is extended above the data by
+# the legend's height and the legend goes there.
+draw_panel <- function(xs, series, legend, col, lty, lwd, log_y, xlab, ylab, main, type = "l",
+                       ...) {
   ty <- function(v) if (log_y) log10(v) else v
-  pts_x <- rep(xs, length(series))
-  pts_y <- ty(unlist(series))
-  ok <- is.finite(pts_x) & is.finite(pts_y)
-  pts_x <- pts_x[ok]
-  pts_y <- pts_y[ok]
-  # the curves between their points too (an x grid of 200)
+  vals <- unlist(series)
+  vals <- vals[is.finite(vals) & (!log_y | vals > 0)]
+  ylim <- if (length(vals)) range(vals) else if (log_y) c(1e-16, 1) else c(0, 1)
+  if (ylim[1] == ylim[2]) ylim <- if (log_y) ylim * c(0.5, 2) else ylim + c(-0.5, 0.5)
+  xlim <- range(xs[is.finite(xs)])
+  if (xlim[1] == xlim[2]) xlim <- xlim + c(-0.5, 0.5)
+  lg <- if (log_y) "y" else ""
+  graphics::plot.new()
+  graphics::plot.window(xlim, ylim, log = lg)
+  spot <- NULL
+  if (!is.null(legend)) {
+    largs <- list(legend = legend, col = col, lty = lty, lwd = lwd, bty = "n", cex = 0.8,
+                  inset = 0.01, ncol = if (length(legend) > 4L) 2L else 1L)
+    spot <- legend_spot(xs, series, ty, largs, c("topright", "topleft", "bottomright",
+                                                 "bottomleft", "top", "bottom", "right", "left"))
+    if (spot$count > 0) {
+      # the legend's share of the height stays fixed: make the data fit below it
+      r <- do.call(graphics::legend, c(list("topright", plot = FALSE), largs))$rect
+      usr <- graphics::par("usr")[3:4]
+      share <- min(0.6, 1.15 * r$h / diff(usr))
+      top <- ty(ylim[1]) + (ty(ylim[2]) - ty(ylim[1])) / (1 - share)
+      ylim[2] <- if (log_y) 10^top else top
+      graphics::plot.window(xlim, ylim, log = lg)
+      spot <- legend_spot(xs, series, ty, largs, c("topright", "topleft", "top"))
+    }
+  }
+  graphics::axis(1)
+  graphics::axis(2)
+  graphics::box()
+  graphics::title(main = main, xlab = xlab, ylab = ylab, ...)
+  for (i in seq_along(series)) {
+    graphics::lines(xs, series[[i]], col = rep_len(col, length(series))[i], type = type, pch = 19,
+                    lty = rep_len(lty, length(series))[i], lwd = rep_len(lwd, length(series))[i])
+  }
+  if (!is.null(spot)) do.call(graphics::legend, c(list(spot$where), largs))
+  invisible()
+}
+
+# The candidate legend position whose box covers the fewest points of the
+# curves (their points and 200 points along each between them); ties go to
+# the first candidate.
+legend_spot <- function(xs, series, ty, largs, spots) {
+  px <- numeric(0)
+  py <- numeric(0)
   grid <- seq(min(xs), max(xs), length.out = 200)
   for (v in series) {
-    fin <- is.finite(xs) & is.finite(ty(v))
+    tv <- suppressWarnings(ty(v))
+    fin <- is.finite(xs) & is.finite(tv)
+    px <- c(px, xs[fin])
+    py <- c(py, tv[fin])
     if (sum(fin) >= 2L) {
-      pts_x <- c(pts_x, grid)
-      pts_y <- c(pts_y, stats::approx(xs[fin], ty(v)[fin], grid, rule = 2)$y)
+      px <- c(px, grid)
+      py <- c(py, stats::approx(xs[fin], tv[fin], grid, rule = 2)$y)
     }
   }
   count <- vapply(spots, function(s) {
-    r <- graphics::legend(s, legend = legend, bty = "n", cex = 0.8, inset = 0.01, plot = FALSE,
-                          ...)$rect
-    sum(pts_x >= r$left & pts_x <= r$left + r$w & pts_y <= r$top & pts_y >= r$top - r$h)
+    r <- do.call(graphics::legend, c(list(s, plot = FALSE), largs))$rect
+    sum(px >= r$left & px <= r$left + r$w & py <= r$top & py >= r$top - r$h)
   }, numeric(1))
-  graphics::legend(spots[which.min(count)], legend = legend, bty = "n", cex = 0.8, inset = 0.01,
-                   ...)
+  list(where = spots[which.min(count)], count = min(count))
 }

@@ -257,7 +257,7 @@ train_mlp <- function(network, x, y, lambda = 0, lr = 1, steps = 100L, x_test = 
   }
   elapsed <- proc.time()[["elapsed"]] - t0
   hist <- training_history(seq.int(0L, taken), fit_loss, jac2, lambda, lr)
-  if (!warned) training_check_growth(hist, lr, lr_max)
+  if (!warned) training_check_growth(hist, lr, lr_max, lambda)
 
   lab <- paste0("step_", rec_steps)
   colnames(fitted) <- lab
@@ -360,7 +360,7 @@ training_stability <- function(network, x, a, theta, threads) {
 }
 
 # A thousandfold growth of the loss warns (when lr did not already).
-training_check_growth <- function(hist, lr, lr_max) {
+training_check_growth <- function(hist, lr, lr_max, lambda) {
   loss <- hist$loss
   if (length(loss) < 2L || !(loss[1] > 0)) return(invisible())
   grow <- max(loss) / loss[1]
@@ -369,8 +369,10 @@ training_check_growth <- function(hist, lr, lr_max) {
     jntk_warn(sprintf(paste0(
       "The loss grew %s-fold (from %s to %s at step %d): gradient descent is unstable at `lr` = %s%s."),
       fmt_num(grow), fmt_num(loss[1]), fmt_num(max(loss)), s, format(lr),
-      if (is.finite(lr_max)) sprintf(" (stability estimate at initialisation: %s); try a smaller `lr`",
-                                     fmt_num(lr_max)) else "; try a smaller `lr`"),
+      if (!is.finite(lr_max)) "; try a smaller `lr`" else if (lambda > 0) {
+        sprintf(" (the NTK's stability estimate at initialisation is %s; the Jacobian penalty can need a smaller `lr`)",
+                fmt_num(lr_max))
+      } else sprintf(" (stability estimate at initialisation: %s); try a smaller `lr`", fmt_num(lr_max))),
       class = "jntk_warning_divergence")
   }
   invisible()
@@ -393,7 +395,7 @@ training_diverged <- function(step, fit_loss, jac2, lambda, lr, network) {
     data = list(history = hist, network = network, step = step))
 }
 
-fmt_num <- function(v) formatC(v, digits = 4, format = "g")
+fmt_num <- function(v) trimws(formatC(v, digits = 4, format = "g"))
 
 last_finite <- function(v) {
   v <- v[is.finite(v)]
