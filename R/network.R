@@ -267,12 +267,35 @@ print.summary.mlp_network <- function(x, ...) {
 # (0 ntk, 1 standard), d, n_1, ..., n_L, 1); see src/mlp.h. The parameters go
 # alongside, as list(weights, biases) or as the flat theta.
 network_arch <- function(net, widths) {
+  blas_forms()
   list(par = as.double(c(net$sigma_w, net$sigma_b, net$kappa, net$slope)),
        ipar = c(as.integer(net$activation_code),
                 if (net_parametrisation(net) == "ntk") 0L else 1L, as.integer(widths)))
 }
 
 network_params <- function(object) list(object$weights, object$biases)
+
+# With R's reference BLAS the finite-network routines transpose operands
+# explicitly for NN-form products (its TN form is up to 1.5x slower); an
+# optimised BLAS reads them transposed itself, and the copies would only cost
+# (src/linalg.h). Decided once per session from the BLAS's file name
+# (resolved, so Debian's alternatives show through); an unknown BLAS gets the
+# explicit transposes, which are right for any BLAS.
+.netcore <- new.env(parent = emptyenv())
+blas_forms <- function() {
+  if (!is.null(.netcore$explicit)) return(invisible(.netcore$explicit))
+  path <- tryCatch(extSoftVersion()[["BLAS"]], error = function(e) "")
+  optimised <- grepl("openblas|mkl|blis|atlas|accelerate|veclib|armpl|essl|libsci",
+                     path, ignore.case = TRUE)
+  set_blas_forms(!optimised)
+}
+# (also for tests of both forms); returns the previous choice
+set_blas_forms <- function(explicit) {
+  old <- .netcore$explicit
+  .netcore$explicit <- explicit
+  .Call(C_linalg_set_transposes, explicit)
+  invisible(old)
+}
 
 check_network <- function(object, arg = "object") {
   if (inherits(object, "mlp")) {

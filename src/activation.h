@@ -34,7 +34,8 @@ void act_apply(int code, double slope, const double *x, ptrdiff_t n,
  * i < n (h is overwritten by z), with d1[i] = phi'(.) and d2[i] = phi''(.)
  * when not NULL. Same values as act_derivs() except erf and gelu, whose
  * function value shares the exponential of their derivative (W. J. Cody's
- * rational approximations, 1969: erfc(x) = exp(-x^2) R(x)), within 2 ulp. */
+ * rational approximations, 1969: erfc(x) = exp(-x^2) R(x)) and which run
+ * four values at a time: erf within 3 ulp of the correctly rounded value. */
 void act_layer(int code, double slope, double *h, int n, const double *b, double beta,
                double *d1, double *d2);
 

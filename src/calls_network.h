@@ -15,10 +15,13 @@ SEXP empirical_kernel(SEXP params, SEXP par, SEXP ipar, SEXP x1, SEXP x2, SEXP k
                       SEXP threads);
 SEXP empirical_blas_floor(SEXP params, SEXP par, SEXP ipar, SEXP x1, SEXP x2, SEXP kind,
                           SEXP reps);
+/* linalg.c: the session's choice of explicit transposes (linalg.h) */
+SEXP linalg_set_transposes(SEXP explicit_);
 
 #define CALLS_NETWORK \
   CALLDEF(network_outputs, 6), \
   CALLDEF(empirical_kernel, 7), \
-  CALLDEF(empirical_blas_floor, 7),
+  CALLDEF(empirical_blas_floor, 7), \
+  CALLDEF(linalg_set_transposes, 1),
 
 #endif

@@ -48,12 +48,22 @@ JNTK_OMP(parallel num_threads(nt))
   }
 }
 
-/* C (N1 x N2) = X1^T X2 with X1 k x N1, X2 k x N2 (XT1 = X1^T given); the
- * upper triangle only, by dsyrk, when same. */
-static void gram(int N1, int N2, int k, const double *XT1, const double *X2, double *C,
-                 int same, int nt) {
-  if (same) jntk_syrk_upper(N1, k, XT1, N1, X2, k, C, N1, nt);
-  else jntk_dgemm_cols(N1, N2, k, 1.0, XT1, N1, X2, k, 0.0, C, N1, nt);
+/* C (N1 x N2) = X1^T X2 with X1 k x N1, X2 k x N2: NN with XT1 = X1^T when
+ * the transposes are explicit (linalg.h), else TN; the upper triangle only,
+ * by dsyrk, when same (X2 = X1). */
+static void gram(int N1, int N2, int k, const double *X1, const double *XT1, const double *X2,
+                 double *C, int same, int nt) {
+  if (same) jntk_syrk_upper(N1, k, X1, k, XT1, N1, C, N1, nt);
+  else if (XT1) jntk_gemm_cols('N', 'N', N1, N2, k, 1.0, XT1, N1, X2, k, 0.0, C, N1, nt);
+  else jntk_gemm_cols('T', 'N', N1, N2, k, 1.0, X1, k, X2, k, 0.0, C, N1, nt);
+}
+
+/* X1^T (k x N1 -> N1 x k) into XT when the transposes are explicit; NULL
+ * (the BLAS reads X1 transposed) otherwise */
+static const double *left(int k, int N1, const double *X1, double *XT, int nt) {
+  if (!jntk_explicit_transposes) return NULL;
+  par_transpose(k, N1, X1, XT, nt);
+  return XT;
 }
 
 typedef struct {
@@ -186,21 +196,22 @@ static SEXP empirical(SEXP params, SEXP par, SEXP ipar, SEXP x1, SEXP x2, SEXP k
   grams G = {N1, N2, d, jac, same, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
   G.GG = (double *) R_alloc((size_t) N1 * N2, sizeof(double));
   G.ZZ = (double *) R_alloc((size_t) N1 * N2, sizeof(double));
-  double *gT = (double *) R_alloc((size_t) N1 * nmax, sizeof(double));
-  double *zT = (double *) R_alloc((size_t) N1 * nmax, sizeof(double));
+  int ex = jntk_explicit_transposes;
+  double *gT = ex ? (double *) R_alloc((size_t) N1 * nmax, sizeof(double)) : NULL;
+  double *zT = ex ? (double *) R_alloc((size_t) N1 * nmax, sizeof(double)) : NULL;
   double *gamT = NULL, *uT = NULL;
   int need_gam = jac && tangent_kind && L1 > 1, need_u = jac && L1 > 1;
   if (need_gam) {
     G.GmG = (double *) R_alloc((size_t) (N1d * N2), sizeof(double));
     if (!same) G.GGm = (double *) R_alloc((size_t) (N1 * N2d), sizeof(double));
     G.GmGm = (double *) R_alloc((size_t) (N1d * N2d), sizeof(double));
-    gamT = (double *) R_alloc((size_t) (N1d * nmax), sizeof(double));
+    if (ex) gamT = (double *) R_alloc((size_t) (N1d * nmax), sizeof(double));
   }
   if (need_u) {
     G.UZ = (double *) R_alloc((size_t) (N1d * N2), sizeof(double));
     if (!same) G.ZU = (double *) R_alloc((size_t) (N1 * N2d), sizeof(double));
     G.UU = (double *) R_alloc((size_t) (N1d * N2d), sizeof(double));
-    uT = (double *) R_alloc((size_t) (N1d * nmax), sizeof(double));
+    if (ex) uT = (double *) R_alloc((size_t) (N1d * nmax), sizeof(double));
   }
 
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, (int) R1, (int) R2));
@@ -220,31 +231,27 @@ static SEXP empirical(SEXP params, SEXP par, SEXP ipar, SEXP x1, SEXP x2, SEXP k
       double k2 = net.kappa * net.kappa;
       for (ptrdiff_t i = 0; i < (ptrdiff_t) N1 * N2; i++) G.GG[i] = k2;
     } else {
-      par_transpose(nl, N1, p1.g[l], gT, nt);
-      gram(N1, N2, nl, gT, p2.g[l], G.GG, same, nt);
+      const double *gt = left(nl, N1, p1.g[l], gT, nt);
+      gram(N1, N2, nl, p1.g[l], gt, p2.g[l], G.GG, same, nt);
     }
-    par_transpose(np, N1, p1.z[l - 1], zT, nt);
-    gram(N1, N2, np, zT, p2.z[l - 1], G.ZZ, same, nt);
+    const double *zt = left(np, N1, p1.z[l - 1], zT, nt);
+    gram(N1, N2, np, p1.z[l - 1], zt, p2.z[l - 1], G.ZZ, same, nt);
     if (same) { /* the f-Jx' block reads both triangles */
       int ntm = jntk_threads(nt, (double) N1 * N1, JNTK_GRAIN_ELEMENTS);
       jntk_mirror_upper(G.GG, G.GG, N1, ntm);
       jntk_mirror_upper(G.ZZ, G.ZZ, N1, ntm);
     }
     if (jac && has_gam) {
-      par_transpose(nl, (int) N1d, p1.gam[l], gamT, nt);
-      jntk_dgemm_cols((int) N1d, N2, nl, 1.0, gamT, (int) N1d, p2.g[l], nl, 0.0, G.GmG,
-                      (int) N1d, nt);
-      if (!same)
-        jntk_dgemm_cols(N1, (int) N2d, nl, 1.0, gT, N1, p2.gam[l], nl, 0.0, G.GGm, N1, nt);
-      gram((int) N1d, (int) N2d, nl, gamT, p2.gam[l], G.GmGm, same, nt);
+      const double *gamt = left(nl, (int) N1d, p1.gam[l], gamT, nt);
+      gram((int) N1d, N2, nl, p1.gam[l], gamt, p2.g[l], G.GmG, 0, nt);
+      if (!same) gram(N1, (int) N2d, nl, p1.g[l], ex ? gT : NULL, p2.gam[l], G.GGm, 0, nt);
+      gram((int) N1d, (int) N2d, nl, p1.gam[l], gamt, p2.gam[l], G.GmGm, same, nt);
     }
     if (jac && !first) {
-      par_transpose(np, (int) N1d, p1.u[l - 1], uT, nt);
-      jntk_dgemm_cols((int) N1d, N2, np, 1.0, uT, (int) N1d, p2.z[l - 1], np, 0.0, G.UZ,
-                      (int) N1d, nt);
-      if (!same)
-        jntk_dgemm_cols(N1, (int) N2d, np, 1.0, zT, N1, p2.u[l - 1], np, 0.0, G.ZU, N1, nt);
-      gram((int) N1d, (int) N2d, np, uT, p2.u[l - 1], G.UU, same, nt);
+      const double *ut = left(np, (int) N1d, p1.u[l - 1], uT, nt);
+      gram((int) N1d, N2, np, p1.u[l - 1], ut, p2.z[l - 1], G.UZ, 0, nt);
+      if (!same) gram(N1, (int) N2d, np, p1.z[l - 1], zt, p2.u[l - 1], G.ZU, 0, nt);
+      gram((int) N1d, (int) N2d, np, p1.u[l - 1], ut, p2.u[l - 1], G.UU, same, nt);
     }
     assemble(&G, s, t, first, has_gam, Xt1, Xt2, M, R1, nt);
     R_CheckUserInterrupt();

@@ -77,10 +77,13 @@ JNTK_OMP(parallel for num_threads(nt) schedule(dynamic, 1))
 
 /* ---- products of the finite networks ---------------------------------- */
 
+int jntk_explicit_transposes = 1;
+
 /* ---- the BLAS log --------------------------------------------------------- */
 
 typedef struct {
-  int syrk, m, n, k, lda, ldb, ldc;
+  char kind, ta, tb; /* kind: 'g' dgemm, 's' dsyrk (upper; ta its trans) */
+  int m, n, k, lda, ldb, ldc;
   double alpha, beta;
   const double *A, *B;
   double *C;
@@ -104,50 +107,37 @@ void jntk_blas_log_close(void) {
   if (blas_log_over) Rf_error("the computation made more BLAS calls than the log holds");
 }
 
-static void log_call(int syrk, int m, int n, int k, double alpha, const double *A, int lda,
-                     const double *B, int ldb, double beta, double *C, int ldc) {
-  if (blas_log_len >= blas_log_cap) {
-    blas_log_over = 1;
-    return;
-  }
-  blas_call c = {syrk, m, n, k, lda, ldb, ldc, alpha, beta, A, B, C};
-  blas_log[blas_log_len++] = c;
+static void blas_call_run(const blas_call *c) {
+  char ta = c->ta, tb = c->tb;
+  if (c->kind == 's')
+    F77_CALL(dsyrk)("U", &ta, &c->m, &c->k, &c->alpha, c->A, &c->lda, &c->beta, c->C,
+                    &c->ldc FCONE FCONE);
+  else
+    F77_CALL(dgemm)(&ta, &tb, &c->m, &c->n, &c->k, &c->alpha, c->A, &c->lda, c->B, &c->ldb,
+                    &c->beta, c->C, &c->ldc FCONE FCONE);
 }
 
-/* C = alpha A B + beta C (NN) or, syrk, the upper triangle of alpha A A^T */
-static void blas_nn(int m, int n, int k, double alpha, const double *A, int lda,
-                    const double *B, int ldb, double beta, double *C, int ldc) {
-  if (blas_log_cap) log_call(0, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-  F77_CALL(dgemm)("N", "N", &m, &n, &k, &alpha, A, &lda, B, &ldb, &beta, C, &ldc FCONE FCONE);
-}
-static void blas_syrk(int n, int k, double alpha, const double *A, int lda, double beta,
-                      double *C, int ldc) {
-  if (blas_log_cap) log_call(1, n, n, k, alpha, A, lda, NULL, 0, beta, C, ldc);
-  F77_CALL(dsyrk)("U", "N", &n, &k, &alpha, A, &lda, &beta, C, &ldc FCONE FCONE);
+static void blas_do(blas_call c) {
+  if (blas_log_cap) {
+    if (blas_log_len < blas_log_cap) blas_log[blas_log_len++] = c;
+    else blas_log_over = 1;
+  }
+  blas_call_run(&c);
 }
 
 void jntk_blas_replay(int reps) {
   for (int r = 0; r < reps; r++)
-    for (int i = 0; i < blas_log_len; i++) {
-      blas_call *c = blas_log + i;
-      if (c->syrk)
-        F77_CALL(dsyrk)("U", "N", &c->m, &c->k, &c->alpha, c->A, &c->lda, &c->beta, c->C,
-                        &c->ldc FCONE FCONE);
-      else
-        F77_CALL(dgemm)("N", "N", &c->m, &c->n, &c->k, &c->alpha, c->A, &c->lda, c->B, &c->ldb,
-                        &c->beta, c->C, &c->ldc FCONE FCONE);
-    }
+    for (int i = 0; i < blas_log_len; i++) blas_call_run(blas_log + i);
 }
 
-/* Row panels: the reference BLAS streams the whole of A once per column of C,
- * so when A is larger than the cache (widths above ~1000) C is computed in
- * panels of rows whose slice of A (about 4 MB) stays in cache: ~30% faster at
- * width 2048. Each entry of C is still one dgemm sum over the full inner
- * dimension, exactly as without panels. */
+/* ---- products of the finite networks ---------------------------------- */
+
+/* Row panels of about 4 MB of A (NN, A larger than 8 MB): ~30% faster at
+ * width 2048 with the reference BLAS. */
 #define JNTK_PANEL_BYTES (4.0 * 1024 * 1024)
 
-void jntk_dgemm_nn(int m, int n, int k, double alpha, const double *A, int lda,
-                   const double *B, int ldb, double beta, double *C, int ldc) {
+void jntk_gemm(char ta, char tb, int m, int n, int k, double alpha, const double *A, int lda,
+               const double *B, int ldb, double beta, double *C, int ldc) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     for (ptrdiff_t j = 0; j < n; j++)
@@ -156,13 +146,14 @@ void jntk_dgemm_nn(int m, int n, int k, double alpha, const double *A, int lda,
     return;
   }
   int mb = m;
-  if ((double) m * k * sizeof(double) > 2 * JNTK_PANEL_BYTES) {
+  if (ta == 'N' && (double) m * k * sizeof(double) > 2 * JNTK_PANEL_BYTES) {
     mb = (int) (JNTK_PANEL_BYTES / ((double) k * sizeof(double)));
     if (mb < 64) mb = 64;
   }
   for (int lo = 0; lo < m; lo += mb) {
     int cnt = m - lo < mb ? m - lo : mb;
-    blas_nn(cnt, n, k, alpha, A + lo, lda, B, ldb, beta, C + lo, ldc);
+    blas_call c = {'g', ta, tb, cnt, n, k, lda, ldb, ldc, alpha, beta, A + lo, B, C + lo};
+    blas_do(c);
   }
 }
 
@@ -180,30 +171,29 @@ int jntk_col_blocks(int n, double flops_per_col) {
   return nb < 1 ? 1 : (int) nb;
 }
 
-void jntk_dgemm_part(int m, int n, int k, double alpha, const double *A, int lda,
-                     const double *B, int ldb, double beta, double *C, int ldc,
-                     int tid, int nt) {
-  int nb = jntk_col_blocks(n, (double) m * k), b0, b1;
-  jntk_thread_blocks(nb, tid, nt, &b0, &b1);
-  for (int b = b0; b < b1; b++) {
+void jntk_gemm_cols_range(char ta, char tb, int m, int lo, int hi, int k, double alpha,
+                          const double *A, int lda, const double *B, int ldb, double beta,
+                          double *C, int ldc) {
+  const double *Bb = tb == 'N' ? B + (ptrdiff_t) lo * ldb : B + lo;
+  jntk_gemm(ta, tb, m, hi - lo, k, alpha, A, lda, Bb, ldb, beta, C + (ptrdiff_t) lo * ldc, ldc);
+}
+
+void jntk_gemm_cols(char ta, char tb, int m, int n, int k, double alpha, const double *A, int lda,
+                    const double *B, int ldb, double beta, double *C, int ldc, int nt) {
+  int nb = jntk_col_blocks(n, (double) m * k);
+  nt = jntk_threads(nt, nb, JNTK_GRAIN_ONE);
+JNTK_OMP(parallel for num_threads(nt) schedule(static))
+  for (int b = 0; b < nb; b++) {
     int lo, hi;
     jntk_block_range(n, nb, b, &lo, &hi);
-    jntk_dgemm_nn(m, hi - lo, k, alpha, A, lda, B + (ptrdiff_t) lo * ldb, ldb, beta,
-                  C + (ptrdiff_t) lo * ldc, ldc);
+    jntk_gemm_cols_range(ta, tb, m, lo, hi, k, alpha, A, lda, B, ldb, beta, C, ldc);
   }
 }
 
-void jntk_dgemm_cols(int m, int n, int k, double alpha, const double *A, int lda,
-                     const double *B, int ldb, double beta, double *C, int ldc, int nt) {
-  int nb = jntk_col_blocks(n, (double) m * k);
-  nt = jntk_threads(nt, nb, JNTK_GRAIN_ONE);
-JNTK_OMP(parallel num_threads(nt))
-  jntk_dgemm_part(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, jntk_thread_id(), nt);
-}
-
-void jntk_syrk_upper(int n, int k, const double *At, int ldat, const double *A, int lda,
+void jntk_syrk_upper(int n, int k, const double *X, int ldx, const double *XT, int ldxt,
                      double *C, int ldc, int nt) {
   if (n <= 0) return;
+  int ex = jntk_explicit_transposes;
   /* blocks of columns [cut[b], cut[b+1]) with cut ~ n sqrt(b / nb): equal
    * areas of the triangle */
   int nb = jntk_col_blocks(n, 0.5 * (double) n * k);
@@ -221,19 +211,43 @@ JNTK_OMP(parallel for num_threads(nt) schedule(dynamic, 1))
         for (int i = 0; i <= j0 + j; i++) Cb[i + (ptrdiff_t) j * ldc] = 0.0;
       continue;
     }
-    if (j0 > 0) blas_nn(j0, jb, k, 1.0, At, ldat, A + (ptrdiff_t) j0 * lda, lda, 0.0, Cb, ldc);
-    blas_syrk(jb, k, 1.0, At + j0, ldat, 0.0, Cb + j0, ldc);
+    /* rows 0..j0-1 of the block: X[, 0:j0]^T X[, j0:j1] */
+    if (j0 > 0) {
+      blas_call c = ex ? (blas_call){'g', 'N', 'N', j0, jb, k, ldxt, ldx, ldc, 1.0, 0.0, XT,
+                                     X + (ptrdiff_t) j0 * ldx, Cb}
+                       : (blas_call){'g', 'T', 'N', j0, jb, k, ldx, ldx, ldc, 1.0, 0.0, X,
+                                     X + (ptrdiff_t) j0 * ldx, Cb};
+      blas_do(c);
+    }
+    blas_call c = ex ? (blas_call){'s', 'N', 'N', jb, jb, k, ldxt, 0, ldc, 1.0, 0.0, XT + j0, NULL,
+                                   Cb + j0}
+                     : (blas_call){'s', 'T', 'N', jb, jb, k, ldx, 0, ldc, 1.0, 0.0,
+                                   X + (ptrdiff_t) j0 * ldx, NULL, Cb + j0};
+    blas_do(c);
   }
 }
 
 void jntk_transpose(int m, int j0, int j1, const double *A, int lda, double *B, int ldb) {
-  const int T = 32;
+  /* 16 x 16 tiles written along B's columns: few cache sets at once even
+   * when lda is a power of two */
+  const int T = 16;
   for (int jb = j0; jb < j1; jb += T) {
     int je = jb + T < j1 ? jb + T : j1;
     for (int ib = 0; ib < m; ib += T) {
       int ie = ib + T < m ? ib + T : m;
-      for (int j = jb; j < je; j++)
-        for (int i = ib; i < ie; i++) B[j + (ptrdiff_t) i * ldb] = A[i + (ptrdiff_t) j * lda];
+      for (int i = ib; i < ie; i++) {
+        double *b = B + (ptrdiff_t) i * ldb;
+        const double *a = A + i;
+        for (int j = jb; j < je; j++) b[j] = a[(ptrdiff_t) j * lda];
+      }
     }
   }
+}
+
+/* The session's switch (R/network.R, from the BLAS's name). */
+SEXP linalg_set_transposes(SEXP explicit_) {
+  if (!Rf_isLogical(explicit_) || XLENGTH(explicit_) != 1 || LOGICAL(explicit_)[0] == NA_LOGICAL)
+    Rf_error("'explicit' must be TRUE or FALSE");
+  jntk_explicit_transposes = LOGICAL(explicit_)[0];
+  return R_NilValue;
 }

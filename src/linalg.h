@@ -12,16 +12,23 @@ void jntk_gram(const double *x1, const double *x2, int n1, int n2, int d,
  * one, in cache-sized tiles; dst may be src. */
 void jntk_mirror_upper(double *dst, const double *src, int n, int nt);
 
-/* ---- products of the finite networks (all NN form: the reference BLAS runs
- * its transposed forms up to 1.5x slower, so an operand is transposed
- * explicitly when that costs far less than the product) ---- */
+/* ---- products of the finite networks ---------------------------------------
+ * With R's reference BLAS the transposed forms (TN dot products) run up to
+ * 1.5x slower than NN, so the finite networks transpose an operand
+ * explicitly when that costs far less than the product (O(n^2) or O(N n)
+ * against O(n^2 N)). An optimised BLAS packs its operands anyway: there the
+ * explicit copies are pure cost and the BLAS reads them transposed. One
+ * switch for the session (set from R by the BLAS's name, R/network.R),
+ * read where scratch is planned, so every result is deterministic for a
+ * given BLAS. */
+extern int jntk_explicit_transposes;
 
-/* C = alpha A B + beta C (A m x k, B k x n), one thread. When A is larger
- * than the cache, C is computed in panels of rows whose slice of A stays in
- * cache (the reference BLAS streams all of A once per column of C): each
- * entry is still one sum over the full inner dimension. */
-void jntk_dgemm_nn(int m, int n, int k, double alpha, const double *A, int lda,
-                   const double *B, int ldb, double beta, double *C, int ldc);
+/* C = alpha op(A) op(B) + beta C (C m x n, inner k), one thread. For NN with
+ * A larger than the cache, C is computed in panels of rows whose slice of A
+ * stays in cache (the reference BLAS streams all of A once per column of C):
+ * each entry is still one sum over the full inner dimension. */
+void jntk_gemm(char ta, char tb, int m, int n, int k, double alpha, const double *A, int lda,
+               const double *B, int ldb, double beta, double *C, int ldc);
 
 /* Fixed column blocks: a product's columns are split into nb blocks decided
  * by the sizes alone (never by the thread count), so every entry is computed
@@ -36,20 +43,21 @@ static inline void jntk_thread_blocks(int nb, int tid, int nt, int *b0, int *b1)
   *b0 = (int) (((ptrdiff_t) nb * tid) / nt);
   *b1 = (int) (((ptrdiff_t) nb * (tid + 1)) / nt);
 }
+/* Columns lo..hi-1 of C = alpha op(A) op(B) + beta C. */
+void jntk_gemm_cols_range(char ta, char tb, int m, int lo, int hi, int k, double alpha,
+                          const double *A, int lda, const double *B, int ldb, double beta,
+                          double *C, int ldc);
 
-/* Thread tid's share (of nt) of C = alpha A B + beta C over fixed column
- * blocks; call from inside a parallel region (or with tid = 0, nt = 1). */
-void jntk_dgemm_part(int m, int n, int k, double alpha, const double *A, int lda,
-                     const double *B, int ldb, double beta, double *C, int ldc,
-                     int tid, int nt);
-/* The same product on up to nt threads (its own parallel region). */
-void jntk_dgemm_cols(int m, int n, int k, double alpha, const double *A, int lda,
-                     const double *B, int ldb, double beta, double *C, int ldc, int nt);
-/* Upper triangle of C = At At^T (n x n) where At is n x k and A = At^T is
- * k x n (both given): diagonal blocks by dsyrk, the blocks above them by NN
- * dgemm, in fixed blocks balanced by area (so the result does not depend on
- * nt). The lower triangle of C is not touched. */
-void jntk_syrk_upper(int n, int k, const double *At, int ldat, const double *A, int lda,
+/* C = alpha op(A) op(B) + beta C on up to nt threads over fixed column blocks
+ * (its own parallel region). */
+void jntk_gemm_cols(char ta, char tb, int m, int n, int k, double alpha, const double *A, int lda,
+                    const double *B, int ldb, double beta, double *C, int ldc, int nt);
+/* Upper triangle of C = X^T X (n x n) for X k x n; XT = X^T (n x k) is used
+ * (NN form) when the transposes are explicit, else X (TN form): diagonal
+ * blocks by dsyrk, the blocks above them by dgemm, in fixed blocks balanced
+ * by area (so the result does not depend on nt). The lower triangle of C is
+ * not touched. */
+void jntk_syrk_upper(int n, int k, const double *X, int ldx, const double *XT, int ldxt,
                      double *C, int ldc, int nt);
 /* B = A^T for A m x n (lda), B n x m (ldb), in cache-sized tiles; columns
  * j0..j1-1 of A only (rows j0..j1-1 of B). */

@@ -164,7 +164,8 @@ void mlp_work_alloc(const mlp_net *net, mlp_work *w, int N, int k, int unit, int
     for (int l = 1; l <= L1; l++) {
       w->g[l] = alloc_dbl((double) net->n[l] * N);
       w->r[l - 1] = alloc_dbl((double) net->n[l - 1] * N);
-      if (l < L1) w->WT[l] = alloc_dbl((double) net->n[l] * net->n[l - 1]);
+      if (l < L1 && jntk_explicit_transposes)
+        w->WT[l] = alloc_dbl((double) net->n[l] * net->n[l - 1]);
     }
   }
 }
@@ -174,6 +175,7 @@ void mlp_set_inputs(const mlp_net *net, mlp_work *w, const double *X) {
 }
 
 void mlp_transpose_weights(const mlp_net *net, mlp_work *w, int tid, int nt) {
+  if (!w->WT[1] && net->L1 > 1) return; /* the BLAS reads W transposed */
   for (int l = 1; l < net->L1; l++) {
     int c0, c1;
     jntk_thread_blocks(net->n[l - 1], tid, nt, &c0, &c1);
@@ -185,6 +187,15 @@ void mlp_transpose_weights(const mlp_net *net, mlp_work *w, int tid, int nt) {
 
 /* ---- the passes ---------------------------------------------------------- */
 
+/* C (n_{l-1} x cols) = a_l W^{lT} B: NN against the explicit transpose, or
+ * TN when the BLAS reads W transposed (linalg.h) */
+static void mlp_gemm_wt(const mlp_net *net, const mlp_work *w, int l, int cols, const double *B,
+                        double *C) {
+  int nl = net->n[l], np = net->n[l - 1];
+  if (w->WT[l]) jntk_gemm('N', 'N', np, cols, nl, net->a[l], w->WT[l], np, B, nl, 0.0, C, np);
+  else jntk_gemm('T', 'N', np, cols, nl, net->a[l], net->W[l], nl, B, nl, 0.0, C, np);
+}
+
 void mlp_forward(const mlp_net *net, mlp_work *w, int lo, int hi) {
   const int L1 = net->L1, cols = hi - lo;
   if (cols <= 0) return;
@@ -194,7 +205,7 @@ void mlp_forward(const mlp_net *net, mlp_work *w, int lo, int hi) {
     if (l < L1) {
       double *H = w->z[l] + (ptrdiff_t) lo * nl;
       ptrdiff_t o = (ptrdiff_t) lo * nl;
-      jntk_dgemm_nn(nl, cols, np, net->a[l], net->W[l], nl, zin, np, 0.0, H, nl);
+      jntk_gemm('N', 'N', nl, cols, np, net->a[l], net->W[l], nl, zin, np, 0.0, H, nl);
       /* z = phi(h + beta b) in place, with phi' and phi'' */
       for (int c = 0; c < cols; c++) {
         ptrdiff_t oc = (ptrdiff_t) c * nl;
@@ -203,7 +214,7 @@ void mlp_forward(const mlp_net *net, mlp_work *w, int lo, int hi) {
       }
     } else {
       double *f = w->f + lo;
-      jntk_dgemm_nn(1, cols, np, net->a[l], net->W[l], 1, zin, np, 0.0, f, 1);
+      jntk_gemm('N', 'N', 1, cols, np, net->a[l], net->W[l], 1, zin, np, 0.0, f, 1);
       for (int c = 0; c < cols; c++) f[c] = net->kappa * (f[c] + net->beta * net->b[l][0]);
     }
   }
@@ -217,8 +228,7 @@ void mlp_reverse(const mlp_net *net, mlp_work *w, int lo, int hi) {
     int nl = net->n[l], np = net->n[l - 1];
     double *R = w->r[l - 1] + (ptrdiff_t) lo * np;
     /* r^{l-1} = a_l W^{lT} g^l */
-    jntk_dgemm_nn(np, cols, nl, net->a[l], w->WT[l], np, w->g[l] + (ptrdiff_t) lo * nl, nl, 0.0,
-                  R, np);
+    mlp_gemm_wt(net, w, l, cols, w->g[l] + (ptrdiff_t) lo * nl, R);
     if (l - 1 >= 1) {
       const double *D1 = w->d1[l - 1] + (ptrdiff_t) lo * np;
       double *G = w->g[l - 1] + (ptrdiff_t) lo * np;
@@ -254,8 +264,8 @@ void mlp_tangent(const mlp_net *net, mlp_work *w, int lo, int hi) {
         for (int i = 0; i < nl; i++) T[c * nl + i] = a1 * wi[i];
       }
     } else {
-      jntk_dgemm_nn(nl, (int) cols, np, net->a[l], net->W[l], nl, w->u[l - 1] + c0 * np, np, 0.0,
-                    T, nl);
+      jntk_gemm('N', 'N', nl, (int) cols, np, net->a[l], net->W[l], nl, w->u[l - 1] + c0 * np, np,
+                0.0, T, nl);
     }
     times_d1(w->d1[l] + (ptrdiff_t) lo * nl, T, w->u[l] + c0 * nl, nl, cols, k);
   }
@@ -273,7 +283,7 @@ void mlp_fwd_over_rev(const mlp_net *net, mlp_work *w, const double *seed, int l
     const double *D1 = w->d1[l] + o, *D2 = w->d2[l] + o, *R = w->r[l] + o;
     const double *src = l + 1 < L1 ? w->gam[l + 1] + c0 * nn : (seed ? seed + c0 : NULL);
     if (src) {
-      jntk_dgemm_nn(nl, (int) cols, nn, net->a[l + 1], w->WT[l + 1], nl, src, nn, 0.0, G, nl);
+      mlp_gemm_wt(net, w, l + 1, (int) cols, src, G);
       for (ptrdiff_t c = 0; c < cols; c++) {
         ptrdiff_t oc = (c / k) * nl;
         for (int i = 0; i < nl; i++) {

@@ -51,7 +51,8 @@ typedef struct {
   const double *X, *y; /* N x d inputs, N targets */
   mlp_work w;
   double **PG;         /* PG[l]: n_l x 2N, [P^l | g^l] */
-  double **ZT;         /* ZT[l]: 2N x n_{l-1}, [z^{l-1 T} ; u^{l-1 T}] */
+  double **ZU;         /* ZU[l]: n_{l-1} x 2N, [z^{l-1} | u^{l-1}] (z, u point into it) */
+  double **ZT;         /* ZT[l] = ZU[l]^T (only with explicit transposes, linalg.h) */
   double *e, *r2, *j2; /* N each: (f - y)/N, (f - y)^2, |J|^2 */
   int ntask;           /* gradient tasks: (layer, column block), with work */
   int *task_l, *task_b, *task_nb, *task_owner;
@@ -89,32 +90,34 @@ static void tr_alloc_state(tr_state *s, int want_grad, int nt) {
   w->WT = tr_ptrs(L1 + 1);
   s->PG = tr_ptrs(L1 + 1);
   s->ZT = tr_ptrs(L1 + 1);
-  w->z[0] = tr_alloc((double) d * N);
+  s->ZU = tr_ptrs(L1 + 1);
+  int ex = jntk_explicit_transposes;
   for (int l = 1; l <= L1; l++) {
-    double m = (double) net->n[l] * N;
+    double m = (double) net->n[l] * N, mp = (double) net->n[l - 1] * N;
     s->PG[l] = tr_alloc(2 * m);
     w->gam[l] = s->PG[l];
     w->g[l] = s->PG[l] + (ptrdiff_t) m;
-    w->r[l - 1] = tr_alloc((double) net->n[l - 1] * N);
-    if (want_grad) s->ZT[l] = tr_alloc(2.0 * N * net->n[l - 1]);
+    w->r[l - 1] = tr_alloc(mp);
+    /* z^{l-1} and its tangent u^{l-1} side by side, as the gradient reads them */
+    s->ZU[l] = tr_alloc(s->tangent ? 2 * mp : mp);
+    w->z[l - 1] = s->ZU[l];
+    if (s->tangent) w->u[l - 1] = s->ZU[l] + (ptrdiff_t) mp;
+    if (want_grad && ex) s->ZT[l] = tr_alloc(2 * mp);
     if (l == L1) continue;
-    w->z[l] = tr_alloc(m);
     w->d1[l] = tr_alloc(m);
-    w->WT[l] = tr_alloc((double) net->n[l] * net->n[l - 1]);
+    if (ex) w->WT[l] = tr_alloc((double) net->n[l] * net->n[l - 1]);
     if (s->tangent) {
       w->d2[l] = tr_alloc(m);
       w->t[l] = tr_alloc(m);
-      w->u[l] = tr_alloc(m);
     }
   }
-  if (s->tangent) w->u[0] = tr_alloc((double) d * N);
   s->e = tr_alloc(N);
   s->r2 = tr_alloc(N);
   s->j2 = tr_alloc(N);
   s->nb = mlp_input_blocks(N);
   /* inputs, once: z^0 = X^T for the passes, X as the top of ZT[1] */
   mlp_set_inputs(net, w, s->X);
-  if (want_grad)
+  if (want_grad && ex)
     for (int i = 0; i < d; i++)
       for (int a = 0; a < N; a++) s->ZT[1][a + (ptrdiff_t) i * 2 * N] = s->X[a + (ptrdiff_t) i * N];
   /* gradient tasks, owned by threads in proportion to their work */
@@ -186,6 +189,7 @@ static void tr_block(tr_state *s, int want, int lo, int hi) {
     }
   }
   /* [z^{l-1 T} ; u^{l-1 T}] for the gradient products (rows lo..hi-1) */
+  if (!s->ZT[1]) return;
   int N2 = 2 * N;
   if (s->tangent) jntk_transpose(d, lo, hi, w->u[0], d, s->ZT[1] + N, N2);
   for (int l = 2; l <= L1; l++) {
@@ -204,8 +208,13 @@ static void tr_gradient(tr_state *s, double *grad, int tid, int nt) {
     if (s->task_owner[i] != tid) continue;
     int l = s->task_l[i], m = net->n[l], np = net->n[l - 1], lo, hi;
     jntk_block_range(np, s->task_nb[i], s->task_b[i], &lo, &hi);
-    jntk_dgemm_nn(m, hi - lo, inner, net->a[l], s->PG[l], m, s->ZT[l] + (ptrdiff_t) lo * 2 * N,
-                  2 * N, 0.0, grad + net->woff[l] + (ptrdiff_t) lo * m, m);
+    /* NN against [z u]^T, or NT when the BLAS reads [z u] transposed */
+    if (s->ZT[l])
+      jntk_gemm_cols_range('N', 'N', m, lo, hi, inner, net->a[l], s->PG[l], m, s->ZT[l], 2 * N, 0.0,
+                           grad + net->woff[l], m);
+    else
+      jntk_gemm_cols_range('N', 'T', m, lo, hi, inner, net->a[l], s->PG[l], m, s->ZU[l], np, 0.0,
+                           grad + net->woff[l], m);
   }
   for (int l = 1; l <= net->L1; l++) {
     int m = net->n[l], r0, r1;

@@ -216,3 +216,26 @@ test_that("direct .Call with garbage is an R error, never a crash", {
   expect_error(call(c(rep(1, 12), NaN), a$par, a$ipar, x, TRUE, 1L))
   expect_equal(call(rep(0, 13), a$par, a$ipar, x, FALSE, 1000000L), matrix(0, 2, 1))
 })
+
+test_that("both BLAS product forms (explicit transposes or not) give the same results", {
+  set.seed(13)
+  nw <- sample_mlp(mlp(2, "erf", sigma_b = 0.2, kappa = 0.7), c(9, 7), input_dim = 3)
+  x <- matrix(rnorm(3 * 40), 40, 3)
+  x2 <- x[1:7, ]
+  y <- sin(x[, 1])
+  run <- function() list(f = predict(nw, x), J = input_jacobian(nw, x),
+                         ntk = empirical_ntk(nw, x), jntk = empirical_jntk(nw, x),
+                         jntk12 = empirical_jntk(nw, x, x2),
+                         jnngp = empirical_nngp(nw, x, x2, jacobian = TRUE),
+                         g = training_gradient(nw, x, y, lambda = 0.1),
+                         fit = train_mlp(nw, x, y, lambda = 0.1, lr = 0.5, steps = 3,
+                                         progress = FALSE)$network$weights)
+  jntk:::blas_forms()
+  old <- jntk:::set_blas_forms(TRUE)
+  on.exit(jntk:::set_blas_forms(old))
+  a <- run()
+  jntk:::set_blas_forms(FALSE)
+  b <- run()
+  # the same sums with the factors read in another order: rounding only
+  expect_equal(b, a, tolerance = 1e-12)
+})
