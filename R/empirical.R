@@ -22,6 +22,13 @@
 #' contributes Hadamard products of Gram matrices, each one matrix product.
 #' Memory is \eqn{O(N(d+1)\,\mathrm{width})} plus the result.
 #'
+#' In the `"standard"` parametrisation ([net_parametrisation()]) the
+#' gradients are those of the actual weights and biases (neural-tangents'
+#' convention): the kernels grow with the widths, and their mean over
+#' networks approaches the standard-parametrised NTK of
+#' [net_parametrisation()] at the same widths (relative error of order
+#' 1/width).
+#'
 #' The JNTK needs \eqn{\phi''}. For the kinked activations (`"relu"`,
 #' `"leaky_relu"`, `"abs"`) the almost-everywhere convention \eqn{\phi'' = 0}
 #' is used, which is what automatic differentiation computes; note that their
@@ -59,7 +66,9 @@ empirical_jntk <- function(object, x1, x2 = NULL, threads = default_threads()) {
 #' output-layer parameters, the hidden layers held fixed:
 #' \eqn{\kappa^2(\sigma_w^2 z_L(x)\cdot z_L(x')/n_L + \sigma_b^2)} and its
 #' mixed input derivatives. Averaged over hidden layers it is the finite-width
-#' NNGP; as the widths grow it converges (at rate about \eqn{n^{-1/2}}) to
+#' NNGP, in either parametrisation (in the standard one the output layer's
+#' weights have variance \eqn{\sigma_w^2/n_L}, which gives the same number);
+#' as the widths grow it converges (at rate about \eqn{n^{-1/2}}) to
 #' [nngp()] (or [jacobian_nngp()] when `jacobian = TRUE`, in the same
 #' block-major order). It is what [kernel_convergence()] compares for the NNGP
 #' kinds by default.

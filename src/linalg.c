@@ -1,7 +1,10 @@
 /* Dense linear algebra shared by every concept: the threaded Gram matrix of
- * the analytic kernels, the tiled mirror of symmetric results and the
- * column-split matrix product of the finite networks. Plain C (no R API but
- * R_alloc, outside parallel regions); BLAS through F77_CALL. */
+ * the analytic kernels, the tiled mirror of symmetric results, and the
+ * products of the finite networks (fixed column blocks, the BLAS form chosen
+ * per session, dsyrk for symmetric Gram matrices, tiled transposes) with a
+ * log that lets the benchmarks replay a computation's BLAS calls alone.
+ * Plain C: no R API but R_alloc, errors and interrupt checks, all outside
+ * parallel regions; BLAS through F77_CALL. */
 #include "jntk.h"
 #include "linalg.h"
 
@@ -182,11 +185,18 @@ void jntk_gemm_cols(char ta, char tb, int m, int n, int k, double alpha, const d
                     const double *B, int ldb, double beta, double *C, int ldc, int nt) {
   int nb = jntk_col_blocks(n, (double) m * k);
   nt = jntk_threads(nt, nb, JNTK_GRAIN_ONE);
+  /* rounds of nt blocks, with a check for interrupts between rounds of a
+   * large product (outside the parallel regions) */
+  int round = (double) m * n * k > 1e9 ? nt : nb;
+  for (int r0 = 0; r0 < nb; r0 += round) {
+    int r1 = r0 + round < nb ? r0 + round : nb;
 JNTK_OMP(parallel for num_threads(nt) schedule(static))
-  for (int b = 0; b < nb; b++) {
-    int lo, hi;
-    jntk_block_range(n, nb, b, &lo, &hi);
-    jntk_gemm_cols_range(ta, tb, m, lo, hi, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    for (int b = r0; b < r1; b++) {
+      int lo, hi;
+      jntk_block_range(n, nb, b, &lo, &hi);
+      jntk_gemm_cols_range(ta, tb, m, lo, hi, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    }
+    if (r1 < nb) R_CheckUserInterrupt();
   }
 }
 

@@ -120,52 +120,57 @@ void mlp_check_sizes(const mlp_net *net, int N, int k) {
 
 /* ---- scratch ------------------------------------------------------------- */
 
-static double *alloc_dbl(double n) {
+double *mlp_alloc(double n) {
   if (n > (double) R_XLEN_T_MAX) Rf_error("scratch of %.3g doubles is too large", n);
   return (double *) R_alloc((size_t) (n > 0 ? n : 1), sizeof(double));
 }
-static double **alloc_ptr(int n) {
+double **mlp_ptrs(int n) {
   double **p = (double **) R_alloc(n, sizeof(double *));
   for (int i = 0; i < n; i++) p[i] = NULL;
   return p;
 }
 
+void mlp_work_init(const mlp_net *net, mlp_work *w, int N, int k, int unit) {
+  int L1 = net->L1;
+  mlp_check_sizes(net, N, k);
+  w->N = N;
+  w->k = k;
+  w->unit = unit;
+  w->f = mlp_alloc(N);
+  w->z = mlp_ptrs(L1 + 1);
+  w->d1 = mlp_ptrs(L1 + 1);
+  w->d2 = mlp_ptrs(L1 + 1);
+  w->g = mlp_ptrs(L1 + 1);
+  w->r = mlp_ptrs(L1 + 1);
+  w->t = mlp_ptrs(L1 + 1);
+  w->u = mlp_ptrs(L1 + 1);
+  w->gam = mlp_ptrs(L1 + 1);
+  w->WT = mlp_ptrs(L1 + 1);
+}
+
 void mlp_work_alloc(const mlp_net *net, mlp_work *w, int N, int k, int unit, int flags) {
   int L1 = net->L1, d = net->n[0];
   double Nk = (double) N * k;
-  mlp_check_sizes(net, N, k);
-  w->N = N;
-  w->k = (flags & MLP_TANGENT) ? k : 0;
-  w->unit = unit;
-  w->f = alloc_dbl(N);
-  w->z = alloc_ptr(L1 + 1);
-  w->d1 = alloc_ptr(L1 + 1);
-  w->d2 = alloc_ptr(L1 + 1);
-  w->g = alloc_ptr(L1 + 1);
-  w->r = alloc_ptr(L1 + 1);
-  w->t = alloc_ptr(L1 + 1);
-  w->u = alloc_ptr(L1 + 1);
-  w->gam = alloc_ptr(L1 + 1);
-  w->WT = alloc_ptr(L1 + 1);
-  w->z[0] = alloc_dbl((double) d * N);
+  mlp_work_init(net, w, N, (flags & MLP_TANGENT) ? k : 0, unit);
+  w->z[0] = mlp_alloc((double) d * N);
   for (int l = 1; l < L1; l++) {
     double m = (double) net->n[l] * N;
-    w->z[l] = alloc_dbl(m);
-    if (flags & (MLP_D1 | MLP_REVERSE | MLP_TANGENT)) w->d1[l] = alloc_dbl(m);
-    if (flags & MLP_D2) w->d2[l] = alloc_dbl(m);
+    w->z[l] = mlp_alloc(m);
+    if (flags & (MLP_D1 | MLP_REVERSE | MLP_TANGENT)) w->d1[l] = mlp_alloc(m);
+    if (flags & MLP_D2) w->d2[l] = mlp_alloc(m);
     if (flags & MLP_TANGENT) {
-      w->t[l] = alloc_dbl(net->n[l] * Nk);
-      w->u[l] = alloc_dbl(net->n[l] * Nk);
+      w->t[l] = mlp_alloc(net->n[l] * Nk);
+      w->u[l] = mlp_alloc(net->n[l] * Nk);
     }
-    if (flags & MLP_FOR) w->gam[l] = alloc_dbl(net->n[l] * Nk);
+    if (flags & MLP_FOR) w->gam[l] = mlp_alloc(net->n[l] * Nk);
   }
-  if ((flags & MLP_TANGENT) && !unit) w->u[0] = alloc_dbl(d * Nk);
+  if ((flags & MLP_TANGENT) && !unit) w->u[0] = mlp_alloc(d * Nk);
   if (flags & MLP_REVERSE) {
     for (int l = 1; l <= L1; l++) {
-      w->g[l] = alloc_dbl((double) net->n[l] * N);
-      w->r[l - 1] = alloc_dbl((double) net->n[l - 1] * N);
+      w->g[l] = mlp_alloc((double) net->n[l] * N);
+      w->r[l - 1] = mlp_alloc((double) net->n[l - 1] * N);
       if (l < L1 && jntk_explicit_transposes)
-        w->WT[l] = alloc_dbl((double) net->n[l] * net->n[l - 1]);
+        w->WT[l] = mlp_alloc((double) net->n[l] * net->n[l - 1]);
     }
   }
 }
@@ -322,21 +327,23 @@ void mlp_run(const mlp_net *net, mlp_work *w, int nt) {
   work *= (double) N * (1 + reverse + (tangent + forrev) * (w->k > 0 ? w->k : 1));
   nt = jntk_threads(nt, work, JNTK_GRAIN_FLOPS);
   nt = jntk_threads(nt, nb, JNTK_GRAIN_ONE);
+  if (reverse) {
 JNTK_OMP(parallel num_threads(nt))
-  {
-    int tid = jntk_thread_id(), b0, b1, lo, hi;
-    jntk_thread_blocks(nb, tid, nt, &b0, &b1);
-    if (reverse) mlp_transpose_weights(net, w, tid, nt);
-    for (int b = b0; b < b1; b++) {
+    mlp_transpose_weights(net, w, jntk_thread_id(), nt);
+  }
+  /* the blocks are independent: rounds of nt blocks, one per thread, with a
+   * check for interrupts between rounds (outside the parallel regions) */
+  for (int r0 = 0; r0 < nb; r0 += nt) {
+    int r1 = r0 + nt < nb ? r0 + nt : nb;
+JNTK_OMP(parallel for num_threads(nt) schedule(static, 1))
+    for (int b = r0; b < r1; b++) {
+      int lo, hi;
       mlp_block(N, nb, b, &lo, &hi);
       mlp_forward(net, w, lo, hi);
-    }
-JNTK_OMP(barrier)
-    for (int b = b0; b < b1; b++) {
-      mlp_block(N, nb, b, &lo, &hi);
       if (reverse) mlp_reverse(net, w, lo, hi);
       if (tangent) mlp_tangent(net, w, lo, hi);
       if (forrev) mlp_fwd_over_rev(net, w, NULL, lo, hi);
     }
+    R_CheckUserInterrupt();
   }
 }

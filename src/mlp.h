@@ -97,6 +97,13 @@ int mlp_inputs_from_R(SEXP x, const mlp_net *net, const char *name, const double
  * the BLAS integer range (errors when too large). */
 void mlp_check_sizes(const mlp_net *net, int N, int k);
 
+/* R_alloc'ed scratch of n doubles (refused above R's vector limit), and an
+ * array of n NULL pointers. */
+double *mlp_alloc(double n);
+double **mlp_ptrs(int n);
+/* The frame of a batch: sizes, outputs f and the empty per-layer arrays
+ * (the caller points them at its buffers). */
+void mlp_work_init(const mlp_net *net, mlp_work *w, int N, int k, int unit);
 /* Scratch (R_alloc) for N inputs with k tangent directions per input. */
 void mlp_work_alloc(const mlp_net *net, mlp_work *w, int N, int k, int unit, int flags);
 /* w->z[0] = X^T from the N x d matrix X. */

@@ -58,15 +58,6 @@ typedef struct {
   int *task_l, *task_b, *task_nb, *task_owner;
 } tr_state;
 
-static double *tr_alloc(double n) {
-  if (n > (double) R_XLEN_T_MAX) Rf_error("training scratch of %.3g doubles is too large", n);
-  return (double *) R_alloc((size_t) (n > 0 ? n : 1), sizeof(double));
-}
-static double **tr_ptrs(int n) {
-  double **p = (double **) R_alloc(n, sizeof(double *));
-  for (int i = 0; i < n; i++) p[i] = NULL;
-  return p;
-}
 
 /* Scratch laid out for the gradient products: g^l and P^l side by side in
  * PG[l]; the directions u^0 = V^T its own d x N buffer. */
@@ -75,45 +66,33 @@ static void tr_alloc_state(tr_state *s, int want_grad, int nt) {
   int L1 = net->L1, N = s->N, d = net->n[0];
   mlp_work *w = &s->w;
   s->tangent = want_grad && s->lambda > 0;
-  w->N = N;
-  w->k = s->tangent ? 1 : 0;
-  w->unit = 0;
-  w->f = tr_alloc(N);
-  w->z = tr_ptrs(L1 + 1);
-  w->d1 = tr_ptrs(L1 + 1);
-  w->d2 = tr_ptrs(L1 + 1);
-  w->g = tr_ptrs(L1 + 1);
-  w->r = tr_ptrs(L1 + 1);
-  w->t = tr_ptrs(L1 + 1);
-  w->u = tr_ptrs(L1 + 1);
-  w->gam = tr_ptrs(L1 + 1);
-  w->WT = tr_ptrs(L1 + 1);
-  s->PG = tr_ptrs(L1 + 1);
-  s->ZT = tr_ptrs(L1 + 1);
-  s->ZU = tr_ptrs(L1 + 1);
+  mlp_work_init(net, w, N, s->tangent ? 1 : 0, 0);
+  s->PG = mlp_ptrs(L1 + 1);
+  s->ZT = mlp_ptrs(L1 + 1);
+  s->ZU = mlp_ptrs(L1 + 1);
   int ex = jntk_explicit_transposes;
   for (int l = 1; l <= L1; l++) {
     double m = (double) net->n[l] * N, mp = (double) net->n[l - 1] * N;
-    s->PG[l] = tr_alloc(2 * m);
+    s->PG[l] = mlp_alloc(2 * m);
     w->gam[l] = s->PG[l];
     w->g[l] = s->PG[l] + (ptrdiff_t) m;
-    w->r[l - 1] = tr_alloc(mp);
+    w->r[l - 1] = mlp_alloc(mp);
     /* z^{l-1} and its tangent u^{l-1} side by side, as the gradient reads them */
-    s->ZU[l] = tr_alloc(s->tangent ? 2 * mp : mp);
+    s->ZU[l] = mlp_alloc(s->tangent ? 2 * mp : mp);
     w->z[l - 1] = s->ZU[l];
     if (s->tangent) w->u[l - 1] = s->ZU[l] + (ptrdiff_t) mp;
-    if (want_grad && ex) s->ZT[l] = tr_alloc(2 * mp);
+    if (want_grad && ex) s->ZT[l] = mlp_alloc(2 * mp);
     if (l == L1) continue;
-    w->d1[l] = tr_alloc(m);
-    if (ex) w->WT[l] = tr_alloc((double) net->n[l] * net->n[l - 1]);
+    w->d1[l] = mlp_alloc(m);
+    if (ex) w->WT[l] = mlp_alloc((double) net->n[l] * net->n[l - 1]);
     if (s->tangent) {
-      w->d2[l] = tr_alloc(m);
-      w->t[l] = tr_alloc(m);
+      w->d2[l] = mlp_alloc(m);
+      w->t[l] = mlp_alloc(m);
     }
   }
-  s->e = tr_alloc(N);
-  s->r2 = tr_alloc(N);
-  s->j2 = tr_alloc(N);
+  s->e = mlp_alloc(N);
+  s->r2 = mlp_alloc(N);
+  s->j2 = mlp_alloc(N);
   s->nb = mlp_input_blocks(N);
   /* inputs, once: z^0 = X^T for the passes, X as the top of ZT[1] */
   mlp_set_inputs(net, w, s->X);
@@ -221,11 +200,13 @@ static void tr_gradient(tr_state *s, double *grad, int tid, int nt) {
     jntk_thread_blocks(m, tid, nt, &r0, &r1);
     const double *P = s->PG[l];
     double *gb = grad + net->boff[l];
-    for (int i = r0; i < r1; i++) {
-      double sum = 0.0;
-      for (int a = 0; a < N; a++) sum += P[(ptrdiff_t) a * m + i];
-      gb[i] = net->beta * sum;
+    /* every row summed over the inputs in input order, columns read whole */
+    for (int i = r0; i < r1; i++) gb[i] = 0.0;
+    for (int a = 0; a < N; a++) {
+      const double *Pa = P + (ptrdiff_t) a * m;
+      for (int i = r0; i < r1; i++) gb[i] += Pa[i];
     }
+    for (int i = r0; i < r1; i++) gb[i] *= net->beta;
   }
 }
 
@@ -237,7 +218,7 @@ static void tr_evaluate(tr_state *s, int want, double *grad, const double *theta
   const mlp_net *net = &s->net;
   mlp_work *w = &s->w;
   int N = s->N, nb = s->nb;
-  double *part = (double *) R_alloc(nt, sizeof(double));
+  int *bad = (int *) R_alloc(nt, sizeof(int));
 JNTK_OMP(parallel num_threads(nt))
   {
     int tid = jntk_thread_id(), b0, b1, lo, hi;
@@ -259,19 +240,21 @@ JNTK_OMP(barrier)
     if (theta_new) {
 JNTK_OMP(barrier)
       ptrdiff_t p0 = net->npar * tid / nt, p1 = net->npar * (tid + 1) / nt;
-      double acc = 0.0;
+      unsigned long long inf = 0; /* exponent bits all ones: Inf or NaN */
       for (ptrdiff_t p = p0; p < p1; p++) {
         double v = theta[p] - lr * grad[p];
+        unsigned long long b;
         theta_new[p] = v;
-        acc += v * 0.0; /* NaN once any value is not finite */
+        memcpy(&b, &v, sizeof b);
+        inf |= (~b & 0x7ff0000000000000ULL) == 0;
       }
-      part[tid] = acc;
+      bad[tid] = inf != 0;
     }
   }
   if (theta_new) {
-    double acc = 0.0;
-    for (int t = 0; t < nt; t++) acc += part[t];
-    *finite = acc == 0.0;
+    int any = 0;
+    for (int t = 0; t < nt; t++) any |= bad[t];
+    *finite = !any;
   }
 }
 
@@ -294,7 +277,7 @@ static int tr_setup(tr_state *s, SEXP params, SEXP par, SEXP ipar, SEXP x, SEXP 
                     SEXP threads) {
   mlp_from_R(params, par, ipar, &s->net);
   s->N = mlp_inputs_from_R(x, &s->net, "x", &s->X);
-  mlp_check_sizes(&s->net, 2 * s->N, 1);
+  mlp_check_sizes(&s->net, s->N, 2);
   if (!Rf_isReal(y) || XLENGTH(y) != s->N)
     Rf_error("'y' must be a double vector of length %d", s->N);
   s->y = REAL(y);
@@ -381,9 +364,9 @@ SEXP training_gd(SEXP params, SEXP par, SEXP ipar, SEXP x, SEXP y, SEXP lambda, 
   ptrdiff_t np = s.net.npar;
   tr_alloc_state(&s, 1, nt);
   SEXP th = PROTECT(Rf_allocVector(REALSXP, np));
-  double *cur = REAL(th), *next = tr_alloc(np), *g = tr_alloc(np);
+  double *cur = REAL(th), *next = mlp_alloc(np), *g = mlp_alloc(np);
   memcpy(cur, REAL(params), np * sizeof(double));
-  double *flb = tr_alloc(ns), *j2b = tr_alloc(ns);
+  double *flb = mlp_alloc(ns), *j2b = mlp_alloc(ns);
   int status = 0, taken = 0;
   for (int st = 0; st < ns; st++) {
     if (interrupt_pending()) {
@@ -427,7 +410,7 @@ SEXP training_blas_floor(SEXP params, SEXP par, SEXP ipar, SEXP x, SEXP y, SEXP 
   int r = jntk_int_scalar(reps, "reps");
   if (r < 0) Rf_error("'reps' must be >= 0");
   tr_alloc_state(&s, 1, 1);
-  double *g = tr_alloc(s.net.npar);
+  double *g = mlp_alloc(s.net.npar);
   jntk_blas_log_open();
   tr_evaluate(&s, 2, g, NULL, NULL, 0.0, NULL, 1);
   jntk_blas_log_close();

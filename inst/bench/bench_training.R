@@ -22,7 +22,7 @@
 suppressPackageStartupMessages(library(jntk))
 
 args <- commandArgs(trailingOnly = TRUE)
-S <- if (length(args) >= 1) as.integer(args[1]) else 4L
+S <- if (length(args) >= 1) as.integer(args[1]) else 10L
 reps <- if (length(args) >= 2) as.integer(args[2]) else 5L
 width <- 512L
 N <- 128L
@@ -32,16 +32,14 @@ act <- "erf"
 lambda <- 0.01
 lr <- 1
 
-blas <- extSoftVersion()[["BLAS"]]
-cat(sprintf("== jntk %s training benchmark: width %d, N %d, d %d, depth %d, %s\n",
-            as.character(utils::packageVersion("jntk")), width, N, d, depth, act))
-cat(sprintf("   BLAS %s\n   LAPACK %s%s\n", blas, La_library(),
-            if (nzchar(Sys.getenv("OPENBLAS_CORETYPE"))) sprintf("\n   OPENBLAS_CORETYPE=%s", Sys.getenv("OPENBLAS_CORETYPE")) else ""))
-load_line <- function() {
-  l <- tryCatch(readLines("/proc/loadavg", warn = FALSE), error = function(e) "")
-  sprintf("load average %s (%d cores)", sub("^(\\S+ \\S+ \\S+).*", "\\1", l), parallel::detectCores())
-}
-cat("  ", load_line(), "\n")
+local({
+  f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+  h <- file.path(if (length(f)) dirname(normalizePath(f[1])) else system.file("bench", package = "jntk"),
+                 "bench_helpers.R")
+  sys.source(h, envir = globalenv())
+})
+bench_header(sprintf("training benchmark: width %d, N %d, d %d, depth %d, %s", width, N, d, depth, act))
+load_line <- bench_load
 
 ns <- asNamespace("jntk")
 have_floor <- exists("C_training_blas_floor", envir = ns)
@@ -55,10 +53,6 @@ problem <- function(d, seed = 1) {
   list(nw = nw, x = x, y = sin(x[, 1]) + x[, 2] * x[, 3 %% d + 1])
 }
 
-cpu_wall <- function(expr_fun) {
-  t <- system.time(expr_fun())
-  c(wall = t[["elapsed"]], cpu = t[["user.self"]] + t[["sys.self"]])
-}
 # seconds per step (wall, cpu) of train_mlp()
 step_times <- function(p, lambda, threads = 1L) {
   run <- function(s) cpu_wall(function() {
@@ -130,23 +124,10 @@ if (parallel::detectCores() < 2L) {
 
 # ---- 4. against PyTorch double backward ---------------------------------
 cat("\n4. lambda > 0 step against PyTorch autograd double backward, 1 thread each (goal: >= 1.3x faster with OpenBLAS)\n")
-find_python <- function() {
-  cand <- c(Sys.getenv("JNTK_PYTHON"), "/usr/bin/python3", Sys.which("python3"))
-  cand <- cand[nzchar(cand) & file.exists(cand)]
-  for (py in unique(cand)) {
-    ok <- suppressWarnings(system2(py, c("-c", shQuote("import torch")), stdout = FALSE,
-                                   stderr = FALSE))
-    if (identical(ok, 0L)) return(py)
-  }
-  NULL
-}
-script_dir <- local({
-  f <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
-  if (length(f)) dirname(normalizePath(f[1])) else system.file("bench", package = "jntk")
-})
+script_dir <- bench_dir()
 script <- file.path(script_dir, "bench_training_torch.py")
 if (!file.exists(script)) script <- system.file("bench", "bench_training_torch.py", package = "jntk")
-py <- find_python()
+py <- find_torch_python()
 if (is.null(py) || !file.exists(script)) {
   cat("   PyTorch not found (no python3 with `import torch`; Debian: apt-get install python3-torch,\n",
       "   or set JNTK_PYTHON). Skipping the comparison.\n", sep = "")
@@ -190,25 +171,4 @@ if (is.null(py) || !file.exists(script)) {
 }
 
 # ---- again with OpenBLAS ------------------------------------------------------
-# OpenBLAS picks its kernels from the CPU model, which some virtual machines
-# hide (it then falls back to the 2004 "Prescott" kernels, 4x slower): unless
-# OPENBLAS_CORETYPE is set, name the kernels the CPU's flags allow.
-openblas_coretype <- function() {
-  if (nzchar(Sys.getenv("OPENBLAS_CORETYPE"))) return(character(0))
-  fl <- tryCatch(readLines("/proc/cpuinfo", n = 40L, warn = FALSE), error = function(e) "")
-  fl <- paste(grep("^flags", fl, value = TRUE)[1], "")
-  if (grepl(" avx512f ", fl)) "OPENBLAS_CORETYPE=SkylakeX" else if (grepl(" avx2 ", fl)) "OPENBLAS_CORETYPE=Haswell" else character(0)
-}
-if (!nzchar(Sys.getenv("JNTK_BENCH_CHILD")) && !grepl("openblas", blas, ignore.case = TRUE)) {
-  sh <- file.path(script_dir, "openblas.sh")
-  dir_ob <- if (file.exists(sh)) suppressWarnings(system2("bash", shQuote(sh), stdout = TRUE, stderr = FALSE)) else character(0)
-  me <- file.path(script_dir, "bench_training.R")
-  if (length(dir_ob) == 1L && nzchar(dir_ob) && file.exists(me)) {
-    cat("\n\n")
-    system2(file.path(R.home("bin"), "Rscript"), c(shQuote(me), S, reps),
-            env = c(sprintf("R_LD_LIBRARY_PATH=%s", dir_ob), sprintf("LD_LIBRARY_PATH=%s", dir_ob),
-                    "OPENBLAS_NUM_THREADS=1", "JNTK_BENCH_CHILD=1", openblas_coretype()))
-  } else {
-    cat("\n(OpenBLAS not available: inst/bench/openblas.sh could not fetch it; ran with R's BLAS only)\n")
-  }
-}
+bench_rerun_openblas("bench_training.R", c(S, reps))

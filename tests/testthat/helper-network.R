@@ -235,3 +235,21 @@ nref_limit_kernel <- function(net, x, kind, use_package = TRUE) {
     jacobian_nngp = nref_jacobian_kernel(function(a, b) nref_kernel(net, a, b, "nngp"), x),
     jntk = nref_jacobian_kernel(function(a, b) nref_kernel(net, a, b, "ntk"), x))
 }
+
+# Central differences of predict() in every input coordinate (h = 1e-5:
+# truncation ~ h^2 |f'| ~ 1e-10, rounding ~ 1e-16 / h ~ 1e-11 relative).
+nref_fd_jacobian <- function(nw, x, h = 1e-5) {
+  d <- ncol(x)
+  vapply(seq_len(d), function(i) {
+    e <- replace(numeric(d), i, h)
+    (predict(nw, sweep(x, 2, e, "+")) - predict(nw, sweep(x, 2, e, "-"))) / (2 * h)
+  }, numeric(nrow(x)))
+}
+
+# A small network, its C arguments and inputs, for the garbage-.Call tests.
+nref_call_setup <- function(seed) {
+  set.seed(seed)
+  nw <- sample_mlp(mlp(1, "erf"), 3, input_dim = 2)
+  list(nw = nw, a = jntk:::network_arch(nw$net, nw$widths), p = list(nw$weights, nw$biases),
+       x = matrix(1, 2, 2))
+}

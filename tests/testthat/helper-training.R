@@ -177,3 +177,12 @@ tref_small_net <- function(activation, depth = 2, width = c(4, 3), d = 3, sigma_
   if (parametrisation == "standard") net$parametrisation <- "standard"
   sample_mlp(net, width = width[seq_len(depth)], input_dim = d)
 }
+
+# The C gradient (double backprop) against the forward-mode reference: two
+# exact methods, so rounding only (1e-12 relative).
+tref_expect_gradient <- function(nw, x, y, lambda) {
+  g <- training_gradient(nw, x, y, lambda)
+  gc <- unlist(mapply(function(W, b) c(W, b), g$weights, g$biases))
+  gr <- tref_gradient(nw, x, y, lambda)
+  testthat::expect_lt(max(abs(gc - gr)), 1e-12 * max(1, abs(gr)))
+}

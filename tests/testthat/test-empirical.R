@@ -274,11 +274,8 @@ test_that("the BLAS floor routine computes the same kernel", {
 })
 
 test_that("direct .Call of the empirical kernel with garbage is an R error", {
-  set.seed(54)
-  nw <- sample_mlp(mlp(1, "erf"), 3, input_dim = 2)
-  a <- jntk:::network_arch(nw$net, nw$widths)
-  p <- list(nw$weights, nw$biases)
-  x <- matrix(1, 2, 2)
+  cs <- nref_call_setup(54)
+  a <- cs$a; p <- cs$p; x <- cs$x
   call <- function(...) .Call(jntk:::C_empirical_kernel, ...)
   expect_equal(dim(call(p, a$par, a$ipar, x, NULL, 3L, 1L)), c(6L, 6L))
   expect_error(call(p, a$par, a$ipar, x, NULL, 7L, 1L))

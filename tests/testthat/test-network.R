@@ -44,12 +44,7 @@ test_that("input_jacobian() matches central differences of predict()", {
     x <- matrix(rnorm(12), 3, 4)
     J <- input_jacobian(nw, x)
     expect_identical(dim(J), c(3L, 4L))
-    h <- 1e-5
-    fd <- vapply(1:4, function(i) {
-      e <- replace(numeric(4), i, h)
-      (predict(nw, sweep(x, 2, e, "+")) - predict(nw, sweep(x, 2, e, "-"))) / (2 * h)
-    }, numeric(3))
-    expect_equal(J, fd, tolerance = 1e-7, ignore_attr = TRUE)
+    expect_equal(J, nref_fd_jacobian(nw, x), tolerance = 1e-7, ignore_attr = TRUE)
   }
 })
 
@@ -136,14 +131,9 @@ test_that("the standard parametrisation: draws, forward pass, Jacobian", {
   expect_equal(predict(b, x), predict(a, x), tolerance = 1e-13)
   # and the standard forward pass is h = W z + b, against plain R
   expect_equal(predict(b, x), nref_predict(b, x), tolerance = 1e-12)
-  J <- input_jacobian(b, x)
-  h <- 1e-5
-  fd <- vapply(1:3, function(i) {
-    e <- replace(numeric(3), i, h)
-    (predict(b, sweep(x, 2, e, "+")) - predict(b, sweep(x, 2, e, "-"))) / (2 * h)
-  }, numeric(5))
   # central differences: truncation ~1e-10, rounding ~1e-11 (as above)
-  expect_equal(J, fd, tolerance = 1e-7, ignore_attr = TRUE)
+  expect_equal(input_jacobian(b, x), nref_fd_jacobian(b, x), tolerance = 1e-7,
+               ignore_attr = TRUE)
   # sigma_b = 0: no biases in the standard parametrisation
   std0 <- mlp(1, "erf")
   std0$parametrisation <- "standard"
@@ -186,11 +176,8 @@ test_that("threads: 1, 2 and 3 give identical bits; huge counts are capped", {
 })
 
 test_that("direct .Call with garbage is an R error, never a crash", {
-  set.seed(12)
-  nw <- sample_mlp(mlp(1, "erf"), 3, input_dim = 2)
-  a <- jntk:::network_arch(nw$net, nw$widths)
-  p <- list(nw$weights, nw$biases)
-  x <- matrix(1, 2, 2)
+  cs <- nref_call_setup(12)
+  nw <- cs$nw; a <- cs$a; p <- cs$p; x <- cs$x
   call <- function(...) .Call(jntk:::C_network_outputs, ...)
   expect_equal(dim(call(p, a$par, a$ipar, x, TRUE, 1L)), c(2L, 3L))
   expect_error(call(NULL, a$par, a$ipar, x, TRUE, 1L))
