@@ -472,15 +472,15 @@ test_that("an interrupted train_mlp() returns the fit so far within a second", {
     set.seed(64)
     nw <- sample_mlp(mlp(2, "erf"), width = 128, input_dim = 4)
     x <- matrix(rnorm(400), 100, 4)
-    t0 <- NA
+    msg <- NA
     fit <- withCallingHandlers(
       train_mlp(nw, x, sin(x[, 1]), lambda = 0.01, lr = 0.5, steps = 1e6, record_every = 500,
                 progress = FALSE),
       jntk_warning_interrupted = function(w) {
-        t0 <<- Sys.time()
+        msg <<- conditionMessage(w)
         invokeRestart("muffleWarning")
       })
-    list(fit = fit, returned = Sys.time(), warned = t0)
+    list(fit = fit, returned = Sys.time(), message = msg)
   }, libpath = .libPaths())
   Sys.sleep(4) # loading, then training
   sent <- Sys.time()
@@ -498,4 +498,5 @@ test_that("an interrupted train_mlp() returns the fit so far within a second", {
   expect_equal(nrow(fit$history), fit$steps + 1)
   expect_true(all(is.finite(fit$history$loss)))
   expect_equal(ncol(fit$fitted), length(fit$record_steps))
+  expect_snapshot(cat(res$message), transform = function(x) gsub("[0-9]+", "<n>", x))
 })
