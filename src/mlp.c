@@ -90,10 +90,15 @@ void mlp_from_R(SEXP params, SEXP par, SEXP ipar, mlp_net *net) {
     Rf_error("'weights' and 'biases' must be lists of %d elements", L1);
   for (int l = 1; l <= L1; l++) {
     SEXP Wl = VECTOR_ELT(weights, l - 1), bl = VECTOR_ELT(biases, l - 1);
-    int nr, nc;
-    net->W[l] = jntk_real_matrix(Wl, "weights[[l]]", &nr, &nc);
+    SEXP dim = Rf_getAttrib(Wl, R_DimSymbol);
+    if (!Rf_isReal(Wl) || Rf_isNull(dim) || LENGTH(dim) != 2)
+      Rf_error("weights[[%d]] must be a double matrix", l);
+    int nr = INTEGER(dim)[0], nc = INTEGER(dim)[1];
     if (nr != net->n[l] || nc != net->n[l - 1])
       Rf_error("weights[[%d]] is %d x %d, expected %d x %d", l, nr, nc, net->n[l], net->n[l - 1]);
+    if (!all_finite(REAL(Wl), (ptrdiff_t) nr * nc))
+      Rf_error("weights[[%d]] has a non-finite value", l);
+    net->W[l] = REAL(Wl);
     if (!Rf_isReal(bl) || XLENGTH(bl) != net->n[l])
       Rf_error("biases[[%d]] must be %d doubles", l, net->n[l]);
     if (!all_finite(REAL(bl), net->n[l])) Rf_error("biases[[%d]] has a non-finite value", l);
@@ -173,6 +178,26 @@ void mlp_work_alloc(const mlp_net *net, mlp_work *w, int N, int k, int unit, int
         w->WT[l] = mlp_alloc((double) net->n[l] * net->n[l - 1]);
     }
   }
+}
+
+void mlp_work_view(const mlp_net *net, const mlp_work *w, int lo, int n, mlp_work *v) {
+  int L1 = net->L1, k = w->k > 0 ? w->k : 1;
+  mlp_work_init(net, v, n, w->k, w->unit);
+  v->f = w->f + lo;
+#define VIEW(field, per) if (w->field[l]) v->field[l] = w->field[l] + (ptrdiff_t) lo * (per)
+  for (int l = 0; l <= L1; l++) {
+    int nl = net->n[l];
+    VIEW(z, nl);
+    VIEW(d1, nl);
+    VIEW(d2, nl);
+    VIEW(g, nl);
+    VIEW(r, nl);
+    VIEW(t, (ptrdiff_t) nl * k);
+    VIEW(u, (ptrdiff_t) nl * k);
+    VIEW(gam, (ptrdiff_t) nl * k);
+    v->WT[l] = w->WT[l];
+  }
+#undef VIEW
 }
 
 void mlp_set_inputs(const mlp_net *net, mlp_work *w, const double *X) {

@@ -106,6 +106,8 @@ double **mlp_ptrs(int n);
 void mlp_work_init(const mlp_net *net, mlp_work *w, int N, int k, int unit);
 /* Scratch (R_alloc) for N inputs with k tangent directions per input. */
 void mlp_work_alloc(const mlp_net *net, mlp_work *w, int N, int k, int unit, int flags);
+/* v = inputs lo..lo+n-1 of w (pointers into w's buffers). */
+void mlp_work_view(const mlp_net *net, const mlp_work *w, int lo, int n, mlp_work *v);
 /* w->z[0] = X^T from the N x d matrix X. */
 void mlp_set_inputs(const mlp_net *net, mlp_work *w, const double *X);
 /* w->WT[l] = W^{lT} for the layers' columns in the share of thread tid. */
