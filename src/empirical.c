@@ -62,7 +62,7 @@ static void gram(int N1, int N2, int k, const double *X1, const double *XT1, con
 /* X1^T (k x N1 -> N1 x k) into XT when the transposes are explicit; NULL
  * (the BLAS reads X1 transposed) otherwise */
 static const double *left(int k, int N1, const double *X1, double *XT, int nt) {
-  if (!jntk_explicit_transposes) return NULL;
+  if (!XT) return NULL;
   par_transpose(k, N1, X1, XT, nt);
   return XT;
 }
@@ -204,7 +204,7 @@ static SEXP empirical(SEXP params, SEXP par, SEXP ipar, SEXP x1, SEXP x2, SEXP k
   grams G = {N1, N2, d, jac, same, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
   G.GG = (double *) R_alloc((size_t) N1 * N2, sizeof(double));
   G.ZZ = (double *) R_alloc((size_t) N1 * N2, sizeof(double));
-  int ex = jntk_explicit_transposes;
+  int ex = jntk_transposes_pay(N2);
   double *gT = ex ? (double *) R_alloc((size_t) N1 * nmax, sizeof(double)) : NULL;
   double *zT = ex ? (double *) R_alloc((size_t) N1 * nmax, sizeof(double)) : NULL;
   double *gamT = NULL, *uT = NULL;

@@ -203,7 +203,7 @@ JNTK_OMP(parallel for num_threads(nt) schedule(static))
 void jntk_syrk_upper(int n, int k, const double *X, int ldx, const double *XT, int ldxt,
                      double *C, int ldc, int nt) {
   if (n <= 0) return;
-  int ex = jntk_explicit_transposes;
+  int ex = XT != NULL;
   /* blocks of columns [cut[b], cut[b+1]) with cut ~ n sqrt(b / nb): equal
    * areas of the triangle */
   int nb = jntk_col_blocks(n, 0.5 * (double) n * k);

@@ -22,6 +22,12 @@ void jntk_mirror_upper(double *dst, const double *src, int n, int nt);
  * read where scratch is planned, so every result is deterministic for a
  * given BLAS. */
 extern int jntk_explicit_transposes;
+/* Whether an explicit transpose pays for a product with `cols` columns
+ * against it (below 8 columns the product is a few matrix-vector products,
+ * cheaper than copying the operand). A function of the sizes alone. */
+static inline int jntk_transposes_pay(double cols) {
+  return jntk_explicit_transposes && cols >= 8;
+}
 
 /* C = alpha op(A) op(B) + beta C (C m x n, inner k), one thread. For NN with
  * A larger than the cache, C is computed in panels of rows whose slice of A
@@ -53,7 +59,7 @@ void jntk_gemm_cols_range(char ta, char tb, int m, int lo, int hi, int k, double
 void jntk_gemm_cols(char ta, char tb, int m, int n, int k, double alpha, const double *A, int lda,
                     const double *B, int ldb, double beta, double *C, int ldc, int nt);
 /* Upper triangle of C = X^T X (n x n) for X k x n; XT = X^T (n x k) is used
- * (NN form) when the transposes are explicit, else X (TN form): diagonal
+ * (NN form) when given, else X (TN form): diagonal
  * blocks by dsyrk, the blocks above them by dgemm, in fixed blocks balanced
  * by area (so the result does not depend on nt). The lower triangle of C is
  * not touched. */

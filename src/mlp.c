@@ -174,7 +174,7 @@ void mlp_work_alloc(const mlp_net *net, mlp_work *w, int N, int k, int unit, int
     for (int l = 1; l <= L1; l++) {
       w->g[l] = mlp_alloc((double) net->n[l] * N);
       w->r[l - 1] = mlp_alloc((double) net->n[l - 1] * N);
-      if (l < L1 && jntk_explicit_transposes)
+      if (l < L1 && jntk_transposes_pay((double) N * (k > 0 ? k : 1)))
         w->WT[l] = mlp_alloc((double) net->n[l] * net->n[l - 1]);
     }
   }

@@ -70,7 +70,7 @@ static void tr_alloc_state(tr_state *s, int want_grad, int nt) {
   s->PG = mlp_ptrs(L1 + 1);
   s->ZT = mlp_ptrs(L1 + 1);
   s->ZU = mlp_ptrs(L1 + 1);
-  int ex = jntk_explicit_transposes;
+  int ex = jntk_transposes_pay(N);
   for (int l = 1; l <= L1; l++) {
     double m = (double) net->n[l] * N, mp = (double) net->n[l - 1] * N;
     s->PG[l] = mlp_alloc(2 * m);
