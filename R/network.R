@@ -141,7 +141,8 @@ new_mlp_network <- function(net, weights, biases) {
 #' `"ntk"` (the default, and the only parametrisation of the infinite-width
 #' kernels for now) or `"standard"` for the finite networks of
 #' [sample_mlp()], [train_mlp()], [predict.mlp_network()],
-#' [input_jacobian()] and the empirical kernels. The conventions are those of
+#' [input_jacobian()] and the empirical kernels (an internal hook: the field
+#' `net$parametrisation`, `NULL` meaning `"ntk"`). The conventions are those of
 #' neural-tangents' `stax.Dense(parameterization = )` with `s = (1, 1)`:
 #' * `"ntk"`: \eqn{h^l = \sigma_w/\sqrt{n_{l-1}}\, W^l z^{l-1} + \sigma_b
 #'   b^l}, all parameters N(0, 1);
@@ -162,13 +163,16 @@ new_mlp_network <- function(net, weights, biases) {
 #' @param net An architecture from [mlp()] (its field `parametrisation`, when
 #'   set).
 #' @return `"ntk"` or `"standard"`.
+#' Until [mlp()] takes a `parametrisation` argument, set the field of an
+#' architecture: `net$parametrisation <- "standard"`.
+#'
 #' @seealso [sample_mlp()], [mlp()].
 #' @examples
 #' net <- mlp(2, "erf")
-#' net_parametrisation(net)
+#' jntk:::net_parametrisation(net)
 #' net$parametrisation <- "standard"
-#' net_parametrisation(net)
-#' @export
+#' jntk:::net_parametrisation(net)
+#' @keywords internal
 net_parametrisation <- function(net) {
   p <- net$parametrisation
   if (is.null(p)) return("ntk")

@@ -14,7 +14,8 @@
 # 3. the JNTK against PyTorch autograd (per-row parameter gradients through
 #    the double-backward graph, then G G^T; inst/bench/bench_empirical_torch.py),
 #    both float64, 1 and 2 threads. Goal >= 10x. Needs python3 with torch
-#    (Debian: python3-torch; JNTK_PYTHON chooses one).
+#    (Debian: python3-torch; JNTK_PYTHON chooses one; JNTK_BENCH_NO_TORCH=1
+#    skips it: with the reference BLAS torch takes minutes here).
 # 4. with `memory` = 1 (default 0: it takes minutes with the reference BLAS):
 #    the empirical NTK at width 4096, depth 2, N = 512, d = 784, peak memory
 #    (VmHWM) against 1 GB and the N x P gradient matrix it avoids.
@@ -98,8 +99,8 @@ cat("\n3. empirical JNTK, width 1024, depth 2, N = 32, d = 8 (erf) against PyTor
 x <- x[1:32, ]
 net <- nw$net
 time_best <- function(f, n = reps) min(vapply(seq_len(n), function(i) system.time(f())[["elapsed"]], 0))
-py <- find_torch_python()
-if (is.null(py)) py <- "python3"
+py <- if (nzchar(Sys.getenv("JNTK_BENCH_NO_TORCH"))) NULL else find_torch_python()
+if (is.null(py)) py <- "no-python-with-torch"
 script <- file.path(script_dir, "bench_empirical_torch.py")
 if (!file.exists(script)) script <- system.file("bench", "bench_empirical_torch.py", package = "jntk")
 dir <- tempfile("jntk-bench-")

@@ -114,8 +114,8 @@ test_that("the standard parametrisation: draws, forward pass, Jacobian", {
   net <- mlp(2, "gelu", sigma_w = 1.3, sigma_b = 0.4, kappa = 0.6)
   std <- net
   std$parametrisation <- "standard"
-  expect_identical(net_parametrisation(net), "ntk")
-  expect_identical(net_parametrisation(std), "standard")
+  expect_identical(jntk:::net_parametrisation(net), "ntk")
+  expect_identical(jntk:::net_parametrisation(std), "standard")
   set.seed(9)
   a <- sample_mlp(net, c(6, 4), input_dim = 3)
   set.seed(9)

@@ -397,7 +397,7 @@ test_that("standard parametrisation: gradients and steps match plain R", {
       fit <- train_mlp(nw, x, y, lambda = 0.1, lr = 0.2, steps = 5, progress = FALSE)
       ref <- tref_train(nw, x, y, lambda = 0.1, lr = 0.2, steps = 5)
       expect_equal(tref_pack(fit$network), tref_pack(ref), tolerance = 1e-11)
-      expect_identical(net_parametrisation(fit$network$net), "standard")
+      expect_identical(jntk:::net_parametrisation(fit$network$net), "standard")
     }
   }
 })
