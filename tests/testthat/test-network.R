@@ -201,6 +201,9 @@ test_that("direct .Call with garbage is an R error, never a crash", {
   expect_error(call(list(nw$weights, list(1, 2)), a$par, a$ipar, x, TRUE, 1L))
   expect_error(call(rep(1, 3), a$par, a$ipar, x, TRUE, 1L)) # theta of the wrong length
   expect_error(call(c(rep(1, 12), NaN), a$par, a$ipar, x, TRUE, 1L))
+  bad <- nw$weights
+  bad[[2]][1, 2] <- -Inf
+  expect_error(call(list(bad, nw$biases), a$par, a$ipar, x, TRUE, 1L), "non-finite")
   expect_equal(call(rep(0, 13), a$par, a$ipar, x, FALSE, 1000000L), matrix(0, 2, 1))
 })
 
