@@ -95,6 +95,9 @@ extern const int series_plain_ij[2][2];
 void series_rule_init(series_rule *sr, int act, double slope, const double *V,
                       const double *wV, int M, const double *Vc, const double *wVc, int Mc,
                       int K, double tol);
+/* Build every Gauss-Hermite rung's tables now (main thread only), so that
+ * no worker builds them lazily inside a parallel region. */
+void series_rule_prepare(series_rule *sr);
 /* Allocate the per-point data of n points with K <= sr->K terms (main
  * thread only). */
 void series_side_alloc(series_side *sd, int n, int nord, int K);

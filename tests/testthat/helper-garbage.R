@@ -55,6 +55,10 @@ garbage_drivers <- function() {
       predict(nw, x); input_jacobian(nw, x)
       empirical_ntk(nw, x); empirical_jntk(nw, x, x[1:2, , drop = FALSE])
       empirical_nngp(nw, x, jacobian = TRUE)
+      # the benchmark's BLAS-floor replay (inst/bench/bench_empirical.R)
+      a <- network_arch(nw$net, nw$widths)
+      .Call(C_empirical_blas_floor, list(nw$weights, nw$biases), a$par, a$ipar, x,
+            x[1:2, , drop = FALSE], kind_code("jntk"), 1L)
     }),
     training = quote({
       set.seed(4)
@@ -64,6 +68,9 @@ garbage_drivers <- function() {
                        record_every = 1, record_kernel = "jntk", progress = FALSE)
       predict(fit, x, jacobian = TRUE)
       training_gradient(nw, x, y, lambda = 0.1)
+      # the benchmark's BLAS-floor replay (inst/bench/bench_training.R)
+      a <- network_arch(nw$net, nw$widths)
+      .Call(C_training_blas_floor, network_theta(nw), a$par, a$ipar, x, y, 0.1, 2L)
     }),
     dynamics = quote({
       set.seed(5)

@@ -13,11 +13,13 @@
 # interrupt checks give the same numbers as computed another way.
 
 # SIGINT two seconds into `expr` (after `setup`) must be caught within `bound` s.
-expect_interruptible <- function(name, expr, setup = NULL, bound = 1) {
+# soft = TRUE: the call catches the interrupt itself and returns what it has
+# with a warning (train_mlp()), so the child sees the call finish, promptly.
+expect_interruptible <- function(name, expr, setup = NULL, bound = 1, soft = FALSE) {
   r <- interrupt_delay(substitute(expr), substitute(setup), timeout = 20, quoted = TRUE)
   line <- format_interrupt(name, r)
   cat("\n", line, sep = "")
-  expect_identical(r$status, "interrupted", info = line)
+  expect_identical(r$status, if (soft) "finished" else "interrupted", info = line)
   expect_lt(r$delay, bound)
 }
 
@@ -67,7 +69,9 @@ test_that("the kernels are interruptible (issue 17 cases)", {
 test_that("training and Monte Carlo are interruptible (issue 17 cases)", {
   interrupt_cases()
   expect_interruptible("train_mlp(), width 256, 1e6 steps",
-                       train_mlp(nw, x, y, lr = 0.1, steps = 1e6, progress = FALSE),
+                       tryCatch(train_mlp(nw, x, y, lr = 0.1, steps = 1e6, progress = FALSE),
+                                jntk_warning_interrupted = function(w) "stopped with a warning"),
+                       soft = TRUE,
                        setup = {
                          set.seed(7)
                          x <- matrix(rnorm(200 * 10), 200, 10); y <- sin(x[, 1])
