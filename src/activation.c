@@ -1,9 +1,6 @@
 /* The vector helpers of the finite-network layers (below) are always
- * inlined, so no vector crosses a call: GCC's notes on the ABI of 32-byte
- * vector arguments do not apply. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
+ * inlined and take vector arguments by pointer, so no vector crosses a call
+ * ABI. */
 #include "jntk.h"
 
 #define INV_SQRT_2PI 0.398942280401432677939946059934
@@ -150,9 +147,9 @@ void act_apply(int code, double slope, const double *x, ptrdiff_t n,
  * about x^2 eps in erfc, i.e. at most ~1e-17 absolute in erf: within 3 ulp
  * of the correctly rounded erf (checked against 200-bit values).
  *
- * Evaluated four values at a time without branches (GCC/clang vector
- * extensions: two SSE2 operations per line at the baseline ISA, one AVX2
- * operation in the clone for processors that have it), so the hot loop of a
+ * Evaluated two values at a time without branches (GCC/clang vector
+ * extensions: one SSE2 operation per line at the baseline ISA; a clone with
+ * AVX2's encodings for processors that have it), so the hot loop of a
  * finite network's forward pass runs at the SIMD width instead of waiting
  * for a libm call and a mispredicted branch per value. Every lane computes
  * the same operations, and tails are padded, so a value never depends on
@@ -161,7 +158,9 @@ void act_apply(int code, double slope, const double *x, ptrdiff_t n,
 
 #if defined(__GNUC__) || defined(__clang__)
 #define JNTK_VEC 1
-#define VW 4 /* lanes: one AVX2 (two SSE2) register per operation */
+#define VW 2 /* lanes: one SSE2 register per operation (16 bytes: the baseline
+              * ABI of x86_64 and aarch64 passes them in registers, so no
+              * ABI-changing 32-byte vector appears outside the AVX2 clone) */
 typedef double vd __attribute__((vector_size(8 * VW)));
 typedef long long vi __attribute__((vector_size(8 * VW)));
 #define JNTK_VINLINE static inline __attribute__((always_inline))
