@@ -217,3 +217,41 @@ test_that("gradient_flow(), kernel_error_bound() and min_eigenvalue() work on th
   expect_lt(b, 1e-12 * max(abs(ntk(net, x))))
   expect_lt(jntk:::kernel_error_bound(net, x, kind = "jntk"), 1e-11 * max(abs(jntk(net, x))))
 })
+
+test_that("min_eigenvalue(), gp_fit(), summary() and plot() use the standard NTK", {
+  set.seed(73)
+  net <- mlp(2, "erf", sigma_b = 0.2, parametrisation = "standard", widths = c(16, 48))
+  x <- matrix(rnorm(10), 5, 2)
+  xt <- matrix(rnorm(4), 2, 2)
+  y <- cos(x[, 2])
+  K <- ntk(net, x)
+  # one symmetric eigendecomposition each: rounding of the largest eigenvalue
+  ev <- eigen(K, symmetric = TRUE, only.values = TRUE)$values
+  expect_equal(min_eigenvalue(net, x), min(ev), tolerance = 1e-10)
+  # a depth study keeps the parametrisation and one width for every depth;
+  # per-layer widths do not fit another depth
+  one <- mlp(2, "erf", sigma_b = 0.2, parametrisation = "standard", widths = 32)
+  md <- min_eigenvalue(one, x, kernel = "ntk", depth = 1:3)
+  for (L in 1:3) {
+    KL <- ntk(mlp(L, "erf", sigma_b = 0.2, parametrisation = "standard", widths = 32), x)
+    expect_equal(md$min_eigenvalue[L], min(eigen(KL, symmetric = TRUE, only.values = TRUE)$values),
+                 tolerance = 1e-10)
+  }
+  expect_error(min_eigenvalue(net, x, depth = 3), class = "jntk_error_argument")
+  # the textbook posterior mean with the standard NTK as covariance
+  gp <- gp_fit(net, x, y, noise = 0.01, kernel = "ntk")
+  m <- ntk(net, xt, x) %*% solve(K + 0.01 * diag(5), y)
+  expect_equal(unname(drop(predict(gp, xt)$mean)), unname(drop(m)), tolerance = 1e-10)
+  # without widths, summary() shows the NTK at its `width`; plot() draws the NNGP
+  std0 <- mlp(2, "erf", sigma_b = 0.2, parametrisation = "standard")
+  s <- summary(std0, width = 64)
+  expect_equal(s$kernels$value[2], ntk(mlp(2, "erf", sigma_b = 0.2, parametrisation = "standard",
+                                           widths = 64), c(sqrt(2), 0))[1, 1], tolerance = 1e-14)
+  expect_snapshot(print(s))
+  pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  v <- plot(std0, kernel = "nngp", n_points = 5)
+  g <- seq(0, 2 * pi, length.out = 5)
+  expect_equal(v$nngp, drop(nngp(std0, c(1, 0), cbind(cos(g), sin(g)))), tolerance = 1e-14)
+  expect_error(plot(std0, n_points = 5), class = "jntk_error_argument")
+})
