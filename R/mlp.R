@@ -267,6 +267,21 @@ net_widths <- function(net, what = "NTK") {
   rep_len(as.integer(w), net$depth)
 }
 
+# Studies that compare finite widths with one limit (`fun`, for the error)
+# have none for the standard parametrisation's NTK kinds, which grow with
+# the widths.
+check_width_limit <- function(net, kind, fun) {
+  if (net_parametrisation(net) == "standard" && kind %in% c("ntk", "jntk")) {
+    jntk_abort(sprintf(paste0(
+      "`%s()` compares several widths with one infinite-width limit, but the %s of the ",
+      "standard parametrisation grows with the widths and has none. Use the NTK ",
+      "parametrisation (the same networks at initialisation), or compare one width: ",
+      "`monte_carlo()` against `%s()` of an `mlp()` with those `widths`."),
+      fun, kind_label(kind), kind), class = "jntk_error_unsupported")
+  }
+  invisible(net)
+}
+
 # Input dimension expected by `net` (NULL when free), with a reason for errors.
 net_input_dim <- function(net) {
   if (is.null(net$input_dim)) return(NULL)

@@ -255,3 +255,16 @@ test_that("min_eigenvalue(), gp_fit(), summary() and plot() use the standard NTK
   expect_equal(v$nngp, drop(nngp(std0, c(1, 0), cbind(cos(g), sin(g)))), tolerance = 1e-14)
   expect_error(plot(std0, n_points = 5), class = "jntk_error_argument")
 })
+
+test_that("width studies refuse the standard NTK kinds, which have no width-free limit", {
+  std <- mlp(1, "erf", parametrisation = "standard", widths = 64)
+  x <- matrix(c(1, 0, 0, 1), 2)
+  expect_snapshot(error = TRUE, kernel_convergence(std, x, widths = c(8, 16), kernel = "ntk"))
+  expect_error(kernel_convergence(std, x, widths = c(8, 16), kernel = "jntk"),
+               class = "jntk_error_unsupported")
+  expect_error(plot_kernel_circle(std, widths = 8, n_init = 2), class = "jntk_error_unsupported")
+  # the NNGP kinds are width-free in both parametrisations
+  set.seed(74)
+  cv <- kernel_convergence(std, x, widths = c(8, 16), n_rep = 2, kernel = "nngp", n_boot = 100)
+  expect_s3_class(cv, "jntk_convergence")
+})
