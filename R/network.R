@@ -317,7 +317,7 @@ network_outputs <- function(object, x, jac, threads, params = network_params(obj
 #' Outputs of a finite network
 #'
 #' Evaluates \eqn{f(x)} for every row of `x` by the forward pass of
-#' [mlp()] (in the network's parametrisation, see [net_parametrisation()]),
+#' [mlp()] (in the network's parametrisation, see [mlp()]),
 #' batched over the inputs with BLAS.
 #'
 #' @param object A finite network from [sample_mlp()] or [mlp_network()].

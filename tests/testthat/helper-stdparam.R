@@ -8,25 +8,17 @@
 #   nonlinearity: nngp <- E[phi(u) phi(v)], ntk <- ntk * E[phi'(u) phi'(v)]
 # and kappa^2 on the output (ours). No code is shared with src/kernels.c.
 
-# Gauss-Hermite rule for the standard normal (Golub-Welsch, probabilists'),
-# and its tensor product, cached per node count.
+# The tensor product of helper-network.R's Gauss-Hermite rule, cached per
+# node count.
 sref_cache <- new.env(parent = emptyenv())
 sref_gh2 <- function(n) {
   key <- as.character(n)
   if (is.null(sref_cache[[key]])) {
-    gh <- sref_gh(n)
+    gh <- nref_gauss_hermite(n)
     sref_cache[[key]] <- list(z1 = rep(gh$nodes, times = n), z2 = rep(gh$nodes, each = n),
                               w = rep(gh$weights, times = n) * rep(gh$weights, each = n))
   }
   sref_cache[[key]]
-}
-sref_gh <- function(n) {
-  J <- matrix(0, n, n)
-  off <- sqrt(seq_len(n - 1))
-  J[cbind(1:(n - 1), 2:n)] <- off
-  J[cbind(2:n, 1:(n - 1))] <- off
-  e <- eigen(J, symmetric = TRUE)
-  list(nodes = e$values, weights = e$vectors[1, ]^2)
 }
 
 # E[phi(u) phi(v)] and E[phi'(u) phi'(v)] for (u, v) ~ N(0, [[a, c], [c, b]]):

@@ -268,3 +268,21 @@ test_that("width studies refuse the standard NTK kinds, which have no width-free
   cv <- kernel_convergence(std, x, widths = c(8, 16), n_rep = 2, kernel = "nngp", n_boot = 100)
   expect_s3_class(cv, "jntk_convergence")
 })
+
+test_that("train_mlp() follows mlp(parametrisation = \"standard\") (plain-R gradient steps)", {
+  set.seed(75)
+  net <- mlp(2, "gelu", sigma_w = 1.2, sigma_b = 0.3, kappa = 0.7, parametrisation = "standard",
+             widths = c(5, 4))
+  nw <- sample_mlp(net, input_dim = 3)
+  x <- matrix(rnorm(18), 6, 3)
+  y <- rnorm(6)
+  fit <- train_mlp(nw, x, y, lambda = 0.1, lr = 0.05, steps = 4, progress = FALSE)
+  # helper-training.R: backpropagation written out per input, the same sums in
+  # another order (1e-11 relative after 4 steps)
+  ref <- tref_train(nw, x, y, lambda = 0.1, lr = 0.05, steps = 4)
+  expect_equal(tref_pack(fit$network), tref_pack(ref), tolerance = 1e-11)
+  # the NTK-parametrised network of the same draws is another training problem
+  ntk_nw <- nw
+  ntk_nw$net <- mlp(2, "gelu", sigma_w = 1.2, sigma_b = 0.3, kappa = 0.7)
+  expect_gt(max(abs(tref_pack(tref_train(ntk_nw, x, y, 0.1, 0.05, 4)) - tref_pack(ref))), 1e-3)
+})
