@@ -22,11 +22,11 @@
 #' contributes Hadamard products of Gram matrices, each one matrix product.
 #' Memory is \eqn{O(N(d+1)\,\mathrm{width})} plus the result.
 #'
-#' In the `"standard"` parametrisation ([net_parametrisation()]) the
+#' In the `"standard"` parametrisation (see [mlp()]) the
 #' gradients are those of the actual weights and biases (neural-tangents'
 #' convention): the kernels grow with the widths, and their mean over
-#' networks approaches the standard-parametrised NTK of
-#' [net_parametrisation()] at the same widths (relative error of order
+#' networks approaches [ntk()] and [jntk()] of the standard-parametrised
+#' architecture with the same `widths` (relative error of order
 #' 1/width).
 #'
 #' The JNTK needs \eqn{\phi''}. For the kinked activations (`"relu"`,

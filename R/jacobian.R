@@ -125,7 +125,7 @@ jacobian_kernel <- function(net, x1, x2, kind, as, threads) {
                       if (length(kind) > 1L) " pair" else ""),
               "Compute it in blocks of rows of `x1`.")
   if (as == "matrix") check_dense(n1, n2, d, length(kind))
-  kp <- kernel_par(net)
+  kp <- kernel_par(net, "jntk" %in% kind, "JNTK")
   res <- .Call(C_kernels_scalars, inp$x1, inp$x2, kp$par, kp$ipar, kp$rule,
                kind_code(kind), threads)
   kernel_fail(res[[3]], net, paste(kind_label(kind), collapse = " and "))

@@ -104,14 +104,18 @@ kernel_inputs <- function(net, x1, x2) {
 # Terms of the Hermite tables of the series activations (src/series.h).
 .jntk_series_terms <- 128L
 
-kernel_par <- function(net) {
+# `tangent`: the call computes an NTK or JNTK (`what` names it), which in the
+# standard parametrisation needs the widths: ipar gains c(1, n_1..n_L)
+# (src/kernels_call.c); the NNGP kinds are the same in both.
+kernel_par <- function(net, tangent = FALSE, what = "NTK") {
   rule <- if (net$closed_form) NULL else {
     r <- mixture_rule(16L); rc <- mixture_rule(32L)
     list(r$nodes, r$weights, rc$nodes, rc$weights)
   }
+  ipar <- c(as.integer(net$activation_code), as.integer(net$depth), .jntk_series_terms)
+  if (tangent && net_parametrisation(net) == "standard") ipar <- c(ipar, 1L, net_widths(net, what))
   list(par = c(net$sigma_w, net$sigma_b, net$kappa, net$slope, net$quadrature_tol %||% 1e-10),
-       ipar = c(as.integer(net$activation_code), as.integer(net$depth), .jntk_series_terms),
-       rule = rule)
+       ipar = ipar, rule = rule)
 }
 
 # Doubles the C workers allocate besides the results, for check_alloc():
@@ -168,7 +172,7 @@ kernel_plain_call <- function(net, x1, x2, what, threads) {
     jntk_abort(sprintf("A %d x %d matrix exceeds R's matrix size limit; compute it in blocks of rows of `x1`.",
                        inp$n1, inp$n2), class = "jntk_error_size")
   }
-  kp <- kernel_par(net)
+  kp <- kernel_par(net, what[2])
   res <- .Call(C_kernels_plain, inp$x1, inp$x2, kp$par, kp$ipar, kp$rule, what, threads)
   kernel_fail(res[[3]], net, paste(c("NNGP", "NTK")[what], collapse = " and "))
   res <- res[1:2]
@@ -215,7 +219,9 @@ kernel_error_bound <- function(net, x1, x2 = NULL, kind = "nngp") {
   }
   inp <- kernel_inputs(net, x1, x2)
   X <- if (is.null(inp$x2)) inp$x1 else rbind(inp$x1, inp$x2)
-  kp <- kernel_par(net)
+  std <- net_parametrisation(net) == "standard" && kind %in% c("ntk", "jntk")
+  kp <- kernel_par(net, std, kind_label(kind))
+  wd <- if (std) as.double(net_widths(net, kind_label(kind)))
   Dg <- .Call(C_kernels_diag, X, kp$par, kp$ipar, kp$rule)
   Dg[, , c(2, 4:6)][!(Dg[, , c(2, 4:6)] > 0)] <- 0  # squares, -0 from rounding
   eps <- .Machine$double.eps
@@ -227,6 +233,11 @@ kernel_error_bound <- function(net, x1, x2 = NULL, kind = "nngp") {
   e_c <- sw2 / d * max(q) * eps * (2 + 2 * sqrt(d)) + 2 * eps * sb2
   e_a <- e_c; e_t <- e_c
   Th <- Dg[, 1, 1]              # Theta^1(x, x) = Sigma^1(x, x)
+  if (std) {                    # Theta^1 = x.x' + 1[bias]: the Gram matrix's rounding
+    bt <- as.numeric(net$sigma_b > 0)
+    Th <- q + bt
+    e_t <- max(q) * eps * (2 + 2 * sqrt(d)) + 2 * eps * bt
+  }
   for (l in seq_len(L)) {
     a <- Dg[, l, 1]; G0 <- max(Dg[, l, 2]); G1 <- max(Dg[, l, 4])
     G2 <- max(Dg[, l, 5]); G3 <- max(Dg[, l, 6])
@@ -238,9 +249,13 @@ kernel_error_bound <- function(net, x1, x2 = NULL, kind = "nngp") {
     Tmax <- max(Th)
     D1 <- max(abs(Dg[, l, 4] + 2 * Dg[, l, 3]))  # d/da E[phi^2] = E[phi'^2] + E[phi phi'']
     e_a_n <- sw2 * (m * G0 + D1 * e_a) + 2 * eps * (sw2 * G0 + sb2)
-    e_c_n <- sw2 * (m * G0 + G1 * e_c + sqrt(G2 * G0) * e_a) + 2 * eps * (sw2 * G0 + sb2)
-    Th <- Dg[, l + 1, 1] + sw2 * Dg[, l, 4] * Th
-    e_t <- e_c_n + sw2 * ((m * G1 + G2 * e_c + sqrt(G3 * G1) * e_a) * Tmax + G1 * e_t) +
+    e_g <- m * G0 + G1 * e_c + sqrt(G2 * G0) * e_a   # the error of g
+    e_c_n <- sw2 * e_g + 2 * eps * (sw2 * G0 + sb2)
+    # the tangent's own-layer term: Sigma^{l+1} (ntk) or n_l g + 1[bias] (standard)
+    own <- if (std) Dg[, l, 2] * wd[l] + bt else Dg[, l + 1, 1]
+    e_own <- if (std) wd[l] * e_g + 2 * eps * (wd[l] * G0 + bt) else e_c_n
+    Th <- own + sw2 * Dg[, l, 4] * Th
+    e_t <- e_own + sw2 * ((m * G1 + G2 * e_c + sqrt(G3 * G1) * e_a) * Tmax + G1 * e_t) +
       2 * eps * max(Th)
     e_c <- e_c_n; e_a <- e_a_n
   }
@@ -250,7 +265,7 @@ kernel_error_bound <- function(net, x1, x2 = NULL, kind = "nngp") {
   # Jacobian kinds: relative error of the plain kind times the largest dense
   # entry (on the diagonal), over the six terms of the assembly
   rel <- if (kind == "jntk") e_t / max(Th) else e_c / (sw2 * max(Dg[, L + 1, 2]) + sb2)
-  if (L == 0) rel <- e_c / max(Dg[, 1, 1])
+  if (L == 0) rel <- if (std) e_t / max(Th) else e_c / max(Dg[, 1, 1])
   jmax <- 0
   for (i in seq_len(nrow(X))) {
     F <- .Call(C_kernels_scalars, X[i, , drop = FALSE], NULL, kp$par, kp$ipar, kp$rule,

@@ -1,13 +1,15 @@
 #' Specify an infinite-width multilayer perceptron
 #'
-#' `mlp()` describes a fully connected network in the NTK parametrisation. It
+#' `mlp()` describes a fully connected network, in the NTK parametrisation
+#' (default) or the standard one (section Standard parametrisation). It
 #' holds no weights: its infinite-width kernels are computed by [nngp()],
 #' [ntk()], [kernels()], [jacobian_nngp()] and [jntk()]; finite networks with
 #' this architecture are drawn by `sample_mlp()`.
 #'
 #' @section Conventions:
 #' Inputs `x` are in \eqn{R^d}, `depth` = \eqn{L} is the number of **hidden
-#' layers**, all parameters are i.i.d. N(0, 1), and
+#' layers**, and in the NTK parametrisation (the default; see Standard
+#' parametrisation for the other) all parameters are i.i.d. N(0, 1) and
 #' \deqn{h^1 = \sigma_w/\sqrt{d}\, W^1 x + \sigma_b b^1,\quad
 #'       h^{l+1} = \sigma_w/\sqrt{n_l}\, W^{l+1}\phi(h^l) + \sigma_b b^{l+1},\quad
 #'       f(x) = \kappa\, h^{L+1}(x).}{h1 = sigma_w/sqrt(d) W1 x + sigma_b b1,
@@ -31,6 +33,39 @@
 #' * Jacobian kernels list the outputs in block-major order: rows `1..N` are
 #'   \eqn{f(x_1), \dots, f(x_N)}, then \eqn{\partial f/\partial x_1, \dots,
 #'   \partial f/\partial x_d} at \eqn{x_1}, then at \eqn{x_2}, and so on.
+#'
+#' @section Standard parametrisation:
+#' `parametrisation = "standard"` is neural-tangents'
+#' `stax.Dense(out_dim, W_std = sigma_w, b_std = sigma_b, parameterization =
+#' "standard")` (with its default `s = (1, 1)`) in every layer, the output
+#' layer included: the parameters are the actual weights and biases,
+#' \eqn{W^l_{ij} \sim N(0, \sigma_w^2/n_{l-1})} (the first layer too, with
+#' \eqn{n_0 = d}, the input dimension) and \eqn{b^l_i \sim N(0, \sigma_b^2)},
+#' and the forward pass is \eqn{h^l = W^l z^{l-1} + b^l} without scalings,
+#' \eqn{f = \kappa h^{L+1}}. `sigma_b = 0` means a network without biases
+#' (neural-tangents' `b_std = None`); with \eqn{\sigma_b > 0} the biases are
+#' trained. (neural-tangents' `b_std = 0`, trainable biases that start at zero,
+#' has no counterpart here.)
+#'
+#' At initialisation the two parametrisations are the same random function, so
+#' the NNGP and the Jacobian NNGP do not depend on it (nor on the widths). The
+#' NTK does: the gradient with respect to a weight of layer \eqn{l} is not
+#' scaled by \eqn{\sigma_w/\sqrt{n_{l-1}}}, so each layer adds
+#' \eqn{n_{l-1}} times its input kernel, and a bias adds 1 (neural-tangents'
+#' `ntk = input_width * nngp + W_std^2 * ntk (+ 1)`):
+#' \deqn{\Theta^1 = x\cdot x' + 1_{\sigma_b > 0},\quad
+#'   \Theta^{l+1} = n_l\, g + 1_{\sigma_b > 0} + \sigma_w^2 \dot g\, \Theta^l,
+#'   \quad NTK = \kappa^2\Theta^{L+1},}{Theta1 = x.x' + 1[sigma_b > 0],
+#'   Theta(l+1) = n_l g + 1[sigma_b > 0] + sigma_w^2 gdot Theta_l,
+#'   NTK = kappa^2 Theta(L+1),}
+#' with \eqn{g, \dot g} at the layer's \eqn{\Sigma^l} as above. Note the first
+#' layer: \eqn{x\cdot x'}, not \eqn{x\cdot x'/d}, so the NTK grows with the
+#' input dimension and with every hidden width \eqn{n_l} (the last hidden
+#' width enters through the output layer); it is the NTK of gradient descent
+#' on the actual parameters, whose stable learning rates are of order
+#' \eqn{1/n}. The NTK and the JNTK (its mixed input derivatives) therefore
+#' need `widths`; finite networks drawn by [sample_mlp()] use them by default,
+#' and the empirical kernels of wide networks approach these limits.
 #'
 #' @section Accuracy:
 #' Closed-form kernels are used for `"relu"`, `"leaky_relu"`, `"abs"`,
@@ -75,10 +110,19 @@
 #'   `1e-2`; see Accuracy).
 #' @param input_dim Optional input dimension \eqn{d}; when given, every input
 #'   matrix must have this many columns.
+#' @param parametrisation `"ntk"` (default) or `"standard"` (neural-tangents'
+#'   `parameterization = "standard"`); see the sections Conventions and
+#'   Standard parametrisation.
+#' @param widths `NULL`, or the hidden-layer widths \eqn{n_1, \dots, n_L}: one
+#'   positive whole number for every hidden layer or `depth` of them. The
+#'   standard parametrisation's NTK and JNTK depend on them (its NNGP does
+#'   not); in either parametrisation they are the default `width` of
+#'   [sample_mlp()].
 #' @param quadrature_degree Deprecated and ignored (the number of terms is now
 #'   chosen from the variance to meet `quadrature_tol`); giving it warns with
 #'   class `jntk_warning_deprecated`.
-#' @return An object of class `"mlp"`: a list with the arguments above.
+#' @return An object of class `"mlp"`: a list with the arguments above
+#'   (`widths` as given, `NULL` when not).
 #' @references Jacot, Gabriel and Hongler (2018), Neural Tangent Kernel:
 #'   Convergence and Generalization in Neural Networks, NeurIPS.
 #'   Kim and Yang (2024), An Infinite-Width Analysis on the Jacobian-Regularised
@@ -87,10 +131,17 @@
 #' @examples
 #' net <- mlp(depth = 3, activation = "relu", sigma_w = 1, sigma_b = 0.1)
 #' net
+#' # neural-tangents' Dense(512, parameterization = "standard") stack
+#' std <- mlp(2, "erf", sigma_b = 0.1, parametrisation = "standard", widths = 512)
+#' std
+#' x <- matrix(c(1, 0, 0.6, 0.8), 2, byrow = TRUE)
+#' all.equal(nngp(std, x), nngp(mlp(2, "erf", sigma_b = 0.1), x))  # same NNGP
+#' ntk(std, x)                                                     # ~512 times larger NTK
 #' @export
 mlp <- function(depth, activation = "relu", sigma_w = 1, sigma_b = 0, kappa = 1,
                 slope = 0.01, quadrature_tol = 1e-10, input_dim = NULL,
-                quadrature_degree = NULL) {
+                quadrature_degree = NULL, parametrisation = c("ntk", "standard"),
+                widths = NULL) {
   if (missing(depth)) {
     jntk_abort("`depth` (the number of hidden layers) is missing; e.g. `mlp(depth = 3)` for Jacot et al.'s L = 4.",
                class = "jntk_error_argument")
@@ -118,12 +169,15 @@ mlp <- function(depth, activation = "relu", sigma_w = 1, sigma_b = 0, kappa = 1,
   if (!is.null(input_dim)) {
     input_dim <- check_number(input_dim, "input_dim", lower = 1, integer = TRUE)
   }
+  parametrisation <- check_parametrisation(parametrisation)
+  widths <- check_mlp_widths(widths, depth)
   info <- .jntk_activations[.jntk_activations$code == code, ]
   structure(list(
     depth = depth, activation = activation, activation_code = code,
     sigma_w = sigma_w, sigma_b = sigma_b, kappa = kappa, slope = slope,
     quadrature_tol = quadrature_tol, input_dim = input_dim,
-    closed_form = info$closed_form, smooth = info$smooth
+    closed_form = info$closed_form, smooth = info$smooth,
+    parametrisation = parametrisation, widths = widths
   ), class = "mlp")
 }
 
@@ -133,14 +187,24 @@ print.mlp <- function(x, ...) {
   if (act == "leaky_relu") act <- sprintf("leaky_relu (slope %g)", x$slope)
   how <- if (x$closed_form) "closed-form kernels" else
     sprintf("series kernels, relative accuracy %g", x$quadrature_tol %||% 1e-10)
-  cat(sprintf("<mlp> infinite-width MLP, NTK parametrisation\n"))
+  std <- net_parametrisation(x) == "standard"
+  cat(sprintf("<mlp> infinite-width MLP, %s parametrisation\n", if (std) "standard" else "NTK"))
   cat(sprintf("  hidden layers : %d (%d weight layers incl. the output layer)\n",
               x$depth, x$depth + 1L))
   cat(sprintf("  activation    : %s (%s)\n", act, how))
   cat(sprintf("  sigma_w = %g, sigma_b = %g, kappa = %g\n", x$sigma_w, x$sigma_b, x$kappa))
   if (!is.null(x$input_dim)) cat(sprintf("  input_dim     : %d\n", x$input_dim))
-  cat("  h1 = sigma_w/sqrt(d) W1 x + sigma_b b1; h(l+1) = sigma_w/sqrt(n_l) W phi(h_l) + sigma_b b;\n")
-  cat("  f = kappa h(L+1); kernels scale by kappa^2\n")
+  if (!is.null(x$widths) && x$depth > 0) {
+    cat(sprintf("  widths        : %s\n", paste(rep_len(x$widths, x$depth), collapse = ", ")))
+  }
+  if (std) {
+    cat("  h(l) = W(l) z(l-1) + b(l), W ~ N(0, sigma_w^2/n_(l-1)), b ~ N(0, sigma_b^2) (n_0 = d);\n")
+    cat(sprintf("  f = kappa h(L+1); kernels scale by kappa^2; the NTK grows with d and the widths%s\n",
+                if (is.null(x$widths) && x$depth > 0) " (not set: NNGP only)" else ""))
+  } else {
+    cat("  h1 = sigma_w/sqrt(d) W1 x + sigma_b b1; h(l+1) = sigma_w/sqrt(n_l) W phi(h_l) + sigma_b b;\n")
+    cat("  f = kappa h(L+1); kernels scale by kappa^2\n")
+  }
   invisible(x)
 }
 
@@ -150,6 +214,72 @@ check_mlp <- function(net, arg = "net") {
                        describe_type(net)), class = "jntk_error_argument")
   }
   net
+}
+
+check_parametrisation <- function(parametrisation) {
+  if (identical(parametrisation, c("ntk", "standard"))) return("ntk")
+  if (!is.character(parametrisation) || length(parametrisation) != 1L || is.na(parametrisation) ||
+      !(parametrisation %in% c("ntk", "standard"))) {
+    jntk_abort(paste0("`parametrisation` must be \"ntk\" (sigma_w/sqrt(n) in the forward pass) or ",
+                      "\"standard\" (neural-tangents' parameterization = \"standard\")."),
+               class = "jntk_error_argument")
+  }
+  parametrisation
+}
+
+# `widths` of mlp(): NULL, or one positive whole number or `depth` of them,
+# kept as given (one number stays one, for every depth).
+check_mlp_widths <- function(widths, depth) {
+  if (is.null(widths)) return(NULL)
+  if (depth == 0L && is.numeric(widths) && length(widths) <= 1L && !anyNA(widths)) return(integer(0))
+  if (!is.numeric(widths) || !(length(widths) %in% c(1L, depth)) || anyNA(widths) ||
+      any(widths < 1) || any(widths != round(widths))) {
+    jntk_abort(sprintf(paste0(
+      "`widths` must be NULL or the hidden-layer widths: one positive whole number for %s",
+      "(e.g. `widths = 512`)."),
+      if (depth > 1L) sprintf("all %d hidden layers or %d of them ", depth, depth) else "the hidden layer "),
+      class = "jntk_error_argument")
+  }
+  if (any(widths > .Machine$integer.max)) {
+    jntk_abort(sprintf("`widths` has a width of %s units; at most %s are supported.",
+                       format(max(widths)), format(.Machine$integer.max)),
+               class = "jntk_error_size")
+  }
+  as.integer(widths)
+}
+
+# The hidden widths n_1..n_L of the standard parametrisation's NTK (`what`
+# names the kernel for the error).
+net_widths <- function(net, what = "NTK") {
+  w <- net$widths
+  if (net$depth == 0L) return(integer(0))
+  if (is.null(w)) {
+    jntk_abort(sprintf(paste0(
+      "The %s of the standard parametrisation grows with the hidden-layer widths, and this ",
+      "architecture has none: give them, e.g. `mlp(..., parametrisation = \"standard\", ",
+      "widths = 512)` (the NNGP and the Jacobian NNGP need none)."), what),
+      class = "jntk_error_argument")
+  }
+  if (!(length(w) %in% c(1L, net$depth))) {
+    jntk_abort(sprintf("The architecture has %d widths for %d hidden layers; give one or %d.",
+                       length(w), net$depth, net$depth), class = "jntk_error_argument")
+  }
+  rep_len(as.integer(w), net$depth)
+}
+
+# Studies that compare finite widths with one limit (`fun`, for the error)
+# have none for the standard parametrisation's NTK kinds, which grow with
+# the widths.
+check_width_limit <- function(net, kind, fun) {
+  if (net_parametrisation(net) == "standard" && kind %in% c("ntk", "jntk")) {
+    jntk_abort(sprintf(paste0(
+      "`%s()` compares several widths with one infinite-width limit, but the %s of the ",
+      "standard parametrisation grows with the widths and has none. Use the NTK ",
+      "parametrisation (the same networks at initialisation), or compare one width: ",
+      "`monte_carlo()` against `%s()` of an `mlp()` with those `widths`."),
+      fun, kind_label(kind), kind), class = "jntk_error_unsupported")
+  }
+  invisible(net)
 }
 
 # Input dimension expected by `net` (NULL when free), with a reason for errors.

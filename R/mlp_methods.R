@@ -14,7 +14,8 @@
 #' width.
 #'
 #' @param object An architecture from [mlp()].
-#' @param width Hidden-layer width for the parameter count.
+#' @param width Hidden-layer width for the parameter count (and for the NTK
+#'   of a standard-parametrised architecture that has no `widths`).
 #' @param input_dim Input dimension \eqn{d} for the parameter count (default
 #'   `object$input_dim`, else 2).
 #' @param ... Unused.
@@ -44,7 +45,10 @@ summary.mlp <- function(object, width = 1024L, input_dim = NULL, ...) {
   pts[1, 1] <- sqrt(d)
   if (d >= 2L) pts[2, 2] <- sqrt(d) else pts[2, 1] <- 0
   pts[3, 1] <- -sqrt(d)
-  both <- kernels(net, pts[1, , drop = FALSE], pts)
+  # the standard parametrisation's NTK needs widths: `width` when not set
+  knet <- net
+  if (net_parametrisation(net) == "standard" && is.null(net$widths)) knet$widths <- width
+  both <- kernels(knet, pts[1, , drop = FALSE], pts)
   rows <- lapply(c("nngp", "ntk"), function(k) {
     v <- both[[k]][1, ]
     data.frame(kernel = kind_label(k), value = v[1],
@@ -66,6 +70,10 @@ print.summary.mlp <- function(x, ...) {
   net <- x$net
   cat(sprintf("<summary.mlp> %s network, %d hidden layer(s), sigma_w = %g, sigma_b = %g, kappa = %g\n",
               net$activation, net$depth, net$sigma_w, net$sigma_b, net$kappa))
+  if (net_parametrisation(net) == "standard" && net$depth > 0) {
+    cat(sprintf("  standard parametrisation: the NTK at hidden widths %s\n",
+                paste(rep_len(net$widths %||% x$width, net$depth), collapse = ", ")))
+  }
   cat(sprintf("  kernels at |x|^2/d = 1 (relative values at an orthogonal and the opposite input):\n"))
   k <- x$kernels
   tab <- data.frame(kernel = k$kernel, `K(x, x)` = signif(k$value, 4),
@@ -116,7 +124,7 @@ plot.mlp <- function(x, kernel = c("ntk", "nngp"), n_points = 200L, legend = "au
   pts[, 1] <- cos(gamma)
   if (d >= 2L) pts[, 2] <- sin(gamma)
   x0 <- matrix(c(1, rep(0, d - 1L)), 1L)
-  both <- kernels(net, x0, pts)
+  both <- if ("ntk" %in% kernel) kernels(net, x0, pts) else list(nngp = nngp(net, x0, pts))
   vals <- lapply(kernel, function(k) as.vector(both[[k]]))
   names(vals) <- kernel
   cols <- c(ntk = "#0072B2", nngp = "#D55E00")[kernel]

@@ -231,6 +231,7 @@ kernel_convergence <- function(net, x, widths = 2^(6:13), n_rep = 10L,
                                threads = default_threads()) {
   check_mlp(net)
   kernel <- check_choice(kernel, c("jntk", "ntk", "nngp", "jacobian_nngp"), "kernel")
+  check_width_limit(net, kernel, "kernel_convergence")
   nngp_method <- check_choice(nngp_method, c("empirical", "monte_carlo"), "nngp_method")
   x <- as_input_matrix(x, "x", d = net_input_dim(net))
   if (!is.numeric(widths) || length(widths) < 2L || anyNA(widths) || any(widths < 1) ||

@@ -7,7 +7,8 @@
 #'
 #' Samples every weight and bias with R's random number generator (so
 #' [set.seed()] makes the draw reproducible) for the architecture `net` (an
-#' [mlp()]), in its parametrisation (see [net_parametrisation()]):
+#' [mlp()]), in its parametrisation (see [mlp()], section Standard
+#' parametrisation):
 #' * `"ntk"` (default): every weight and bias i.i.d. N(0, 1); the forward
 #'   pass applies \eqn{\sigma_w/\sqrt{n_{l-1}}} and \eqn{\sigma_b};
 #' * `"standard"`: \eqn{W^l_{ij} \sim N(0, \sigma_w^2/n_{l-1})} (the first
@@ -22,7 +23,8 @@
 #' @param net An architecture from [mlp()].
 #' @param width The hidden-layer widths \eqn{n_1, \dots, n_L}: one number
 #'   used for every hidden layer, or `net$depth` numbers, one per hidden
-#'   layer (e.g. `c(512, 256)` for depth 2). The input dimension is
+#'   layer (e.g. `c(512, 256)` for depth 2); by default the architecture's
+#'   `widths` when [mlp()] was given them. The input dimension is
 #'   `input_dim` and the output has one unit; an `mlp()` of depth 0 has no
 #'   hidden layer and takes `width = integer(0)` (or any single number, which
 #'   is ignored).
@@ -49,7 +51,9 @@ sample_mlp <- function(net, width, input_dim = net$input_dim) {
   }
   d <- check_number(input_dim, "input_dim", lower = 1, upper = .Machine$integer.max,
                     integer = TRUE)
-  if (missing(width)) {
+  if (missing(width) && !is.null(net$widths)) {
+    width <- net$widths
+  } else if (missing(width)) {
     jntk_abort(sprintf("`width` is missing: give the hidden-layer widths, %s.", widths_hint(net$depth)),
                class = "jntk_error_argument")
   }
@@ -138,40 +142,19 @@ new_mlp_network <- function(net, weights, biases) {
 
 #' Parametrisation of an architecture
 #'
-#' `"ntk"` (the default, and the only parametrisation of the infinite-width
-#' kernels for now) or `"standard"` for the finite networks of
-#' [sample_mlp()], [train_mlp()], [predict.mlp_network()],
-#' [input_jacobian()] and the empirical kernels (an internal hook: the field
-#' `net$parametrisation`, `NULL` meaning `"ntk"`). The conventions are those of
-#' neural-tangents' `stax.Dense(parameterization = )` with `s = (1, 1)`:
-#' * `"ntk"`: \eqn{h^l = \sigma_w/\sqrt{n_{l-1}}\, W^l z^{l-1} + \sigma_b
-#'   b^l}, all parameters N(0, 1);
-#' * `"standard"`: \eqn{h^l = W^l z^{l-1} + b^l} with \eqn{W^l \sim N(0,
-#'   \sigma_w^2/n_{l-1})} in every layer (the first has \eqn{n_0 = d}) and
-#'   \eqn{b^l \sim N(0, \sigma_b^2)}; `sigma_b = 0` means no biases
-#'   (neural-tangents' `b_std = None`), \eqn{\sigma_b > 0} trainable biases.
+#' The `parametrisation` of an [mlp()] (`"ntk"` or `"standard"`; see the
+#' section Standard parametrisation of [mlp()] for the conventions), which
+#' every finite-network routine ([sample_mlp()], [train_mlp()],
+#' [predict.mlp_network()], [input_jacobian()], the empirical kernels) and the
+#' analytic NTK and JNTK follow. An architecture without the field (built
+#' before it existed) is `"ntk"`.
 #'
-#' In both \eqn{f = \kappa h^{L+1}}. The NNGP is the same in both; the NTK
-#' differs: with \eqn{\Sigma^l}, \eqn{g = E[\phi(u)\phi(v)]} and
-#' \eqn{\dot g} as in [mlp()], the standard-parametrised one is
-#' \eqn{\Theta^1 = x\cdot x' + 1_{\sigma_b > 0}},
-#' \eqn{\Theta^{l+1} = n_l\, g + 1_{\sigma_b > 0} + \sigma_w^2 \dot g\,
-#' \Theta^l}, NTK \eqn{= \kappa^2\Theta^{L+1}}: it grows with the widths
-#' \eqn{n_l}, and gradient descent on it needs learning rates of order
-#' \eqn{1/n}.
-#'
-#' @param net An architecture from [mlp()] (its field `parametrisation`, when
-#'   set).
+#' @param net An architecture from [mlp()].
 #' @return `"ntk"` or `"standard"`.
-#' Until [mlp()] takes a `parametrisation` argument, set the field of an
-#' architecture: `net$parametrisation <- "standard"`.
-#'
-#' @seealso [sample_mlp()], [mlp()].
+#' @seealso [mlp()], [sample_mlp()].
 #' @examples
-#' net <- mlp(2, "erf")
-#' jntk:::net_parametrisation(net)
-#' net$parametrisation <- "standard"
-#' jntk:::net_parametrisation(net)
+#' jntk:::net_parametrisation(mlp(2, "erf"))
+#' jntk:::net_parametrisation(mlp(2, "erf", parametrisation = "standard"))
 #' @keywords internal
 net_parametrisation <- function(net) {
   p <- net$parametrisation
@@ -334,7 +317,7 @@ network_outputs <- function(object, x, jac, threads, params = network_params(obj
 #' Outputs of a finite network
 #'
 #' Evaluates \eqn{f(x)} for every row of `x` by the forward pass of
-#' [mlp()] (in the network's parametrisation, see [net_parametrisation()]),
+#' [mlp()] (in the network's parametrisation, see [mlp()]),
 #' batched over the inputs with BLAS.
 #'
 #' @param object A finite network from [sample_mlp()] or [mlp_network()].

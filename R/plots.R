@@ -199,6 +199,7 @@ plot_kernel_circle <- function(net, widths = c(500, 10000), n_init = 10L, kernel
   check_mlp(net)
   kernel <- check_choice(kernel, c("ntk", "nngp"), "kernel",
                          "the empirical NTK, or the empirical NNGP of the last hidden layer")
+  check_width_limit(net, kernel, "plot_kernel_circle")
   if (!is.null(net$input_dim) && net$input_dim != 2L) {
     jntk_abort(sprintf("`net` has input_dim %d, but the unit circle lives in R^2; use `input_dim = 2` or leave it unset.",
                        net$input_dim), class = "jntk_error_argument")

@@ -68,6 +68,8 @@ min_eigenvalue <- function(net, x, kernel = c("ntk", "jntk"), depth = NULL,
     netL <- mlp(depth = L, activation = net$activation, sigma_w = net$sigma_w,
                 sigma_b = net$sigma_b, kappa = net$kappa, slope = net$slope,
                 quadrature_degree = net$quadrature_degree, input_dim = net$input_dim)
+    netL$parametrisation <- net_parametrisation(net)
+    netL$widths <- net$widths
     for (kn in kernel) {
       n <- if (kn == "ntk") nrow(x) else nrow(x) * (ncol(x) + 1)
       m <- if (method == "auto") (if (n <= 4000) "dense" else "iterative") else method

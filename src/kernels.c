@@ -241,7 +241,8 @@ typedef struct {
       first_layer f = first_pair(kp, x->s1, i, x->s2, j, x->c[ix], work);      \
       pv.a = f.a; pv.b = f.b; pv.c = f.c; pv.D = f.D; pv.th = f.th;            \
       pv.ra = x->l1->r[i]; pv.rb = x->l2->r[j];                                \
-      thv = f.c;                                                               \
+      /* standard: Theta^1 = x.x' + bt (c still holds the Gram matrix) */    \
+      thv = kp->std ? x->c[ix] + kp->bt : f.c;                                 \
       if (kink) pair_half_angle(&pv);                                          \
     } else {                                                                   \
       pv.a = x->l1->v[i]; pv.b = x->l2->v[j]; pv.c = x->c[ix];                 \
@@ -274,7 +275,8 @@ typedef struct {
       *work += 4.0;                                                            \
     }                                                                          \
     double cn = kp->sw2 * g + kp->sb2;                                         \
-    if (x->th) x->th[ix] = cn + kp->sw2 * gd * thv;                            \
+    if (x->th) x->th[ix] = (kp->std ? kp->wd[x->layer] * g + kp->bt : cn)     \
+                           + kp->sw2 * gd * thv;                               \
     x->c[ix] = cn;                                                             \
     if (kink) x->ang[ix] = dual_kink_next(kp, &pv, x->l1->rn[i], x->l2->rn[j]); \
     }                                                                          \
@@ -361,8 +363,9 @@ void kernel_plain_worker(const kpar *kp, const kside *s1, const kside *s2, int s
       int iend = sym ? j + 1 : n1;
       for (int i = 0; i < iend; i++) {
         ptrdiff_t ix = i + (ptrdiff_t) j * n1;
-        c[ix] = al0 * c[ix] + kp->sb2;
-        if (th) th[ix] = c[ix];
+        double p = c[ix];
+        c[ix] = al0 * p + kp->sb2;
+        if (th) th[ix] = kp->std ? p + kp->bt : c[ix];
       }
     }
   }
@@ -428,6 +431,28 @@ JNTK_INLINE void jet_store(double *F, ptrdiff_t ix, ptrdiff_t S, jet z) {
   F[ix + 4 * S] = z.ww; F[ix + 5 * S] = z.wn; F[ix + 6 * S] = z.wm; F[ix + 7 * S] = z.nm;
 }
 
+/* The first layer's jet of al x.x' + const, whose value is v: x.x' is
+ * rho n m in the polar variables, w in the cartesian ones. */
+static jet first_jet(const first_layer *f, double v, double al) {
+  jet c = jconst(v);
+  if (pair_cartesian(f->n, f->m)) {
+    c.w = al;
+  } else {
+    c.w = al * f->n * f->m;
+    c.n = al * f->rho * f->m;
+    c.m = al * f->rho * f->n;
+    c.wn = al * f->m;
+    c.wm = al * f->n;
+    c.nm = al * f->rho;
+  }
+  return c;
+}
+
+/* The first layer's tangent jet: Sigma^1's (ntk), or x.x' + bt (standard). */
+static jet first_tangent(const kpar *kp, const first_layer *f, double p, jet c) {
+  return kp->std ? first_jet(f, p + kp->bt, 1.0) : c;
+}
+
 static void jet_pair(const jet_ctx *x, int i, int j, kfail *fl, double *work) {
   const kpar *kp = x->kp;
   ptrdiff_t ix = i + (ptrdiff_t) j * x->n1, S = x->S;
@@ -441,18 +466,8 @@ static void jet_pair(const jet_ctx *x, int i, int j, kfail *fl, double *work) {
     pv.a = f.a; pv.b = f.b; pv.c = f.c; pv.D = f.D; pv.th = f.th;
     pv.ra = x->l1->r[i]; pv.rb = x->l2->r[j];
     if (kink) pair_half_angle(&pv);
-    c = jconst(f.c);
-    if (pair_cartesian(f.n, f.m)) {
-      c.w = al0;
-    } else {
-      c.w = al0 * f.n * f.m;
-      c.n = al0 * f.rho * f.m;
-      c.m = al0 * f.rho * f.n;
-      c.wn = al0 * f.m;
-      c.wm = al0 * f.n;
-      c.nm = al0 * f.rho;
-    }
-    th = c;
+    c = first_jet(&f, f.c, al0);
+    th = first_tangent(kp, &f, x->gram[ix], c);
   } else {
     c = jet_load(x->c, ix, S);
     if (x->th) th = jet_load(x->th, ix, S);
@@ -494,7 +509,10 @@ static void jet_pair(const jet_ctx *x, int i, int j, kfail *fl, double *work) {
     *work += 30.0;
   }
   jet cn = jaffine(G, kp->sw2, kp->sb2);
-  if (x->th) jet_store(x->th, ix, S, jadd(cn, jaffine(jmul(Gd, th), kp->sw2, 0.0)));
+  if (x->th) {
+    jet own = kp->std ? jaffine(G, kp->wd[x->layer], kp->bt) : cn;
+    jet_store(x->th, ix, S, jadd(own, jaffine(jmul(Gd, th), kp->sw2, 0.0)));
+  }
   if (x->c) jet_store(x->c, ix, S, cn);
   if (kink) x->ang[ix] = dual_kink_next(kp, &pv, x->l1->rn[i], x->l2->rn[j]);
 }
@@ -507,20 +525,9 @@ static void jet_column(const void *ctx, int j, int iend, kfail *fl, double *work
 static void jet_first_pair(const jet_ctx *x, int i, int j, double *work) {
   ptrdiff_t ix = i + (ptrdiff_t) j * x->n1;
   first_layer f = first_pair(x->kp, x->s1, i, x->s2, j, x->gram[ix], work);
-  double al0 = x->kp->sw2 / x->kp->d;
-  jet c = jconst(f.c);
-  if (pair_cartesian(f.n, f.m)) {
-    c.w = al0;
-  } else {
-    c.w = al0 * f.n * f.m;
-    c.n = al0 * f.rho * f.m;
-    c.m = al0 * f.rho * f.n;
-    c.wn = al0 * f.m;
-    c.wm = al0 * f.n;
-    c.nm = al0 * f.rho;
-  }
+  jet c = first_jet(&f, f.c, x->kp->sw2 / x->kp->d);
   if (x->c) jet_store(x->c, ix, x->S, c);
-  if (x->th) jet_store(x->th, ix, x->S, c);
+  if (x->th) jet_store(x->th, ix, x->S, first_tangent(x->kp, &f, x->gram[ix], c));
 }
 
 static void jet_first_column(const void *ctx, int j, int iend, kfail *fl, double *work) {

@@ -33,6 +33,13 @@ typedef struct {
   double tol;       /* requested relative accuracy (quadrature_tol) */
   struct series_rule *sr; /* series machinery (NULL for closed forms) */
   int nthreads;     /* OpenMP threads for per-point work */
+  /* parametrisation of the NTK (the NNGP is the same in both): 0 ntk, 1
+   * standard (neural-tangents' Dense(parameterization = 'standard')), whose
+   * own-layer term is n_l g + bt in place of Sigma^{l+1} = sw2 g + sb2, and
+   * x.x' + bt at the first layer */
+  int std;
+  const double *wd; /* standard: hidden widths n_1..n_L (NULL for ntk) */
+  double bt;        /* standard: 1 with biases (sigma_b > 0), else 0 */
 } kpar;
 
 /* A failure to reach the requested accuracy, recorded inside parallel

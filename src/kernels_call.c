@@ -12,7 +12,8 @@
 #include "dual.h"
 
 /* par = c(sigma_w, sigma_b, kappa, slope, tol), ipar = c(activation, depth,
- * series terms), rule = list(V, wV, Vc, wVc) (the 16-node mixture rule and
+ * series terms) for the NTK parametrisation or c(activation, depth, series
+ * terms, 1, n_1, ..., n_L) for the standard one, rule = list(V, wV, Vc, wVc) (the 16-node mixture rule and
  * the 32-node one for Hermite coefficients; NULL for closed forms) */
 #include "jet.h"
 
@@ -21,8 +22,8 @@
 static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP rule, int d) {
   if (!Rf_isReal(par) || XLENGTH(par) != 5)
     Rf_error("'par' must be c(sigma_w, sigma_b, kappa, slope, tol)");
-  if (!Rf_isInteger(ipar) || XLENGTH(ipar) != 3)
-    Rf_error("'ipar' must be c(activation code, depth, series terms)");
+  if (!Rf_isInteger(ipar) || XLENGTH(ipar) < 3)
+    Rf_error("'ipar' must be c(activation code, depth, series terms[, 1, widths])");
   const double *p = REAL(par);
   for (int k = 0; k < 5; k++)
     if (!R_FINITE(p[k])) Rf_error("'par' must be finite");
@@ -33,6 +34,21 @@ static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP rule, int d) {
   kp->depth = ip[1];
   if (kp->act < 0 || kp->act >= ACT_COUNT) Rf_error("unknown activation code %d", kp->act);
   if (kp->depth < 0 || kp->depth == NA_INTEGER) Rf_error("depth must be >= 0");
+  kp->std = 0;
+  kp->wd = NULL;
+  kp->bt = p[1] > 0 ? 1.0 : 0.0;
+  if (XLENGTH(ipar) != 3) {
+    if (XLENGTH(ipar) != 4 + (R_xlen_t) kp->depth || ip[3] != 1)
+      Rf_error("'ipar' of the standard parametrisation must be c(activation code, depth, "
+               "series terms, 1, n_1, ..., n_depth)");
+    double *wd = (double *) R_alloc(kp->depth > 0 ? kp->depth : 1, sizeof(double));
+    for (int l = 0; l < kp->depth; l++) {
+      if (ip[4 + l] == NA_INTEGER || ip[4 + l] < 1) Rf_error("widths must be positive");
+      wd[l] = ip[4 + l];
+    }
+    kp->std = 1;
+    kp->wd = wd;
+  }
   kp->sw2 = p[0] * p[0];
   kp->sb2 = p[1] * p[1];
   kp->k2 = p[2] * p[2];
