@@ -271,13 +271,15 @@ plot.jntk_eigenfeatures <- function(x, which = c("usefulness", "accuracy"), ...)
     return(invisible(x))
   }
   g <- pmax(f$grad_norm, .Machine$double.xmin)
-  do.call(graphics::plot, utils::modifyList(list(
-    x = f$usefulness, y = g, pch = 19, col = cols, log = "y",
-    xlab = expression("usefulness" ~ E * "[" * y ~ phi[j](x) * "]"),
-    ylab = expression("mean input-gradient norm" ~ E * "||" * nabla[x] * phi[j] * "||"),
-    main = main), list(...)))
+  leg <- list(legend = c("largest eigenvalue", "smallest eigenvalue"), pch = 19,
+              col = grDevices::hcl.colors(2, "viridis"))
+  defaults <- list(x = range(f$usefulness), y = range(g), type = "n", log = "y",
+                   xlim = range(f$usefulness), ylim = range(g),
+                   xlab = expression("usefulness" ~ E * "[" * y ~ phi[j](x) * "]"),
+                   ylab = "mean input-gradient norm (robustness)", main = main)
+  draw_legend <- plot_panel(defaults, list(...), occupied(f$usefulness, g, type = "points"), leg)
   graphics::abline(v = 0, lty = 3, col = "grey50")
-  graphics::legend("topright", bty = "n", pch = 19, col = grDevices::hcl.colors(2, "viridis"),
-                   legend = c("largest eigenvalue", "smallest eigenvalue"), bg = "white")
+  graphics::points(f$usefulness, g, pch = 19, col = cols)
+  draw_legend()
   invisible(x)
 }
