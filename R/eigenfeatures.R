@@ -5,22 +5,41 @@
 #'
 #' Splits the mean predictor of a [gradient_flow()] at time `t` (by default
 #' the \eqn{t = \infty} kernel regressor) into one feature per eigenvector of
-#' the training kernel, after Tsilivis and Kempe (2022): with
-#' \eqn{\Lambda^{1/2}(\Theta + rI)\Lambda^{1/2} = \sum_j D_j v_j v_j^\top},
+#' the training kernel itself, after Tsilivis and Kempe (2022): with
+#' \eqn{K = \Theta + rI = \sum_j \mu_j w_j w_j^\top} (the NTK for
+#' \eqn{\lambda = 0}, the JNTK for \eqn{\lambda > 0}, `r` the ridge) and the
+#' flow's coefficients \eqn{\alpha_t} (\eqn{\bar f_t(x) = \Theta(x, X)\alpha_t},
+#' \eqn{\alpha_\infty = K^{-1}\tilde Y}),
 #' \deqn{\bar f_t(x) = \sum_j \phi_j(x),\qquad
-#'   \phi_j(x) = \Theta(x, X)\Lambda^{1/2} v_j \; h_j(t)\; v_j^\top\Lambda^{1/2}\tilde Y,}{mean f_t(x) = sum_j phi_j(x),
-#'   phi_j(x) = Theta(x, X) Lambda^{1/2} v_j h_j(t) v_j' Lambda^{1/2} Y~,}
-#' with \eqn{h_j(\infty) = 1/D_j}. For each feature it reports its values and
-#' exact input gradients at `x_test`, its *usefulness* (test accuracy of the
-#' feature alone as a classifier) and its *robustness* (accuracy of the feature
-#' alone after an FGSM attack of \eqn{\ell_\infty} radius `eps` that uses the
-#' feature's own exact gradient, an estimate of Tsilivis and Kempe's
-#' \eqn{\gamma}-robustness \eqn{E \inf_{\|\delta\|_\infty \le \epsilon}
-#' 1\{\mathrm{sign}\,\phi(x+\delta) = y\}}).
+#'   \phi_j(x) = \Theta(x, X)\, w_j\, w_j^\top \alpha_t,}{mean f_t(x) = sum_j phi_j(x),
+#'   phi_j(x) = Theta(x, X) w_j w_j' alpha_t,}
+#' so that at \eqn{t = \infty} \eqn{\phi_j(x) = \Theta(x, X) w_j\, w_j^\top
+#' \tilde Y / \mu_j}. Neither the basis nor the \eqn{t = \infty} regressor
+#' depends on \eqn{\lambda}: two Jacobian-regularised flows with different
+#' \eqn{\lambda > 0} have the same features at \eqn{t = \infty}; \eqn{\lambda}
+#' enters only through \eqn{\alpha_t} at finite times.
+#'
+#' For each feature it reports its values and exact input gradients at
+#' `x_test`; its *usefulness* as Tsilivis and Kempe measure it,
+#' \eqn{E[y\,\phi_j(x)]} over the test set (for class labels
+#' \eqn{E[\phi_{j,y}(x)]}, the output of the true class, the targets being
+#' one-hot), and its sign accuracy (test accuracy of the feature alone as a
+#' classifier); its *robustness* as the mean input-gradient norm
+#' \eqn{E\|\nabla_x \phi_j(x)\|_2} (smaller is more robust: to first order an
+#' \eqn{\ell_2} perturbation of size \eqn{\epsilon} moves the feature by at
+#' most \eqn{\epsilon\|\nabla_x\phi_j\|}), and, with `eps > 0`, the accuracy of
+#' the feature alone after an FGSM attack of \eqn{\ell_\infty} radius `eps`
+#' that uses the feature's own exact gradient.
 #'
 #' Gradients come from the Jacobian rows of [jntk()]; for a kinked activation
 #' (only possible with \eqn{\lambda = 0}) from central differences of [ntk()]
-#' (see [predict.gradient_flow()]).
+#' (see [predict.gradient_flow()]). For a dense flow the kernel is rebuilt
+#' from the flow's eigendecomposition of \eqn{\Lambda^{1/2}K\Lambda^{1/2}}
+#' (entries accurate to about \eqn{\varepsilon/\lambda} relative) and
+#' decomposed by LAPACK; for an iterative flow the leading `n_features`
+#' eigenpairs of \eqn{K} come from RSpectra's `eigs_sym()` on the matrix-free
+#' product (RSpectra is then required), and `residual` holds the part of the
+#' predictor carried by the other features.
 #'
 #' Kim and Yang (2024) observe that under Jacobian regularisation
 #' (\eqn{\lambda > 0}) usefulness and robustness of the features are positively
@@ -28,21 +47,25 @@
 #'
 #' @param object A [gradient_flow()].
 #' @param x_test Test inputs (\eqn{m \times d}).
-#' @param y_test Optional test labels: \eqn{\pm 1} numbers (one output) or a
-#'   factor with the training levels. Without labels (or with non-class
-#'   targets) accuracies are `NA`.
+#' @param y_test Optional test labels: \eqn{\pm 1} numbers (one output), a
+#'   factor with the training levels, or numeric targets (usefulness only).
+#'   Without labels usefulness and accuracies are `NA`.
 #' @param n_features Number of features kept, largest eigenvalues first
-#'   (default: all, at most 50). Robustness costs one kernel evaluation per
-#'   feature.
-#' @param eps \eqn{\ell_\infty} radius of the FGSM attack used for robustness.
+#'   (default: all, at most 50; at most \eqn{n - 2} for an iterative flow).
+#'   Robust accuracy costs one kernel evaluation per feature.
+#' @param eps \eqn{\ell_\infty} radius of the FGSM attack for
+#'   `robust_accuracy` (0 skips the attack: `robust_accuracy` is then the
+#'   accuracy).
 #' @param t Time of the predictor (default `Inf`, which needs a positive
 #'   definite kernel or a ridge).
 #' @param threads Number of threads for the kernels.
 #' @return An object of class `"jntk_eigenfeatures"`: a list with `features`,
-#'   a data frame with one row per feature (`feature`, `eigenvalue`,
-#'   `weight` = the feature's share \eqn{\|\phi_j\|^2/\sum_k\|\phi_k\|^2} at
-#'   `x_test`, `accuracy`, `robust_accuracy`, `grad_norm` = mean
-#'   \eqn{\|\nabla_x\phi_j\|_2} over `x_test`); `values`, an
+#'   a data frame with one row per feature (`feature`, `eigenvalue` =
+#'   \eqn{\mu_j}, `weight` = \eqn{\|\phi_j\|^2/\|\bar f_t\|^2} at `x_test`
+#'   (features need not be orthogonal there, so weights need not add up to
+#'   1), `usefulness` = \eqn{E[y\phi_j]}, `accuracy`, `robust_accuracy`,
+#'   `grad_norm` = mean \eqn{\|\nabla_x\phi_j\|_2} over `x_test` (Frobenius
+#'   norm of the \eqn{d \times k} Jacobian for \eqn{k} outputs)); `values`, an
 #'   \eqn{m \times K} matrix (\eqn{m \times k \times K} array for \eqn{k}
 #'   outputs) of \eqn{\phi_j(x_{test})}; `gradients`, an \eqn{m \times d \times K}
 #'   (or \eqn{m \times d \times k \times K}) array; `residual`, the part of the
@@ -75,33 +98,43 @@ eigenfeatures <- function(object, x_test, y_test = NULL, n_features = NULL, eps 
   eps <- check_number(eps, "eps", lower = 0)
   threads <- check_threads(threads)
   if (is.infinite(t)) check_definite(fl)
-  if (is.null(n_features)) n_features <- min(fl$n, 50L)
-  n_features <- check_number(n_features, "n_features", lower = 1, upper = fl$n, integer = TRUE)
+  iterative <- identical(fl$solver, "iterative")
+  n_max <- if (iterative) fl$n - 2L else fl$n
+  if (is.null(n_features)) n_features <- min(n_max, 50L)
+  n_features <- check_number(n_features, "n_features", lower = 1, upper = n_max, integer = TRUE,
+                             hint = if (iterative) "an iterative flow gives at most n - 2 eigenpairs" else NULL)
   lab <- robust_labels(y_test, m, k, fl$levels, arg = "y_test")
 
-  # features in order of decreasing eigenvalue
-  ord <- rev(seq_len(fl$n))[seq_len(n_features)]
-  Vs <- fl$sqrt_lambda * fl$vectors
-  h <- as.vector(.Call(C_dynamics_filters, fl$values, t, as.double(fl$N), 0, 1L))
-  coef <- h * fl$P                                          # n x k
-  cr <- flow_cross(fl, xt, jacobian = TRUE, cov = FALSE, threads = threads)
-  G <- cr$theta %*% Vs                                      # m(d+1) x n
+  # the basis (eigenpairs of K, decreasing) and the coefficients alpha_t
+  eb <- eigenfeature_basis(fl, n_features)
+  alpha <- if (iterative) matrix(flow_coefficients(fl, t, 0, NULL, threads), fl$n, k) else {
+    h <- as.vector(.Call(C_dynamics_filters, fl$values, t, as.double(fl$N), 0, 1L))
+    (fl$sqrt_lambda * fl$vectors) %*% (h * fl$P)
+  }
+  W <- eb$vectors
+  coef <- crossprod(W, alpha)                                # K x k: w_j' alpha
+  G <- flow_cross_times(fl, xt, W, jacobian = TRUE, threads = threads)    # m(d+1) x K
+  tot <- flow_cross_times(fl, xt, alpha, jacobian = TRUE, threads = threads)
   fr <- seq_len(m); jr <- m + seq_len(m * d)
   values <- array(0, c(m, k, n_features))
   grads <- array(0, c(m, d, k, n_features))
   for (q in seq_len(n_features)) {
-    j <- ord[q]
-    values[, , q] <- outer(G[fr, j], coef[j, ])
-    gj <- outer(G[jr, j], coef[j, ])                        # (m d) x k, block-major
+    values[, , q] <- outer(G[fr, q], coef[q, ])
+    gj <- outer(G[jr, q], coef[q, ])                         # (m d) x k, block-major
     grads[, , , q] <- aperm(array(gj, c(d, m, k)), c(2, 1, 3))
   }
-  total <- G[fr, , drop = FALSE] %*% coef                   # the whole predictor
+  total <- tot[fr, , drop = FALSE]                            # the whole predictor
   residual <- total - apply(values, c(1, 2), sum)
   energy <- apply(values^2, 3, sum)
-  all_energy <- sum(colSums(G[fr, , drop = FALSE]^2) * rowSums(coef^2))
   gnorm <- apply(grads, 4, function(g) mean(sqrt(apply(g^2, 1, sum))))
 
-  acc <- rob <- rep(NA_real_, n_features)
+  use <- acc <- rob <- rep(NA_real_, n_features)
+  if (!is.null(lab)) {
+    use <- vapply(seq_len(n_features), function(q) {
+      val <- matrix(values[, , q], m, k)
+      if (lab$type == "class") mean(val[cbind(seq_len(m), lab$code)]) else mean(rowSums(lab$y * val))
+    }, 0)
+  }
   if (!is.null(lab) && lab$type != "regression") {
     # one kernel evaluation per feature: show progress in interactive sessions
     pb <- if (interactive() && eps > 0 && n_features > 5L)
@@ -109,23 +142,22 @@ eigenfeatures <- function(object, x_test, y_test = NULL, n_features = NULL, eps 
     if (!is.null(pb)) on.exit(close(pb), add = TRUE)
     for (q in seq_len(n_features)) {
       if (!is.null(pb)) utils::setTxtProgressBar(pb, q)
-      j <- ord[q]
       val <- matrix(values[, , q], m, k)
       acc[q] <- mean(robust_correct(val, lab))
       if (eps > 0) {
         g <- robust_loss_gradient(val, array(grads[, , , q], c(m, d, k)), lab)
         xa <- xt + eps * sign(g)
-        th <- flow_cross(fl, xa, jacobian = FALSE, cov = FALSE, threads = threads)$theta
-        va <- outer(as.vector(th %*% Vs[, j]), coef[j, ])
+        th <- flow_cross_times(fl, xa, W[, q, drop = FALSE], jacobian = FALSE, threads = threads)
+        va <- outer(as.vector(th), coef[q, ])
         rob[q] <- mean(robust_correct(matrix(va, m, k), lab))
       } else {
         rob[q] <- acc[q]
       }
     }
   }
-  feats <- data.frame(feature = seq_len(n_features), eigenvalue = fl$values[ord],
-                      weight = energy / max(all_energy, .Machine$double.xmin),
-                      accuracy = acc, robust_accuracy = rob, grad_norm = gnorm)
+  feats <- data.frame(feature = seq_len(n_features), eigenvalue = eb$values,
+                      weight = energy / max(sum(total^2), .Machine$double.xmin),
+                      usefulness = use, accuracy = acc, robust_accuracy = rob, grad_norm = gnorm)
   names_out <- flow_output_names(fl)
   if (k == 1L) {
     values <- matrix(values, m, n_features)
@@ -136,13 +168,47 @@ eigenfeatures <- function(object, x_test, y_test = NULL, n_features = NULL, eps 
   structure(list(features = feats, values = values, gradients = grads,
                  residual = if (k == 1L) as.vector(residual) else residual,
                  eps = eps, t = t, lambda = fl$lambda, kernel = fl$kernel,
-                 labelled = !is.null(lab) && lab$type != "regression"),
+                 labelled = !is.null(lab), classified = !is.null(lab) && lab$type != "regression"),
             class = "jntk_eigenfeatures")
+}
+
+# The leading eigenpairs of the training kernel K = Theta + rI (not of its
+# Lambda-weighted form): list(values (decreasing), vectors n x K). Dense:
+# K rebuilt from the flow's S = Lambda^{1/2} K Lambda^{1/2} = V D V' and
+# decomposed by dsyevr. Iterative: flow_top_eigen() on an operator for K
+# (the structured JNTK at lambda = 1, or Lambda^{-1/2} S Lambda^{-1/2}).
+eigenfeature_basis <- function(fl, n_features) {
+  n <- fl$n
+  if (!identical(fl$solver, "iterative")) {
+    sl <- fl$sqrt_lambda
+    K <- fl$vectors %*% (fl$values_raw * t(fl$vectors))
+    K <- K / sl / rep(sl, each = n)
+    eg <- .Call(C_dynamics_eigen, (K + t(K)) / 2, 1L)
+    ord <- order(eg$values, decreasing = TRUE)[seq_len(n_features)]
+    return(list(values = eg$values[ord], vectors = eg$vectors[, ord, drop = FALSE]))
+  }
+  if (!requireNamespace("RSpectra", quietly = TRUE)) {
+    jntk_abort("Eigenfeatures of an iterative flow need the package RSpectra (install.packages(\"RSpectra\")), or use `gradient_flow(..., solver = \"dense\")` when the kernel fits.",
+               class = "jntk_error_unsupported")
+  }
+  fk <- fl
+  if (!is.null(fl$S)) {
+    fk$op <- krylov_operator(fl$S, 1, fl$ridge)
+  } else {
+    sl <- fl$sqrt_lambda; fun <- fl$op$fun
+    fk$op <- list(fun = function(v) fun(v / sl) / sl, n = fl$op$n)
+  }
+  fk$sqrt_lambda <- rep(1, n)
+  e <- flow_top_eigen(fk, n_features, tol = fl$tol)
+  list(values = e$values, vectors = e$vectors)
 }
 
 #' @rdname eigenfeatures
 #' @param x An `"jntk_eigenfeatures"` object.
 #' @param n Number of features printed.
+#' @param which For `plot()`: `"usefulness"` (default: \eqn{E[y\phi_j]}
+#'   against the input-gradient norm) or `"accuracy"` (test accuracy against
+#'   accuracy under the FGSM attack).
 #' @param ... Further graphical parameters passed to [plot.default()] (plot),
 #'   unused (print).
 #' @export
@@ -150,12 +216,14 @@ print.jntk_eigenfeatures <- function(x, n = 10L, ...) {
   f <- x$features
   cat(sprintf("<jntk_eigenfeatures> %d feature(s) of the %s regressor at t = %s (lambda = %g)\n",
               nrow(f), toupper(x$kernel), format(x$t), x$lambda))
-  if (x$labelled) {
-    cat(sprintf("  robustness: accuracy under FGSM with eps = %g on each feature alone\n", x$eps))
-    ok <- stats::sd(f$accuracy) > 0 && stats::sd(f$robust_accuracy) > 0
-    if (nrow(f) > 2 && isTRUE(ok)) {
-      cat(sprintf("  correlation(accuracy, robust accuracy) = %.3f\n",
-                  stats::cor(f$accuracy, f$robust_accuracy)))
+  if (x$labelled && nrow(f) > 2) {
+    cat("  usefulness E[y phi]; robustness: mean input-gradient norm (smaller = more robust)\n")
+    r <- eigenfeature_correlation(f$usefulness, f$grad_norm)
+    if (is.finite(r)) cat(sprintf("  Spearman correlation(usefulness, gradient norm) = %.3f\n", r))
+    if (isTRUE(x$classified)) {
+      cat(sprintf("  robust accuracy: each feature alone under FGSM with eps = %g\n", x$eps))
+      r <- eigenfeature_correlation(f$accuracy, f$robust_accuracy, "pearson")
+      if (is.finite(r)) cat(sprintf("  correlation(accuracy, robust accuracy) = %.3f\n", r))
     }
   }
   show <- utils::head(f, n)
@@ -165,27 +233,53 @@ print.jntk_eigenfeatures <- function(x, n = 10L, ...) {
   invisible(x)
 }
 
+# A correlation that is NA (not a warning) for constant or too short columns.
+eigenfeature_correlation <- function(a, b, method = "spearman") {
+  ok <- is.finite(a) & is.finite(b)
+  if (sum(ok) < 3L || stats::sd(a[ok]) == 0 || stats::sd(b[ok]) == 0) return(NA_real_)
+  stats::cor(a[ok], b[ok], method = method)
+}
+
 #' @rdname eigenfeatures
-#' @details `plot()` draws each feature's usefulness (test accuracy) against
-#'   its robustness (accuracy under the attack), coloured by eigenvalue rank;
-#'   it returns its argument invisibly.
+#' @details `plot()` draws each feature's usefulness against its robustness,
+#'   coloured by eigenvalue rank: by default \eqn{E[y\phi_j]} against the
+#'   mean input-gradient norm (log scale; a robust and useful feature lies
+#'   bottom right), or with `which = "accuracy"` the test accuracy against the
+#'   accuracy under attack. It returns its argument invisibly.
 #' @export
-plot.jntk_eigenfeatures <- function(x, ...) {
+plot.jntk_eigenfeatures <- function(x, which = c("usefulness", "accuracy"), ...) {
+  which <- check_choice(which, c("usefulness", "accuracy"), "which")
   f <- x$features
-  if (!x$labelled) {
-    jntk_abort("These eigenfeatures have no accuracies (no class labels were given); call `eigenfeatures()` with `y_test`.",
+  if (!x$labelled || (which == "accuracy" && !isTRUE(x$classified))) {
+    jntk_abort(sprintf("These eigenfeatures have no %s (no %s were given); call `eigenfeatures()` with `y_test`.",
+                       if (which == "accuracy") "accuracies" else "usefulness",
+                       if (which == "accuracy") "class labels" else "labels"),
                class = "jntk_error_argument")
   }
   rk <- rank(-f$eigenvalue, ties.method = "first")
   cols <- grDevices::hcl.colors(nrow(f), "viridis")[rk]
-  do.call(graphics::plot, utils::modifyList(list(
-    x = f$accuracy, y = f$robust_accuracy, pch = 19, col = cols, xlim = c(0, 1), ylim = c(0, 1),
-    xlab = "test accuracy of the feature (usefulness)",
-    ylab = sprintf("accuracy under FGSM, eps = %g (robustness)", x$eps),
-    main = sprintf("Eigenfeatures, lambda = %g", x$lambda)), list(...)))
-  graphics::abline(0, 1, lty = 3, col = "grey50")
-  graphics::legend("topleft", bty = "n", pch = c(19, 19, NA), lty = c(NA, NA, 3),
-                   col = c(grDevices::hcl.colors(2, "viridis"), "grey50"),
-                   legend = c("largest eigenvalue", "smallest eigenvalue", "robust = useful"))
+  main <- sprintf("Eigenfeatures, lambda = %g", x$lambda)
+  if (which == "accuracy") {
+    do.call(graphics::plot, utils::modifyList(list(
+      x = f$accuracy, y = f$robust_accuracy, pch = 19, col = cols, xlim = c(0, 1), ylim = c(0, 1),
+      xlab = "test accuracy of the feature (usefulness)",
+      ylab = sprintf("accuracy under FGSM, eps = %g (robustness)", x$eps), main = main), list(...)))
+    graphics::abline(0, 1, lty = 3, col = "grey50")
+    graphics::legend("topleft", bty = "n", pch = c(19, 19, NA), lty = c(NA, NA, 3),
+                     col = c(grDevices::hcl.colors(2, "viridis"), "grey50"),
+                     legend = c("largest eigenvalue", "smallest eigenvalue", "robust = useful"))
+    return(invisible(x))
+  }
+  g <- pmax(f$grad_norm, .Machine$double.xmin)
+  leg <- list(legend = c("largest eigenvalue", "smallest eigenvalue"), pch = 19,
+              col = grDevices::hcl.colors(2, "viridis"))
+  defaults <- list(x = range(f$usefulness), y = range(g), type = "n", log = "y",
+                   xlim = range(f$usefulness), ylim = range(g),
+                   xlab = expression("usefulness" ~ E * "[" * y ~ phi[j](x) * "]"),
+                   ylab = "mean input-gradient norm (robustness)", main = main)
+  draw_legend <- plot_panel(defaults, list(...), occupied(f$usefulness, g, type = "points"), leg)
+  graphics::abline(v = 0, lty = 3, col = "grey50")
+  graphics::points(f$usefulness, g, pch = 19, col = cols)
+  draw_legend()
   invisible(x)
 }

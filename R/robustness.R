@@ -43,7 +43,8 @@
 #' @param features For a [gradient_flow()] with class labels: also compute
 #'   [eigenfeatures()] at the largest `eps` (shown by `plot()`). `NULL` (the
 #'   default) does so when possible (labelled, \eqn{t = \infty} well defined,
-#'   a dense flow: an iterative flow has no eigendecomposition). A
+#'   a dense flow; an iterative flow only with `features = TRUE`, by
+#'   Krylov eigenpairs, see [eigenfeatures()]). A
 #'   \eqn{t = \infty} predictor on an ill-conditioned kernel gives one warning
 #'   of class `jntk_warning_conditioning` (see [gradient_flow()]).
 #' @param threads Number of threads.
@@ -118,18 +119,16 @@ robustness <- function(model, x, y, eps = c(0, 0.05, 0.1, 0.2),
   }
   names(res)[2] <- metric
   ef <- NULL
-  if (inherits(model, "gradient_flow") && metric == "accuracy" && !isFALSE(features) &&
-      identical(model$solver, "iterative")) {
-    if (isTRUE(features)) {
-      jntk_abort("Eigenfeatures need the dense eigendecomposition of the training kernel, which an iterative flow does not have; use `features = FALSE`, or `gradient_flow(..., solver = \"dense\")` when the kernel fits.",
-                 class = "jntk_error_unsupported")
-    }
+  if (inherits(model, "gradient_flow") && identical(model$solver, "iterative") && is.null(features)) {
+    # by default not for an iterative flow: its eigenpairs are Krylov runs of
+    # their own (features = TRUE asks for them)
     features <- FALSE
   }
   if (inherits(model, "gradient_flow") && metric == "accuracy" && !isFALSE(features)) {
     ok <- is.finite(t) || flow_definite(model)
     if (isTRUE(features) || ok) {
-      ef <- eigenfeatures(model, x, y, n_features = min(model$n, 20L), eps = max(eps), t = t,
+      n_ef <- min(if (identical(model$solver, "iterative")) model$n - 2L else model$n, 20L)
+      ef <- eigenfeatures(model, x, y, n_features = n_ef, eps = max(eps), t = t,
                           threads = threads)
     }
   }

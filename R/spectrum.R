@@ -10,9 +10,31 @@
 #' decides whether Jacobian-regularised training converges to the kernel
 #' regressor.
 #'
-#' `method = "dense"` uses LAPACK `dsyevr` on the dense matrix; rounding makes
-#' values below about `n * .Machine$double.eps * max_eigenvalue`
-#' indistinguishable from zero. It cannot be interrupted, so above a size whose
+#' **What is certified.** Each row gives the computed smallest eigenvalue
+#' and an interval `[lower, upper]` that contains the smallest eigenvalue of
+#' the *exact* kernel matrix, by Weyl's inequality
+#' \eqn{|\lambda_{\min}(K + E) - \lambda_{\min}(K)| \le \|E\|_2}: the
+#' half-width is `kernel_error + solver_error`. `kernel_error` bounds the
+#' spectral norm of the kernel's own error by \eqn{n \max_{ij}|E_{ij}|}
+#' (which also bounds the Frobenius norm), with the entrywise bound
+#' `entry_error` from the forward error analysis of the layer recursion
+#' (exact arithmetic for closed forms up to rounding; for series activations
+#' the quadrature error, at most `quadrature_tol` relative, see [mlp()]).
+#' `solver_error` is the eigensolver's: for `method = "dense"` LAPACK
+#' `dsyevr` is backward stable, its eigenvalues exact for a matrix within
+#' \eqn{n\,\varepsilon\,\lambda_{\max}} (column `tolerance`); for
+#' `"iterative"` that plus the Ritz residual (column `residual`). `status`
+#' says `"positive"` when `lower > 0` (the kernel is certified positive
+#' definite), `"negative"` when `upper < 0`, and `"not resolvable"` when the
+#' interval contains 0: the kernel may be singular or positive definite, and
+#' float64 at this accuracy cannot tell. The bounds are worst-case (maxima
+#' over entries, \eqn{n} times the largest), so `"not resolvable"` is
+#' conservative; a Ritz residual bounds the distance to *an* eigenvalue, so
+#' the iterative interval also assumes Lanczos found the smallest one (it
+#' does unless the start vector misses its eigenvector).
+#'
+#' `method = "dense"` uses LAPACK `dsyevr` on the dense matrix. It cannot be
+#' interrupted, so above a size whose
 #' estimated time exceeds `getOption("jntk.max_dense_eigen_minutes", 30)`
 #' minutes it is refused with the estimate. `method = "iterative"` never forms
 #' the matrix: the JNTK stays structured (8 scalars per pair, products in
@@ -34,17 +56,23 @@
 #' @param method `"auto"`, `"dense"` or `"iterative"` (see Details).
 #' @param tol Relative accuracy of the iterative eigenvalues.
 #' @param threads Number of threads for the kernels.
-#' @return With one depth and one kernel, a number; otherwise a data frame with
-#'   columns `depth`, `kernel`, `activation`, `min_eigenvalue`,
-#'   `max_eigenvalue`, `tolerance` (the numerical-rank threshold
-#'   `n * eps * max_eigenvalue`), `method` and `residual` (the Ritz residual
-#'   of the iterative smallest eigenvalue, an error bound; 0 for dense),
-#'   ready for [plot_min_eigenvalue()].
+#' @return With one depth and one kernel (and `depth = NULL`), a number;
+#'   otherwise a data frame with columns `depth`, `kernel`, `activation`,
+#'   `min_eigenvalue`, `max_eigenvalue`, `tolerance` (the solver's rounding
+#'   bound `n * eps * max_eigenvalue`), `method`, `residual` (the Ritz
+#'   residual of the iterative smallest eigenvalue; 0 for dense),
+#'   `entry_error` (the bound on the largest entrywise error of the kernel
+#'   matrix), `kernel_error` (`n * entry_error`, a bound on its spectral
+#'   norm), `solver_error` (`tolerance + residual`), `lower` and `upper` (the
+#'   certified interval `min_eigenvalue -+ (kernel_error + solver_error)`)
+#'   and `status` (`"positive"`, `"not resolvable"` or `"negative"`), ready
+#'   for [plot_min_eigenvalue()].
 #' @seealso [plot_min_eigenvalue()], [solve-structured], [gradient_flow()].
 #' @examples
 #' x <- rbind(c(1, 0), c(0.6, 0.8), c(-0.8, 0.6))
 #' min_eigenvalue(mlp(2, "erf"), x)
-#' min_eigenvalue(mlp(1, "erf"), x, kernel = c("ntk", "jntk"), depth = 1:3)
+#' ev <- min_eigenvalue(mlp(1, "erf"), x, kernel = c("ntk", "jntk"), depth = 1:3)
+#' ev[, c("depth", "kernel", "min_eigenvalue", "lower", "upper", "status")]
 #' min_eigenvalue(mlp(3, "erf"), x, kernel = "jntk", method = "iterative")
 #' @export
 min_eigenvalue <- function(net, x, kernel = c("ntk", "jntk"), depth = NULL,
@@ -65,26 +93,54 @@ min_eigenvalue <- function(net, x, kernel = c("ntk", "jntk"), depth = NULL,
   }
   rows <- list()
   for (L in depth) {
-    netL <- mlp(depth = L, activation = net$activation, sigma_w = net$sigma_w,
-                sigma_b = net$sigma_b, kappa = net$kappa, slope = net$slope,
-                quadrature_degree = net$quadrature_degree, input_dim = net$input_dim)
-    netL$parametrisation <- net_parametrisation(net)
-    netL$widths <- net$widths
+    netL <- net
+    netL$depth <- as.integer(L)
+    if (length(net$widths) > 1L && length(net$widths) != L) {
+      jntk_abort(sprintf(paste0("`net` has %d per-layer widths, so it has no depth-%d version: ",
+                                "give `mlp(..., widths = )` one number for a depth study."),
+                         length(net$widths), L), class = "jntk_error_argument")
+    }
     for (kn in kernel) {
       n <- if (kn == "ntk") nrow(x) else nrow(x) * (ncol(x) + 1)
       m <- if (method == "auto") (if (n <= 4000) "dense" else "iterative") else method
       ev <- if (m == "dense") spectrum_dense(netL, x, kn, n, threads) else
         spectrum_iterative(netL, x, kn, n, tol, threads)
-      rows[[length(rows) + 1L]] <- data.frame(
-        depth = as.integer(L), kernel = kn, activation = net$activation,
-        min_eigenvalue = ev$min, max_eigenvalue = ev$max,
-        tolerance = n * .Machine$double.eps * abs(ev$max), method = m, residual = ev$residual,
-        stringsAsFactors = FALSE)
+      rows[[length(rows) + 1L]] <- spectrum_row(netL, x, kn, n, m, ev)
     }
   }
   out <- do.call(rbind, rows)
   if (single) return(out$min_eigenvalue)
   out
+}
+
+# One row of the min_eigenvalue() table: the computed extremes, and the
+# certified interval for the exact smallest eigenvalue of the exact kernel.
+# Weyl: |lambda_min(K + E) - lambda_min(K)| <= ||E||_2, and
+# ||E||_2 <= ||E||_F <= n max|E_ij| (the entrywise kernel_error_bound()).
+# The solver's own error: dense dsyevr is backward stable (the computed
+# eigenvalues are exact for K + F, ||F||_2 <= p(n) eps ||K||_2; we take
+# p(n) = n, the old `tolerance`); a Krylov method adds its Ritz residual
+# (bounding the distance to the nearest eigenvalue) to the rounding of its
+# products (again n eps lambda_max).
+spectrum_row <- function(net, x, kn, n, method, ev) {
+  entry <- kernel_error_bound(net, x, kind = kn)
+  tolerance <- n * .Machine$double.eps * abs(ev$max)
+  kernel_error <- n * entry
+  solver_error <- tolerance + ev$residual
+  half <- kernel_error + solver_error
+  data.frame(
+    depth = as.integer(net$depth), kernel = kn, activation = net$activation,
+    min_eigenvalue = ev$min, max_eigenvalue = ev$max, tolerance = tolerance,
+    method = method, residual = ev$residual, entry_error = entry,
+    kernel_error = kernel_error, solver_error = solver_error,
+    lower = ev$min - half, upper = ev$min + half,
+    status = spectrum_status(ev$min - half, ev$min + half), stringsAsFactors = FALSE)
+}
+
+# "positive" when the certified interval lies above 0, "negative" below,
+# "not resolvable" (in float64, at the kernels' accuracy) when it contains 0.
+spectrum_status <- function(lower, upper) {
+  ifelse(lower > 0, "positive", ifelse(upper < 0, "negative", "not resolvable"))
 }
 
 # Extreme eigenvalues from one dense dsyevr, refused above a size by its
@@ -307,28 +363,38 @@ plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend =
 #' positive definite). Kim and Yang (2024, Section 5) draw it against depth
 #' for erf and gelu networks, for the JNTK and the NTK.
 #'
+#' With the columns `lower` and `upper` of [min_eigenvalue()] each point
+#' carries its certified interval (a vertical bar, clipped at `floor`) and its
+#' `status`: a filled symbol is certified positive, an open symbol is not
+#' resolvable in float64 (the interval contains 0), a cross is certified
+#' negative. Without them, an optional `tolerance` column marks values at or
+#' below it as open symbols (zero to rounding).
+#'
 #' @param data A data frame with a column `depth`, a column of smallest
 #'   eigenvalues (the first of `min_eigenvalue`, `lambda_min`, `value` that is
-#'   present), optional grouping columns `kernel` and `activation`, and an
-#'   optional column `tolerance` (values at or below it are drawn as open
-#'   symbols: zero to rounding), e.g. the data frames of [min_eigenvalue()]
-#'   for several activations bound together with [rbind()].
-#' @param floor Eigenvalues at or below `floor` (zero or negative: singular to
-#'   rounding) are drawn at `floor` with an open symbol, since the axis is
-#'   logarithmic. By default \eqn{10^{-3}} times the smallest positive value.
+#'   present), optional grouping columns `kernel` and `activation`, optional
+#'   columns `lower` and `upper` (a certified interval; `status` is taken
+#'   from them unless given) or else an optional column `tolerance`, e.g.
+#'   the data frames of [min_eigenvalue()] for several activations bound
+#'   together with [rbind()]. Other columns are ignored.
+#' @param floor Eigenvalues (and interval ends) at or below `floor` are drawn
+#'   at `floor`, since the axis is logarithmic. By default \eqn{10^{-3}}
+#'   times the smallest positive value.
 #' @param legend `"auto"` (default: where it covers no data, above them if
 #'   need be), a keyword of [graphics::legend()], or `NULL` for none.
 #' @param ... Further graphical parameters passed to [graphics::plot()].
 #' @return Invisibly, `data` with the columns `group` (the curve each row
-#'   belongs to), `shown` (the value drawn, after the floor) and `zero`
-#'   (whether it was drawn as zero to rounding).
-#' @seealso [plot_spectrum()].
+#'   belongs to), `shown` (the value drawn, after the floor), `status`
+#'   (`"positive"`, `"not resolvable"` or `"negative"`; from the interval, or
+#'   from `tolerance` or the floor without one) and `zero` (`TRUE` unless the
+#'   status is `"positive"`).
+#' @seealso [min_eigenvalue()], [plot_spectrum()].
 #' @examples
 #' x <- sphere_points(12, 3)
 #' ev <- rbind(min_eigenvalue(mlp(1, "erf"), x, kernel = c("ntk", "jntk"), depth = 1:4),
 #'             min_eigenvalue(mlp(1, "gelu"), x, kernel = c("ntk", "jntk"), depth = 1:4))
 #' out <- plot_min_eigenvalue(ev)
-#' out[, c("depth", "kernel", "activation", "min_eigenvalue", "zero")]
+#' out[, c("depth", "kernel", "activation", "min_eigenvalue", "lower", "status")]
 #' @export
 plot_min_eigenvalue <- function(data, floor = NULL, legend = "auto", ...) {
   if (!is.data.frame(data) || nrow(data) < 1L || !"depth" %in% names(data)) {
@@ -345,42 +411,59 @@ plot_min_eigenvalue <- function(data, floor = NULL, legend = "auto", ...) {
     jntk_abort(sprintf("`data$depth` and `data$%s` must be numbers without NA.", vcol),
                class = "jntk_error_argument")
   }
-  gcols <- intersect(c("kernel", "activation"), names(data))
-  group <- if (length(gcols)) {
-    do.call(paste, c(lapply(gcols, function(g) {
-      v <- as.character(data[[g]])
-      if (g == "kernel") v <- ifelse(v %in% .jntk_kinds$name, kind_label(v), v)
-      v
-    }), sep = ", "))
-  } else rep("smallest eigenvalue", nrow(data))
-  pos <- val[val > 0]
+  certified <- all(c("lower", "upper") %in% names(data))
+  if (certified) {
+    lo <- data$lower; hi <- data$upper
+    if (!is.numeric(lo) || !is.numeric(hi) || anyNA(lo) || anyNA(hi) || any(lo > val | hi < val)) {
+      jntk_abort(sprintf("`data$lower` and `data$upper` must be numbers without NA with lower <= %s <= upper.", vcol),
+                 class = "jntk_error_argument")
+    }
+  }
+  group <- min_eigenvalue_groups(data)
+  pos <- c(val[val > 0], if (certified) lo[lo > 0])
   if (is.null(floor)) {
     floor <- if (length(pos)) min(pos) * 1e-3 else 1e-16
   } else {
     floor <- check_number(floor, "floor", lower = 0, lower_open = TRUE)
   }
   clipped <- val <= floor
-  # below the numerical-rank threshold (a `tolerance` column, as from
-  # min_eigenvalue()), a computed eigenvalue cannot be told from zero
-  tol <- if (is.numeric(data$tolerance)) data$tolerance else rep(-Inf, nrow(data))
-  zero <- clipped | val <= tol
+  status <- if (certified) {
+    if (is.character(data$status)) data$status else spectrum_status(lo, hi)
+  } else {
+    # below the numerical-rank threshold (a `tolerance` column), a computed
+    # eigenvalue cannot be told from zero
+    tol <- if (is.numeric(data$tolerance)) data$tolerance else rep(-Inf, nrow(data))
+    ifelse(clipped | val <= tol, "not resolvable", "positive")
+  }
   shown <- pmax(val, floor)
+  bar_lo <- if (certified) pmax(lo, floor) else shown
+  bar_hi <- if (certified) pmax(hi, floor) else shown
   u <- unique(group)
   cols <- jntk_palette(length(u))
   pchs <- c(16, 17, 15, 18, 16, 17, 15, 18)[(seq_along(u) - 1L) %% 8L + 1L]
+  open <- c(1, 2, 0, 5, 1, 2, 0, 5)[(seq_along(u) - 1L) %% 8L + 1L]
   ltys <- c(1, 2, 1, 2, 3, 4, 3, 4)[(seq_along(u) - 1L) %% 8L + 1L]
   occ <- do.call(c, lapply(u, function(g) {
     k <- which(group == g)
     k <- k[order(data$depth[k])]
-    occupied(data$depth[k], shown[k])
+    occupied(data$depth[k], bar_lo[k], bar_hi[k], type = "points")
   }))
   if (any(clipped)) occ <- c(occ, occupied(range(data$depth), rep(floor, 2)))
+  st <- c("positive", "not resolvable", "negative")
+  st_lab <- c(positive = if (certified) "filled: certified positive" else "filled: above tolerance",
+              `not resolvable` = if (certified) "open: not resolvable in float64 (interval contains 0)" else
+                "open: zero to rounding (<= tolerance or floor)",
+              negative = "cross: certified negative")
+  st_pch <- c(positive = 16, `not resolvable` = 1, negative = 4)
+  shown_st <- st[st %in% status & (st != "positive" | certified)]
   leg <- if (is.null(legend)) NULL else list(
-    legend = c(u, if (any(zero)) "open: zero to rounding (<= tolerance or floor)"),
-    col = c(cols, if (any(zero)) "grey30"), lty = c(ltys[seq_along(u)], if (any(zero)) NA),
-    pch = c(pchs[seq_along(u)], if (any(zero)) 1))
-  defaults <- list(x = range(data$depth), y = range(shown), type = "n", log = "y",
-                   xlim = range(data$depth), ylim = range(shown),
+    legend = c(u, st_lab[shown_st], if (certified) "bar: certified interval"),
+    col = c(cols, rep("grey30", length(shown_st) + certified)),
+    lty = c(ltys[seq_along(u)], rep(NA, length(shown_st)), if (certified) 1),
+    pch = c(pchs[seq_along(u)], st_pch[shown_st], if (certified) NA))
+  yr <- range(c(shown, bar_lo, bar_hi))
+  defaults <- list(x = range(data$depth), y = yr, type = "n", log = "y",
+                   xlim = range(data$depth), ylim = yr,
                    xlab = expression("depth" ~ L ~ "(number of hidden layers)"),
                    ylab = expression("smallest eigenvalue" ~ lambda[min]),
                    main = "Smallest eigenvalue of the Gram matrix")
@@ -389,13 +472,31 @@ plot_min_eigenvalue <- function(data, floor = NULL, legend = "auto", ...) {
     k <- which(group == u[j])
     k <- k[order(data$depth[k])]
     graphics::lines(data$depth[k], shown[k], col = cols[j], lty = ltys[j])
+    if (certified) {
+      wide <- k[bar_hi[k] > bar_lo[k] * (1 + 1e-3)]
+      if (length(wide)) graphics::segments(data$depth[wide], bar_lo[wide], data$depth[wide], bar_hi[wide],
+                                           col = cols[j], lwd = 1.5)
+    }
     graphics::points(data$depth[k], shown[k], col = cols[j],
-                     pch = ifelse(zero[k], 1, pchs[j]))
+                     pch = ifelse(status[k] == "positive", pchs[j],
+                                  ifelse(status[k] == "negative", 4, open[j])))
   }
   if (any(clipped)) graphics::abline(h = floor, col = "grey60", lty = 3)
   draw_legend()
   data$group <- group
   data$shown <- shown
-  data$zero <- zero
+  data$status <- status
+  data$zero <- status != "positive"
   invisible(data)
+}
+
+# One curve per kernel and activation (the columns that are present).
+min_eigenvalue_groups <- function(data) {
+  gcols <- intersect(c("kernel", "activation"), names(data))
+  if (!length(gcols)) return(rep("smallest eigenvalue", nrow(data)))
+  do.call(paste, c(lapply(gcols, function(g) {
+    v <- as.character(data[[g]])
+    if (g == "kernel") v <- ifelse(v %in% .jntk_kinds$name, kind_label(v), v)
+    v
+  }), sep = ", "))
 }

@@ -24,6 +24,57 @@ test_that("min_eigenvalue agrees with eigen() and tabulates depths", {
   expect_snapshot(min_eigenvalue(net, dt$x, kernel = "nngp"), error = TRUE)
 })
 
+test_that("min_eigenvalue() certifies an interval by Weyl with the kernel's error bound", {
+  dt <- flow_data(); net <- erf_net(2)
+  tab <- min_eigenvalue(net, dt$x, kernel = c("ntk", "jntk"), depth = 1:2)
+  n <- ifelse(tab$kernel == "ntk", 4, 12)
+  eb <- mapply(function(L, kn) {
+    nl <- net; nl$depth <- L
+    jntk:::kernel_error_bound(nl, dt$x, kind = kn)
+  }, tab$depth, tab$kernel)
+  expect_equal(tab$entry_error, eb)
+  expect_equal(tab$kernel_error, n * eb)
+  expect_equal(tab$solver_error, tab$tolerance + tab$residual)
+  expect_equal(tab$upper - tab$min_eigenvalue, tab$kernel_error + tab$solver_error)
+  expect_equal(tab$min_eigenvalue - tab$lower, tab$kernel_error + tab$solver_error)
+  # erf on four distinct points: definite far above the bound
+  expect_identical(tab$status, rep("positive", 4))
+  # the old columns keep their names and order (scripts read them by name)
+  expect_identical(names(tab)[1:8], c("depth", "kernel", "activation", "min_eigenvalue",
+                                      "max_eigenvalue", "tolerance", "method", "residual"))
+})
+
+test_that("the certified interval holds a loose series kernel's exact smallest eigenvalue", {
+  # tanh at quadrature_tol = 1e-5: entry errors up to ~1e-6, so the interval
+  # is wide; the reference is the same matrix at the tightest tolerance
+  # (1e-12, error ~1e-13), whose eigenvalue must lie inside.
+  x <- rbind(c(1, 0.2), c(0.6, 0.8), c(-0.8, 0.6), c(0.3, -1), c(-0.5, -0.5))
+  loose <- mlp(2, "tanh", sigma_w = 1.5, sigma_b = 0.2, quadrature_tol = 1e-5)
+  tight <- mlp(2, "tanh", sigma_w = 1.5, sigma_b = 0.2, quadrature_tol = 1e-12)
+  a <- min_eigenvalue(loose, x, kernel = c("ntk", "jntk"), depth = 1:3)
+  for (i in seq_len(nrow(a))) {
+    tl <- tight; tl$depth <- a$depth[i]
+    K <- if (a$kernel[i] == "ntk") ntk(tl, x) else jntk(tl, x)
+    ref <- min(eigen(unclass(K), symmetric = TRUE, only.values = TRUE)$values)
+    expect_gte(ref, a$lower[i])
+    expect_lte(ref, a$upper[i])
+  }
+  # the depth study keeps the net's tolerance (it was reset to the default)
+  expect_equal(a$min_eigenvalue[a$depth == 2 & a$kernel == "ntk"], min_eigenvalue(loose, x))
+  expect_gt(min(a$entry_error), 1e3 * min_eigenvalue(mlp(2, "tanh"), x, kernel = "ntk", depth = 2)$entry_error)
+})
+
+test_that("a singular kernel is not resolvable, and the status follows the interval", {
+  # a repeated input makes the NTK and the JNTK exactly singular: the
+  # interval must contain 0
+  x <- rbind(c(1, 0), c(0.6, 0.8), c(1, 0))
+  tab <- min_eigenvalue(mlp(2, "erf", sigma_b = 0.1), x, kernel = c("ntk", "jntk"), depth = 2)
+  expect_identical(tab$status, rep("not resolvable", 2))
+  expect_true(all(tab$lower <= 0 & tab$upper >= 0))
+  st <- jntk:::spectrum_status(c(1e-9, -1, -1e-9), c(2e-9, 1, -1e-10))
+  expect_identical(st, c("positive", "not resolvable", "negative"))
+})
+
 test_that("plot_spectrum() returns the eigenvalues in decreasing order", {
   set.seed(1)
   A <- crossprod(matrix(rnorm(50), 10, 5))   # rank 5: five (numerically) zero eigenvalues
@@ -98,7 +149,25 @@ test_that("plot_min_eigenvalue() draws the data frames of min_eigenvalue()", {
   out <- plot_min_eigenvalue(ev)
   expect_equal(nrow(out), 8L)
   expect_setequal(unique(out$group), c("NTK, erf", "JNTK, erf", "NTK, gelu", "JNTK, gelu"))
-  expect_equal(out$zero, ev$min_eigenvalue <= ev$tolerance)
+  expect_identical(out$status, ev$status)
+  expect_equal(out$zero, ev$status != "positive")
+})
+
+test_that("plot_min_eigenvalue() draws certified intervals and every status", {
+  df <- data.frame(depth = c(1, 2, 3, 1, 2, 3), kernel = rep(c("jntk", "ntk"), each = 3),
+                   min_eigenvalue = c(1e-8, 1e-14, -1e-12, 1e-3, 2e-3, 3e-3))
+  df$lower <- df$min_eigenvalue - c(1e-9, 1e-13, 1e-13, 1e-6, 1e-6, 1e-6)
+  df$upper <- df$min_eigenvalue + c(1e-9, 1e-13, 5e-13, 1e-6, 1e-6, 1e-6)
+  out <- plot_min_eigenvalue(df)
+  expect_identical(out$status, c("positive", "not resolvable", "negative", rep("positive", 3)))
+  expect_equal(out$zero, c(FALSE, TRUE, TRUE, FALSE, FALSE, FALSE))
+  # floor: 1e-3 x the smallest positive value or interval end (1e-8 - 1e-9)
+  expect_equal(out$shown[3], 9e-12)
+  # a given status column wins (e.g. computed with a different bound)
+  df$status <- "not resolvable"
+  expect_identical(plot_min_eigenvalue(df, legend = NULL)$status, df$status)
+  bad <- df; bad$lower[1] <- 1
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(bad))
 })
 
 test_that("plot_min_eigenvalue() explains malformed input", {

@@ -14,6 +14,11 @@ test_that("iterative extreme eigenvalues match dense ones to 1e-8 relative", {
   expect_lt(max(abs(b$max_eigenvalue - a$max_eigenvalue) / a$max_eigenvalue), 1e-8)
   expect_true(all(b$residual < 1e-8 * b$min_eigenvalue))
   expect_identical(a$residual, c(0, 0))
+  # the iterative interval (Ritz residual + rounding + kernel error) holds
+  # the dense value, and both certify the kernels positive definite
+  expect_true(all(b$lower <= a$min_eigenvalue & a$min_eigenvalue <= b$upper))
+  expect_equal(b$solver_error, b$tolerance + b$residual)
+  expect_identical(c(a$status, b$status), rep("positive", 4))
   # without RSpectra: the package's own Lanczos
   f <- function(v) as.vector(crossprod(matrix(1:9 / 10, 3)) %*% v + diag(c(1, 2, 3)) %*% v)
   M <- crossprod(matrix(1:9 / 10, 3)) + diag(c(1, 2, 3))
