@@ -144,7 +144,7 @@ run_experiment <- function(name, size = c("paper", "small"), set = list(),
   bar$close()
   finished <- !vapply(results, is.null, TRUE)
   res <- collate_experiment(spec, size, settings, cells, results, finished, fresh,
-                            proc.time()[["elapsed"]] - t_start)
+                            proc.time()[["elapsed"]] - t_start, shared)
   if (!res$complete) {
     message(sprintf(paste0("%s (%s): %d of %d cells finished; the whole setting needs about %s of CPU time ",
                            "(%.3g s per cell measured). Run again to continue."),
@@ -172,7 +172,8 @@ run_cell <- function(spec, cell, settings, shared) {
        blas = blas_name(), date = format(Sys.time(), "%Y-%m-%d %H:%M:%S %Z"))
 }
 
-collate_experiment <- function(spec, size, settings, cells, results, finished, fresh, this_wall) {
+collate_experiment <- function(spec, size, settings, cells, results, finished, fresh, this_wall,
+                               shared) {
   wall <- vapply(results, function(r) if (is.null(r)) NA_real_ else r$time[["wall"]], 0)
   cpu <- vapply(results, function(r) if (is.null(r)) NA_real_ else r$time[["cpu"]], 0)
   cells$wall <- wall
@@ -180,7 +181,7 @@ collate_experiment <- function(spec, size, settings, cells, results, finished, f
   cells$finished <- finished
   cells$this_run <- fresh
   values <- lapply(results, function(r) r$value)
-  data <- spec$collate(cells[finished, , drop = FALSE], values[finished], settings)
+  data <- spec$collate(cells[finished, , drop = FALSE], values[finished], settings, shared)
   blas <- unique(unlist(lapply(results[finished], `[[`, "blas")))
   loads <- do.call(rbind, lapply(results[finished], `[[`, "load"))
   per_cell <- if (any(finished)) sum(cpu, na.rm = TRUE) / sum(finished) else NA_real_

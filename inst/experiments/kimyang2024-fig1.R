@@ -67,7 +67,7 @@ experiment <- list(
       error_jj = max(E[-f, -f]))
   },
 
-  collate = function(cells, values, s) {
+  collate = function(cells, values, s, shared) {
     errors <- cbind(cells[, c("activation", "depth", "width", "rep", "seed")],
                     do.call(rbind, values))
     set.seed(s$seed)                       # the bootstrap resamples
@@ -82,12 +82,9 @@ experiment <- list(
                          slope_se = vapply(studies, `[[`, 0, "slope_se"),
                          error_at_max_width = vapply(studies, function(cv) utils::tail(cv$summary$mean, 1), 0),
                          row.names = NULL)
-    list(errors = errors, studies = studies, slopes = slopes, x = shared_points(s))
+    list(errors = errors, studies = studies, slopes = slopes, x = shared$x)
   }
 )
-
-# The points, recomputed (deterministic: sphere_points() draws no random numbers).
-shared_points <- function(s) jntk::sphere_points(s$n_points, s$d)
 
 # A "jntk_convergence" object (as from kernel_convergence(), so that plot()
 # and summary() work) from one (activation, depth) group of cells: bootstrap

@@ -42,7 +42,7 @@ experiment <- list(
     as.data.frame(ev, stringsAsFactors = FALSE)
   },
 
-  collate = function(cells, values, s) {
+  collate = function(cells, values, s, shared) {
     # every column min_eigenvalue() returned, by name (new ones included)
     cols <- Reduce(union, lapply(values, names))
     ev <- do.call(rbind, lapply(values, function(v) {
