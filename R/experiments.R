@@ -55,6 +55,7 @@
 #'   `Rscript`); they override the arguments above.
 #' @return Invisibly, an object of class `"jntk_experiment"`: a list with
 #'   `name`, `title`, `size`, `complete`, `settings` (every size and scale),
+#'   `overrides` (the settings changed from the script's defaults by `set`),
 #'   `seeds` (the base seed, the RNG kinds and the seed of every cell),
 #'   `cells` (one row per cell: its parameters, `seed`, `wall`, `cpu` seconds
 #'   and whether it came from this run), `data` (the numbers behind the
@@ -130,7 +131,8 @@ run_experiment <- function(name, size = c("paper", "small"), set = list(),
   done <- file.exists(files)
   for (i in which(done)) results[[i]] <- readRDS(files[i])
   todo <- which(!done)
-  bar <- experiment_progress(progress, spec$name, size, nrow(cells), sum(done))
+  cost <- if (is.function(spec$cost)) spec$cost(cells, settings) else rep(1, nrow(cells))
+  bar <- experiment_progress(progress, spec$name, size, cost, done)
   for (i in todo) {
     if ((proc.time()[["elapsed"]] - t_start) / 60 > max_minutes) break
     results[[i]] <- run_cell(spec, cells[i, , drop = FALSE], settings, shared)
@@ -144,7 +146,7 @@ run_experiment <- function(name, size = c("paper", "small"), set = list(),
   bar$close()
   finished <- !vapply(results, is.null, TRUE)
   res <- collate_experiment(spec, size, settings, cells, results, finished, fresh,
-                            proc.time()[["elapsed"]] - t_start, shared)
+                            proc.time()[["elapsed"]] - t_start, shared, set)
   if (!res$complete) {
     message(sprintf(paste0("%s (%s): %d of %d cells finished; the whole setting needs about %s of CPU time ",
                            "(%.3g s per cell measured). Run again to continue."),
@@ -173,7 +175,7 @@ run_cell <- function(spec, cell, settings, shared) {
 }
 
 collate_experiment <- function(spec, size, settings, cells, results, finished, fresh, this_wall,
-                               shared) {
+                               shared, overrides = list()) {
   wall <- vapply(results, function(r) if (is.null(r)) NA_real_ else r$time[["wall"]], 0)
   cpu <- vapply(results, function(r) if (is.null(r)) NA_real_ else r$time[["cpu"]], 0)
   cells$wall <- wall
@@ -185,15 +187,15 @@ collate_experiment <- function(spec, size, settings, cells, results, finished, f
   blas <- unique(unlist(lapply(results[finished], `[[`, "blas")))
   loads <- do.call(rbind, lapply(results[finished], `[[`, "load"))
   per_cell <- if (any(finished)) sum(cpu, na.rm = TRUE) / sum(finished) else NA_real_
-  # cells differ in cost (width, depth): extrapolate with each cell's own
-  # cost model when the script gives one, else with the mean
+  # cells differ in cost (width, depth): extrapolate with the script's cost
+  # model of each cell when it gives one, else with the mean
   extra <- if (all(finished)) sum(cpu) else {
     w <- if (is.function(spec$cost)) spec$cost(cells, settings) else rep(1, nrow(cells))
-    sum(cpu[finished]) / sum(w[finished]) * sum(w)
+    if (any(finished)) sum(cpu[finished]) / sum(w[finished]) * sum(w) else NA_real_
   }
   structure(list(
     name = spec$name, title = spec$title, paper = spec$paper, size = size,
-    complete = all(finished), settings = settings,
+    complete = all(finished), settings = settings, overrides = overrides,
     seeds = list(base = settings$seed, cells = cells$seed,
                  kind = c("Mersenne-Twister", "Inversion", "Rejection")),
     cells = cells, data = data,
@@ -342,22 +344,27 @@ experiment_args <- function(args) {
 }
 
 # Progress over cells: a text bar in interactive sessions, otherwise one line
-# per cell with its time and the estimated time left (for logs).
-experiment_progress <- function(on, name, size, n, n_done) {
+# per cell with its time and the time left, estimated from the wall time per
+# unit of the script's cost model (cells differ in cost).
+experiment_progress <- function(on, name, size, cost, done) {
+  n <- length(cost)
   if (!on) return(list(step = function(...) NULL, close = function() NULL))
-  if (n_done > 0L) message(sprintf("%s (%s): %d of %d cells already in the cache", name, size, n_done, n))
+  if (any(done)) message(sprintf("%s (%s): %d of %d cells already in the cache", name, size, sum(done), n))
+  k <- sum(done)
   if (interactive()) {
-    pb <- utils::txtProgressBar(min = 0, max = n, initial = n_done, style = 3)
-    k <- n_done
+    pb <- utils::txtProgressBar(min = 0, max = n, initial = k, style = 3)
     return(list(step = function(...) { k <<- k + 1L; utils::setTxtProgressBar(pb, k) },
                 close = function() close(pb)))
   }
-  k <- n_done
+  left_cost <- sum(cost[!done])
   spent <- 0
+  spent_cost <- 0
   list(step = function(i, cell, time) {
     k <<- k + 1L
     spent <<- spent + time[["wall"]]
-    left <- spent / (k - n_done) * (n - k)
+    spent_cost <<- spent_cost + cost[i]
+    left_cost <<- left_cost - cost[i]
+    left <- if (spent_cost > 0) spent / spent_cost * left_cost else NA_real_
     keys <- setdiff(names(cell), c("id", "seed"))
     desc <- paste(sprintf("%s=%s", keys, vapply(cell[keys], function(v) format(v[[1]]), "")),
                   collapse = " ")

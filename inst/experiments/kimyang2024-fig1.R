@@ -82,7 +82,15 @@ experiment <- list(
                          slope_se = vapply(studies, `[[`, 0, "slope_se"),
                          error_at_max_width = vapply(studies, function(cv) utils::tail(cv$summary$mean, 1), 0),
                          row.names = NULL)
-    list(errors = errors, studies = studies, slopes = slopes, x = shared$x)
+    # CPU time of the paper's whole setting (all widths), from the measured
+    # CPU seconds per unit of cost of the widest cells run
+    wide <- cells$width == max(cells$width)
+    rate <- sum(cells$cpu[wide]) / sum(experiment$cost(cells[wide, ], s))
+    paper <- expand.grid(rep = seq_len(experiment$paper$n_rep), depth = experiment$paper$depths,
+                         activation = experiment$paper$activations, width = experiment$paper$widths,
+                         stringsAsFactors = FALSE)
+    list(errors = errors, studies = studies, slopes = slopes, x = shared$x,
+         paper_cpu = rate * sum(experiment$cost(paper, s)))
   }
 )
 
