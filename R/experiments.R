@@ -228,11 +228,12 @@ print.jntk_experiment <- function(x, ...) {
   invisible(x)
 }
 
+# "12.3 s", "4.5 min", "2.1 h" (vectorised)
 format_seconds <- function(s) {
-  if (!is.finite(s)) return("NA")
-  if (s < 120) return(sprintf("%.1f s", s))
-  if (s < 7200) return(sprintf("%.1f min", s / 60))
-  sprintf("%.1f h", s / 3600)
+  vapply(s, function(v) {
+    if (!is.finite(v)) "NA" else if (v < 120) sprintf("%.1f s", v) else
+      if (v < 7200) sprintf("%.1f min", v / 60) else sprintf("%.1f h", v / 3600)
+  }, "")
 }
 
 blas_name <- function() unname(extSoftVersion()[["BLAS"]])
@@ -279,9 +280,8 @@ experiment_list <- function() {
   title <- vapply(files, function(f) {
     load_experiment(sub("\\.R$", "", basename(f)))$title
   }, "")
-  shipped <- file.exists(system.file("extdata", paste0(nm, ".rds"), package = "jntk"))
-  data.frame(name = nm, title = unname(title), shipped = nzchar(shipped) & shipped,
-             stringsAsFactors = FALSE)
+  shipped <- vapply(nm, function(n) nzchar(system.file("extdata", paste0(n, ".rds"), package = "jntk")), TRUE)
+  data.frame(name = nm, title = unname(title), shipped = unname(shipped), stringsAsFactors = FALSE)
 }
 
 load_experiment <- function(name) {
@@ -291,7 +291,7 @@ load_experiment <- function(name) {
   }
   file <- file.path(experiment_dir(), paste0(name, ".R"))
   if (!nzchar(experiment_dir()) || !file.exists(file)) {
-    known <- sub("\\.R$", "", list.files(experiment_dir(), pattern = "\\.R$"))
+    known <- sub("\\.R$", "", list.files(experiment_dir(), pattern = "^[a-z0-9]+-fig[0-9]+\\.R$"))
     jntk_abort(sprintf("There is no experiment \"%s\"; the experiments are %s.", name,
                        choice_list(known)), class = "jntk_error_argument")
   }

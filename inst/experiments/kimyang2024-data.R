@@ -26,3 +26,17 @@ pima_data <- function(n = 200L, n_test = NULL) {
        x_test = xt[seq_len(m), , drop = FALSE], y_test = yt[seq_len(m)])
 }
 
+
+# Figures 4 and 5: one cell per activation and lambda, each an
+# infinite-width gradient flow on the Pima data (the JNTK ones cost more).
+pima_flow_cells <- function(s) {
+  g <- expand.grid(lambda = s$lambdas, activation = s$activations, stringsAsFactors = FALSE)
+  g[, c("activation", "lambda")]
+}
+pima_flow_cost <- function(cells, s) ifelse(cells$lambda > 0, 8, 1)
+pima_flow <- function(cell, s, shared) {
+  net <- jntk::mlp(s$depth, cell$activation, sigma_w = s$sigma_w, sigma_b = s$sigma_b,
+                   kappa = s$kappa)
+  jntk::gradient_flow(net, shared$x, shared$y, lambda = cell$lambda, ridge = s$ridge,
+                      threads = s$threads)
+}

@@ -19,6 +19,10 @@
 #      or, in R, jntk::run_experiment("kimyang2024-fig4")
 # Writes inst/extdata/kimyang2024-fig4.rds (paper size).
 
+sys.source(file.path(if (exists("experiment_file")) dirname(experiment_file) else
+  dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))),
+  "kimyang2024-data.R"), envir = environment())
+
 experiment <- list(
   name = "kimyang2024-fig4",
   title = "Eigenfeatures of the kernel regressor: usefulness against robustness, MASS::Pima (Kim & Yang 2024, Fig. 4)",
@@ -36,20 +40,12 @@ experiment <- list(
     s
   },
 
-  cells = function(s) {
-    g <- expand.grid(lambda = s$lambdas, activation = s$activations, stringsAsFactors = FALSE)
-    g[, c("activation", "lambda")]
-  },
-
-  cost = function(cells, s) ifelse(cells$lambda > 0, 8, 1),
-
+  cells = pima_flow_cells,
+  cost = pima_flow_cost,
   shared = function(s) pima_data(s$n_train, s$n_test),
 
   run_cell = function(cell, s, shared) {
-    net <- jntk::mlp(s$depth, cell$activation, sigma_w = s$sigma_w, sigma_b = s$sigma_b,
-                     kappa = s$kappa)
-    fl <- jntk::gradient_flow(net, shared$x, shared$y, lambda = cell$lambda, ridge = s$ridge,
-                              threads = s$threads)
+    fl <- pima_flow(cell, s, shared)
     ef <- jntk::eigenfeatures(fl, shared$x_test, shared$y_test,
                               n_features = min(s$n_features, fl$n), eps = s$eps)
     list(features = as.data.frame(ef$features), kernel = ef$kernel)
@@ -87,9 +83,5 @@ feature_correlations <- function(features) {
   }
   do.call(rbind, out)
 }
-
-sys.source(file.path(if (exists("experiment_file")) dirname(experiment_file) else
-  dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))),
-  "kimyang2024-data.R"), envir = environment())
 
 if (sys.nframe() == 0L) jntk::run_experiment(experiment, args = commandArgs(trailingOnly = TRUE))
