@@ -26,6 +26,7 @@
 #' of wall time; the result then holds the finished cells only (`complete =
 #' FALSE`), with the measured time per cell and the extrapolated time of the
 #' whole setting (`time$extrapolated_cpu`), and a later run finishes it.
+#' `max_minutes = 0` runs no cell: it collates the cells already cached.
 #'
 #' Available experiments (`run_experiment()` without arguments lists them):
 #' `"jacot2018-fig1"` (the NTK along the circle at t = 0 and 200),
@@ -97,7 +98,7 @@ run_experiment <- function(name, size = c("paper", "small"), set = list(),
   }
   threads <- check_threads(threads)
   if (!identical(max_minutes, Inf)) {
-    max_minutes <- check_number(max_minutes, "max_minutes", lower = 0, lower_open = TRUE)
+    max_minutes <- check_number(max_minutes, "max_minutes", lower = 0)
   }
   progress <- check_flag(progress, "progress")
 
@@ -134,7 +135,7 @@ run_experiment <- function(name, size = c("paper", "small"), set = list(),
   cost <- if (is.function(spec$cost)) spec$cost(cells, settings) else rep(1, nrow(cells))
   bar <- experiment_progress(progress, spec$name, size, cost, done)
   for (i in todo) {
-    if ((proc.time()[["elapsed"]] - t_start) / 60 > max_minutes) break
+    if (max_minutes == 0 || (proc.time()[["elapsed"]] - t_start) / 60 > max_minutes) break
     results[[i]] <- run_cell(spec, cells[i, , drop = FALSE], settings, shared)
     fresh[i] <- TRUE
     # write, then rename: a cell is either complete on disk or absent

@@ -18,6 +18,7 @@ test_that("shipped results have their structure, their settings and a small size
   for (nm in shipped) {
     f <- system.file("extdata", paste0(nm, ".rds"), package = "jntk")
     expect_true(nzchar(f), label = nm)
+    if (!nzchar(f)) next
     # compact numbers, not raw kernels: the package tarball stays small
     expect_lt(file.size(f), 150e3, label = nm)
     r <- readRDS(f)
