@@ -80,3 +80,67 @@ xref_train_plain <- function(nw, x, y, lr, steps) {
   }
   tref_unpack(theta, nw)
 }
+
+# What each vignette draws from the result.
+check_shipped_data <- function(nm, r) {
+  s <- r$settings; d <- r$data; fin <- r$cells[r$cells$finished, ]
+  switch(nm,
+    "jacot2018-fig1" = {
+      expect_identical(s$widths, c(500, 10000))
+      expect_identical(c(s$depth, s$steps, s$n_train), c(3L, 200L, 4L))
+      expect_identical(dim(d$kernel_0), c(nrow(fin), s$n_angles))
+      expect_identical(dim(d$kernel_t), dim(d$kernel_0))
+      expect_length(d$limit, s$n_angles)
+      expect_true(all(d$summary$width %in% s$widths))
+    },
+    "jacot2018-fig2" = {
+      expect_identical(s$widths, c(50, 1000))
+      expect_identical(dim(d$outputs), c(s$n_angles, nrow(fin)))
+      expect_true(all(d$limit$q10 <= d$limit$q50 & d$limit$q50 <= d$limit$q90))
+      expect_true(all(d$summary$inside >= 0 & d$summary$inside <= 1))
+    },
+    "jacot2018-fig3" = {
+      expect_identical(s$n_images, 512L)
+      expect_match(d$source, "Fashion-MNIST")
+      expect_true(all(diff(d$eigenvalues) <= 0))
+      expect_identical(d$lambda2, d$eigenvalues[2])
+      expect_true(all(d$paths$width %in% fin$width))
+      expect_identical(d$paper_training_cpu$width, c(100, 1000, 10000))
+    },
+    "kimyang2024-fig1" = , "kimyang2024-fig2" = {
+      expect_identical(c(s$n_points, s$d), c(256L, 4L))
+      # the paper's widths, or those of them that fit the time budget
+      expect_true(all(s$widths %in% 2^(6:13)) && length(s$widths) >= 5L)
+      expect_identical(r$paper$widths, 2^(6:13))
+      expect_gt(d$paper_cpu, 0)
+      expect_identical(dim(d$x), c(256L, 4L))
+      expect_length(d$studies, length(s$activations) * length(s$depths))
+      for (cv in d$studies) {
+        expect_s3_class(cv, "jntk_convergence")
+        expect_identical(cv$kernel, if (nm == "kimyang2024-fig1") "jacobian_nngp" else "jntk")
+        expect_true(all(is.finite(cv$errors$error) & cv$errors$error > 0))
+        expect_true(all(cv$summary$lower <= cv$summary$mean & cv$summary$mean <= cv$summary$upper))
+      }
+    },
+    "kimyang2024-fig3" = {
+      expect_identical(c(s$lambda, s$kappa, s$lr), c(0.01, 0.1, 1))
+      expect_identical(s$record_every, 100L)
+      expect_true(all(d$deviation$step %% s$record_every == 0 | d$deviation$step == s$steps))
+      expect_true(all(d$deviation$deviation > 0))
+      expect_identical(d$paper_training_cpu$width, 2^(6:13))
+    },
+    "kimyang2024-fig4" = {
+      expect_true(all(c("activation", "lambda", "eigenvalue") %in% names(d$features)))
+      expect_setequal(unique(d$features$lambda), s$lambdas)
+      expect_true(all(d$correlations$pearson >= -1 & d$correlations$pearson <= 1))
+    },
+    "kimyang2024-fig5" = {
+      expect_true(all(c("activation", "lambda", "t", "eps", "accuracy", "grad_norm") %in% names(d$curves)))
+      expect_setequal(unique(d$curves$eps), s$eps)
+    },
+    "kimyang2024-fig6" = {
+      expect_identical(s$n_points, 256L)
+      expect_true(all(c("depth", "kernel", "activation", "min_eigenvalue") %in% names(d$eigenvalues)))
+      expect_setequal(unique(d$eigenvalues$depth), s$depths)
+    })
+}
