@@ -28,6 +28,11 @@
 #' whole setting (`time$extrapolated_cpu`), and a later run finishes it.
 #' `max_minutes = 0` runs no cell: it collates the cells already cached.
 #'
+#' `Rscript` reads a script as it runs it, so do not edit a script while a
+#' run of it is going: run a copy (`--out=` then says where the result goes).
+#' For the wide networks use an optimised BLAS (e.g. OpenBLAS, through
+#' `LD_LIBRARY_PATH` on Linux); the result records which one ran.
+#'
 #' Available experiments (`run_experiment()` without arguments lists them):
 #' `"jacot2018-fig1"` (the NTK along the circle at t = 0 and 200),
 #' `"jacot2018-fig2"` (trained networks against the 10/50/90 % bands),
