@@ -67,21 +67,73 @@ gauss_hermite <- function(n) {
   list(nodes = z, weights = w / sum(w))
 }
 
-# Quadrature data for activations without a closed form (Mehler series, see
-# src/kernels.c): K orthonormal Hermite polynomials h_k = He_k / sqrt(k!)
-# tabulated at 2K Gauss-Hermite nodes, cached per K.
+# Gauss rule for the mixing law of the series activations (src/series.h):
+# the logistic distribution is the normal scale mixture L = 2 V e, V
+# Kolmogorov-Smirnov distributed, so tanh, sigmoid, softplus and silu are
+# mixtures of Gaussian-smoothed relu, Heaviside and sign functions whose
+# kernels have closed forms. The rule is Gaussian in t = log V (nodes and
+# weights by the Stieltjes-Lanczos procedure on a 2000-point composite
+# Gauss-Legendre discretisation of [log 0.04, log 6], which holds all but
+# 1e-31 of the mass); M = 16 nodes give 1e-14 relative accuracy for every
+# moment the kernels need (tests/testthat/test-accuracy.R).
 .jntk_cache <- new.env(parent = emptyenv())
 
-hermite_rule <- function(K) {
-  key <- paste0("hermite", K)
+ks_density <- function(v) {
+  # Kolmogorov-Smirnov density: the theta-function form below 1, the
+  # alternating series above (each converges fast on its side)
+  vapply(v, function(x) {
+    if (x < 1) {
+      k <- 1:20
+      m <- (2 * k - 1)^2 * pi^2 / 8
+      sqrt(2 * pi) * sum(exp(-m / x^2) * (2 * m / x^4 - 1 / x^2))
+    } else {
+      k <- 1:100
+      8 * x * sum((-1)^(k - 1) * k^2 * exp(-2 * k^2 * x^2))
+    }
+  }, numeric(1))
+}
+
+gauss_legendre <- function(n) {
+  i <- seq_len(n - 1L)
+  J <- matrix(0, n, n)
+  J[cbind(i, i + 1L)] <- J[cbind(i + 1L, i)] <- i / sqrt(4 * i^2 - 1)
+  e <- eigen(J, symmetric = TRUE)
+  list(nodes = e$values, weights = 2 * e$vectors[1L, ]^2)
+}
+
+# M-point Gauss rule for a discrete measure (y, w), by the Stieltjes
+# procedure (orthonormal three-term recurrence) and Golub-Welsch.
+gauss_discrete <- function(y, w, M) {
+  al <- be <- numeric(M)
+  p0 <- numeric(length(y))
+  p1 <- rep(1 / sqrt(sum(w)), length(y))
+  for (k in seq_len(M)) {
+    al[k] <- sum(w * y * p1^2)
+    q <- (y - al[k]) * p1 - (if (k > 1L) be[k] * p0 else 0)
+    if (k < M) {
+      be[k + 1L] <- sqrt(sum(w * q^2))
+      p0 <- p1
+      p1 <- q / be[k + 1L]
+    }
+  }
+  J <- diag(al, M)
+  if (M > 1L) J[cbind(1:(M - 1L), 2:M)] <- J[cbind(2:M, 1:(M - 1L))] <- be[2:M]
+  e <- eigen(J, symmetric = TRUE)
+  list(nodes = e$values, weights = sum(w) * e$vectors[1L, ]^2)
+}
+
+mixture_rule <- function(M = 16L) {
+  key <- paste0("mixture", M)
   if (!is.null(.jntk_cache[[key]])) return(.jntk_cache[[key]])
-  gh <- gauss_hermite(2L * K)
-  z <- gh$nodes
-  H <- matrix(0, length(z), K)
-  H[, 1] <- 1
-  if (K > 1) H[, 2] <- z
-  if (K > 2) for (k in 2:(K - 1)) H[, k + 1] <- (z * H[, k] - sqrt(k - 1) * H[, k - 1]) / sqrt(k)
-  rule <- list(nodes = z, weights = gh$weights, hermite = H)
+  g <- gauss_legendre(20L)
+  br <- seq(log(0.04), log(6), length.out = 101L)
+  h <- diff(br) / 2
+  t <- as.vector(outer(g$nodes, h) + rep((br[-1] + br[-101]) / 2, each = 20L))
+  wt <- as.vector(outer(g$weights, h))
+  V <- exp(t)
+  r <- gauss_discrete(t, wt * ks_density(V) * V, M)
+  o <- order(r$nodes)
+  rule <- list(nodes = exp(r$nodes[o]), weights = r$weights[o] / sum(r$weights))
   .jntk_cache[[key]] <- rule
   rule
 }

@@ -64,15 +64,51 @@
 #' @param ridge Absolute diagonal term \eqn{r \ge 0} added to the training
 #'   kernel (see Details); needed for \eqn{t = \infty} when the kernel is
 #'   singular.
+#' @param solver `"dense"` (one eigendecomposition of the
+#'   \eqn{n \times n} training kernel, \eqn{n = N(d+1)} for \eqn{\lambda > 0},
+#'   else \eqn{N}), `"iterative"` (matrix-free: the kernel stays structured,
+#'   8 scalars per pair, and predictions are Krylov solves; see Iterative
+#'   solver) or `"auto"` (default): dense when \eqn{6n^2} doubles fit the
+#'   memory budget (option `jntk.max_memory_gb`, default 80% of the RAM) and
+#'   the eigendecomposition's estimated time (reference LAPACK, about
+#'   \eqn{5 \cdot 10^{-9} n^3} seconds) is within option
+#'   `jntk.max_dense_eigen_minutes` (default 30, i.e. \eqn{n \lesssim 7000}),
+#'   else iterative. `"dense"` above that time is refused with the estimate.
+#' @param kernel `NULL` (compute the training kernel from `net`), or the
+#'   training kernel itself: the \eqn{N \times N} NTK for `lambda = 0`, the
+#'   dense JNTK for `lambda > 0`, as a numeric matrix or a file-backed
+#'   `bigmemory::big.matrix` (from e.g. `ntk(net, x, block_size = , file = )`;
+#'   then the iterative solver streams it in column blocks).
+#' @param tol Relative accuracy of the iterative solver (CG residual, Lanczos
+#'   error estimate).
 #' @param threads Number of threads for the kernels and the per-time assembly
 #'   (which calls BLAS from several threads: with a multithreaded BLAS keep 1).
+#' @section Iterative solver:
+#' With \eqn{A = \Lambda^{1/2}(\Theta + rI)\Lambda^{1/2}} applied through the
+#' structured JNTK (\eqn{O(N^2 d)} per product, [solve-structured]), the mean
+#' at a finite \eqn{t} is \eqn{\Theta(x, X)\Lambda^{1/2} h_t(A)\Lambda^{1/2}\tilde Y},
+#' \eqn{h_t(A)v} by Lanczos with full reorthogonalisation (one run serves every
+#' finite time; it stops when successive approximations agree to `tol`, an
+#' a-posteriori estimate), and at \eqn{t = \infty} \eqn{A^{-1}v} by
+#' conjugate gradients preconditioned with
+#' \eqn{\mathrm{blockdiag}(F + rI, \lambda(F_p + rI)\otimes I_d)}. The
+#' product with \eqn{\Theta(x, X)} uses the structured cross kernel. Solves
+#' are cached on the flow, so repeated predictions at the same times (as in
+#' [robustness()]) cost only the cross-kernel products. Eigenvalues are
+#' Lanczos estimates (`lambda_max`, an upper bound; `values`, Ritz values of
+#' a 20-step run). `cov = TRUE` costs one Krylov solve per row of the
+#' prediction (\eqn{m}, or \eqn{m(d+1)} with `jacobian = TRUE`), each
+#' \eqn{O(N^2 d)} per iteration, and the dense cross-kernel rows
+#' (\eqn{m \times n}): use it for tens of test points, not thousands.
+#' [eigenfeatures()] needs the dense eigendecomposition.
 #' @return An object of class `"gradient_flow"`: a list with the data (`x`,
 #'   `y` as an \eqn{N \times k} matrix, `levels` for factor targets), the
 #'   settings (`net`, `lambda`, `ridge`), the `kernel` used (`"ntk"` or
 #'   `"jntk"`), the eigenvalues `values` (ascending, negative rounding noise
 #'   set to 0; `values_raw` as returned by LAPACK) and `vectors` of
 #'   \eqn{\Lambda^{1/2}(\Theta + rI)\Lambda^{1/2}}, and cached products used
-#'   by [predict.gradient_flow()].
+#'   by [predict.gradient_flow()]; `solver`. An iterative flow holds instead the
+#'   operator, the preconditioner, `lambda_max` and a cache of solves.
 #' @references Jacot, Gabriel and Hongler (2018), Neural Tangent Kernel, NeurIPS,
 #'   section 5. Kim and Yang (2024), An Infinite-Width Analysis on the
 #'   Jacobian-Regularised Training of a Neural Network, ICML, Theorem 4.5.
@@ -89,7 +125,9 @@
 #' fl_j <- gradient_flow(net, x, y, lambda = 0.1, ridge = 1e-8)
 #' predict(fl_j, x, t = Inf, jacobian = TRUE)$jacobian   # ~ 0 at training inputs
 #' @export
-gradient_flow <- function(net, x, y, lambda = 0, ridge = 0, threads = default_threads()) {
+gradient_flow <- function(net, x, y, lambda = 0, ridge = 0,
+                          solver = c("auto", "dense", "iterative"), kernel = NULL,
+                          tol = 1e-10, threads = default_threads()) {
   check_mlp(net)
   x <- as_input_matrix(x, "x", net_input_dim(net))
   N <- nrow(x)
@@ -98,14 +136,38 @@ gradient_flow <- function(net, x, y, lambda = 0, ridge = 0, threads = default_th
   lambda <- check_number(lambda, "lambda", lower = 0,
                          hint = "it weights the Jacobian penalty (0 for plain training)")
   ridge <- check_number(ridge, "ridge", lower = 0)
+  solver <- check_choice(solver, c("auto", "dense", "iterative"), "solver")
+  tol <- check_number(tol, "tol", lower = 0, lower_open = TRUE, upper = 1e-2)
   threads <- check_threads(threads)
+  kernel_given <- kernel
   kernel <- if (lambda > 0) "jntk" else "ntk"
   n <- if (lambda > 0) N * (d + 1) else N
+  if (!is.null(kernel_given)) kernel_given <- flow_kernel_argument(kernel_given, n, kernel)
+  if (solver == "auto") {
+    fits <- 6 * as.double(n)^2 * 8 / 1e9 <= max_memory_gb()
+    quick <- 5.2e-9 * as.double(n)^3 / 60 <= getOption("jntk.max_dense_eigen_minutes", 30)
+    solver <- if (fits && quick && !inherits(kernel_given, "big.matrix")) "dense" else "iterative"
+  }
+  if (solver == "iterative") {
+    it <- flow_iterative(net, x, tg, lambda, ridge, kernel_given, threads, tol)
+    return(structure(c(list(
+      net = net, x = x, y = tg$y, levels = tg$levels, target = tg$type,
+      lambda = lambda, ridge = ridge, kernel = kernel, N = N, d = d, k = tg$k, n = n,
+      threads = threads), it), class = "gradient_flow"))
+  }
+  check_dense_eigen(n, sprintf("%s training kernel", toupper(kernel)), vectors = TRUE,
+                    "Use `solver = \"iterative\"` (matrix-free Krylov solves on the structured kernel)")
   check_alloc(6 * as.double(n)^2,
               sprintf("The %s dynamics on %d training inputs (a %d x %d kernel)",
                       toupper(kernel), N, n, n),
               "Use fewer training inputs, or lambda = 0 (plain NTK, N x N).")
-  if (kernel == "jntk") {
+  if (!is.null(kernel_given)) {
+    theta <- dense_kernel(kernel_given[, , drop = FALSE])
+    sigma <- dense_kernel(if (kernel == "jntk") jacobian_nngp(net, x, threads = threads) else
+      nngp(net, x, threads = threads))
+    sl <- if (kernel == "jntk") sqrt(c(rep(1, N), rep(lambda, N * d))) else rep(1, N)
+    ytil <- if (kernel == "jntk") rbind(tg$y, matrix(0, N * d, tg$k)) else tg$y
+  } else if (kernel == "jntk") {
     theta <- dense_kernel(jntk(net, x, threads = threads))
     sigma <- dense_kernel(jacobian_nngp(net, x, threads = threads))
     sl <- sqrt(c(rep(1, N), rep(lambda, N * d)))
@@ -129,25 +191,8 @@ gradient_flow <- function(net, x, y, lambda = 0, ridge = 0, threads = default_th
     net = net, x = x, y = tg$y, levels = tg$levels, target = tg$type,
     lambda = lambda, ridge = ridge, kernel = kernel, N = N, d = d, k = tg$k, n = n,
     values = pmax(eg$values, 0), values_raw = eg$values, vectors = eg$vectors,
-    sqrt_lambda = sl, P = P, M = M, threads = threads
+    sqrt_lambda = sl, P = P, M = M, threads = threads, solver = "dense"
   ), class = "gradient_flow")
-}
-
-#' @export
-print.gradient_flow <- function(x, ...) {
-  cat(sprintf("<gradient_flow> infinite-width %s dynamics, %s network of depth %d\n",
-              toupper(x$kernel), x$net$activation, x$net$depth))
-  cat(sprintf("  training set : N = %d inputs in R^%d, %d output(s)%s\n", x$N, x$d, x$k,
-              if (!is.null(x$levels)) sprintf(" (one-hot classes: %s)",
-                                               paste(x$levels, collapse = ", ")) else ""))
-  cat(sprintf("  lambda = %g, ridge = %g\n", x$lambda, x$ridge))
-  ev <- x$values_raw
-  cat(sprintf("  kernel eigenvalues: %d, smallest %.4g, largest %.4g%s\n", length(ev), min(ev),
-              max(ev), if (flow_definite(x)) "" else " (singular: t = Inf needs a ridge)"))
-  cat(sprintf("  slowest time scale N/D_min = %s; fastest N/D_max = %.4g\n",
-              if (flow_definite(x)) format(signif(x$N / min(ev), 4)) else "Inf",
-              x$N / max(ev)))
-  invisible(x)
 }
 
 #' Predict the infinite-width training dynamics
@@ -164,7 +209,12 @@ print.gradient_flow <- function(x, ...) {
 #' \eqn{\Sigma(x,x') - B_t(x)\Sigma(X,x') - \Sigma(x,X)B_t(x')^\top +
 #' B_t(x)\Sigma(X,X)B_t(x')^\top} with
 #' \eqn{B_t(x) = \Theta(x,X)\Theta^{-1}(I - e^{-\Theta\Lambda t/N})} and
-#' \eqn{\Sigma} the Jacobian NNGP (math.md section 5). With `init = nw` the
+#' \eqn{\Sigma} the Jacobian NNGP (Jacot et al. 2018, Section 5, the
+#' least-squares flow \eqn{f_t = f^* + e^{-t\Pi}(f_0 - f^*)} under a constant
+#' kernel; Kim and Yang 2024, Theorem 4.5, for the Jacobian-regularised flow
+#' with \eqn{\Lambda}; Lee et al. 2019, Wide Neural Networks of Any Depth
+#' Evolve as Linear Models Under Gradient Descent, NeurIPS, for the Gaussian
+#' law over initialisation). With `init = nw` the
 #' prediction is \eqn{f_0(x) + B_t(x)(\tilde Y - U_0)} with \eqn{f_0},
 #' \eqn{U_0} computed from the network `nw`: the trajectory of a linearised
 #' network with that initialisation and the limiting kernel, which a wide
@@ -200,7 +250,10 @@ print.gradient_flow <- function(x, ...) {
 #'   asked), an \eqn{m \times d \times T} (or \eqn{m \times d \times k \times T})
 #'   array of \eqn{E[J_t]}; `cov_joint` (if both), the covariance of
 #'   \eqn{(f_t, J_t)} in block-major order, \eqn{m(d+1) \times m(d+1) \times T};
-#'   `lr` when given.
+#'   `lr` when given; for an iterative flow, `krylov`: a data frame of the
+#'   Krylov runs this call needed (`method` "cg" or "lanczos", `column`,
+#'   `iterations`, `accuracy` = CG relative residual or Lanczos error
+#'   estimate, `time`), `NULL` when every solve came from the cache.
 #' @examples
 #' net <- mlp(depth = 2, activation = "erf", sigma_b = 0.1)
 #' x <- rbind(c(-0.2, -1), c(0.2, 0.1), c(0.4, -0.1), c(0.9, -0.5))
@@ -223,7 +276,9 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
   lr <- check_lr(lr, t, fl)
   m <- nrow(xn)
   mr <- if (jacobian) m * (fl$d + 1) else m
-  check_alloc(as.double(mr) * fl$n * 4 + if (cov) as.double(mr)^2 * (length(t) + 1) else 0,
+  dense_rows <- !identical(fl$solver, "iterative") || cov
+  check_alloc(if (dense_rows) as.double(mr) * fl$n * 4 + if (cov) as.double(mr)^2 * (length(t) + 1) else 0 else
+                as.double(fl$n) * fl$k * (length(t) + 2),
               sprintf("Predicting at %d input(s) and %d time(s)", m, length(t)),
               "Predict in smaller batches of inputs or times, or with cov = FALSE.")
   nw <- NULL
@@ -234,7 +289,20 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
                  class = "jntk_error_argument")
     }
   }
-  cr <- flow_cross(fl, xn, jacobian = jacobian, cov = cov, threads = threads)
+  if (any(is.infinite(t))) flow_warn_conditioning(fl)
+  if (identical(fl$solver, "iterative")) {
+    res <- predict_iterative(fl, xn, t, cov, jacobian, nw, lr, threads)
+    mean_rows <- res$mean
+    if (!is.null(nw)) mean_rows <- mean_rows + as.vector(flow_network_state(nw, xn, jacobian = jacobian))
+    out <- flow_prediction(fl, xn, t, mean_rows, res$cov, jacobian)
+    out$lr <- if (lr > 0) lr else NULL
+    out$krylov <- res$krylov
+    return(out)
+  }
+  # mean only with the JNTK: the structured cross kernel's product, (d + 1)
+  # times cheaper than its dense rows (no m(d+1) x N(d+1) matrix)
+  structured_cross <- !cov && fl$kernel == "jntk"
+  cr <- if (structured_cross) NULL else flow_cross(fl, xn, jacobian = jacobian, cov = cov, threads = threads)
   Vs <- fl$sqrt_lambda * fl$vectors
   P <- fl$P
   if (!is.null(nw)) {
@@ -247,6 +315,10 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
     G <- cr$theta %*% Vs
     C <- cr$sigma %*% Vs
     res <- .Call(C_dynamics_assemble, G, P, H, C, fl$M, cr$sigma_xx, threads)
+  } else if (structured_cross) {
+    a <- .Call(C_dynamics_assemble, Vs, P, H, NULL, NULL, NULL, threads)$mean
+    res <- list(mean = array(flow_cross_times(fl, xn, matrix(a, n, k * nT), jacobian, threads),
+                             c(mr, k, nT)))
   } else if (as.double(nT) * k * (n + mr) < as.double(mr) * n) {
     # Few times, many rows (e.g. one time with Jacobian rows, as in attacks):
     # the coefficients a_t = Lambda^{1/2} V diag(h_t) P (n x k per time) first,
@@ -308,30 +380,6 @@ flow_prediction <- function(fl, xn, t, mean_rows, cov_rows, jacobian) {
   structure(out, class = "flow_prediction")
 }
 
-#' @export
-print.flow_prediction <- function(x, ...) {
-  m <- nrow(x$x)
-  cat(sprintf("<flow_prediction> %d input(s), %d output(s), times %s%s\n", m, x$k,
-              paste(format(x$t, trim = TRUE), collapse = ", "),
-              if (is.null(x$lr)) "" else sprintf(" (gradient descent, lr = %g)", x$lr)))
-  parts <- c("mean", if (!is.null(x$cov)) "cov", if (!is.null(x$jacobian)) "jacobian",
-             if (!is.null(x$cov_joint)) "cov_joint")
-  cat(sprintf("  components: %s\n", paste(parts, collapse = ", ")))
-  show <- min(m, 6L)
-  if (x$k == 1L) {
-    cat("  mean (rows: inputs, columns: times):\n")
-    print(signif(x$mean[seq_len(show), , drop = FALSE], 5))
-    if (!is.null(x$cov)) {
-      sd <- sqrt(pmax(apply(x$cov, 3, diag), 0))
-      sd <- matrix(sd, m, length(x$t), dimnames = list(NULL, colnames(x$mean)))
-      cat("  standard deviation over initialisations:\n")
-      print(signif(sd[seq_len(show), , drop = FALSE], 5))
-    }
-  }
-  if (m > show) cat(sprintf("  ... %d more input(s)\n", m - show))
-  invisible(x)
-}
-
 # ----------------------------------------------------------------- helpers
 
 flow_output_names <- function(fl) {
@@ -348,7 +396,7 @@ check_lr <- function(lr, t, fl) {
     jntk_abort(sprintf("With `lr = %g` every finite `t` must be a whole number of steps times lr (t = lr x steps).",
                        lr), class = "jntk_error_argument")
   }
-  lim <- 2 * fl$N / max(fl$values)
+  lim <- 2 * fl$N / flow_lambda_max(fl)
   if (lr >= lim) {
     jntk_abort(sprintf(paste0("`lr = %g` is at or above gradient descent's stability limit 2N/D_max = %.4g: ",
                               "the linearised network diverges along the top kernel eigendirection; use a smaller lr."),
@@ -362,7 +410,31 @@ time_labels <- function(t) paste0("t=", format(t, trim = TRUE))
 # Numerical-rank tolerance of the eigenvalues (as numpy's matrix_rank).
 flow_tolerance <- function(fl) length(fl$values_raw) * .Machine$double.eps * max(abs(fl$values_raw))
 
-flow_definite <- function(fl) min(fl$values_raw) > flow_tolerance(fl)
+flow_definite <- function(fl) {
+  # an iterative flow knows only Ritz estimates: CG says so when t = Inf fails
+  if (identical(fl$solver, "iterative")) return(TRUE)
+  min(fl$values_raw) > flow_tolerance(fl)
+}
+
+# Largest eigenvalue (an upper bound for an iterative flow's Lanczos estimate).
+flow_lambda_max <- function(fl) {
+  if (identical(fl$solver, "iterative")) fl$lambda_max else max(fl$values)
+}
+
+
+# A training kernel given to gradient_flow(): a dense matrix or a
+# file-backed big.matrix of the right size.
+flow_kernel_argument <- function(K, n, kernel) {
+  ok <- (is.matrix(K) && is.numeric(K)) || inherits(K, "big.matrix")
+  if (!ok || nrow(K) != n || ncol(K) != n) {
+    jntk_abort(sprintf(paste0("`kernel` must be the %d x %d training %s (a numeric matrix or a file-backed ",
+                              "`big.matrix` from `%s(..., file = )`), not %s."),
+                       n, n, toupper(kernel), kernel,
+                       if (ok) sprintf("%d x %d", nrow(K), ncol(K)) else describe_type(K)),
+               class = "jntk_error_input")
+  }
+  K
+}
 
 # t = Inf needs every eigenvalue of Lambda^{1/2} (Theta + r I) Lambda^{1/2} > 0
 # (Kim and Yang's Assumption 4.4 for the JNTK).

@@ -1,7 +1,7 @@
 # Empirical (finite-width) kernels of a sampled network, computed from
 # per-layer Gram matrices of backward vectors, activations and tangents
-# (derivation in src/empirical.c), never from the N x P matrix of parameter
-# gradients.
+# (derivation in src/empirical.c, on the finite-network core src/mlp.c),
+# never from the N x P matrix of parameter gradients.
 
 #' Empirical neural tangent kernels of a finite network
 #'
@@ -22,6 +22,13 @@
 #' contributes Hadamard products of Gram matrices, each one matrix product.
 #' Memory is \eqn{O(N(d+1)\,\mathrm{width})} plus the result.
 #'
+#' In the `"standard"` parametrisation ([net_parametrisation()]) the
+#' gradients are those of the actual weights and biases (neural-tangents'
+#' convention): the kernels grow with the widths, and their mean over
+#' networks approaches the standard-parametrised NTK of
+#' [net_parametrisation()] at the same widths (relative error of order
+#' 1/width).
+#'
 #' The JNTK needs \eqn{\phi''}. For the kinked activations (`"relu"`,
 #' `"leaky_relu"`, `"abs"`) the almost-everywhere convention \eqn{\phi'' = 0}
 #' is used, which is what automatic differentiation computes; note that their
@@ -33,6 +40,8 @@
 #' @param x2 Second set of inputs, or `NULL` (default) for `x1` (the result is
 #'   then exactly symmetric).
 #' @param threads Number of OpenMP threads (results do not depend on it).
+#' @param block_size,file Compute the result in blocks as futures on the
+#'   current [future::plan()], or into a file-backed matrix (see [kernel-blocks]).
 #' @return `empirical_ntk()`: an `nrow(x1)` by `nrow(x2)` matrix.
 #'   `empirical_jntk()`: an `nrow(x1) * (d + 1)` by `nrow(x2) * (d + 1)` matrix.
 #' @seealso [ntk()], [jntk()], [monte_carlo()], [kernel_convergence()].
@@ -43,13 +52,15 @@
 #' empirical_ntk(nw, x)
 #' dim(empirical_jntk(nw, x))  # 8 x 8
 #' @export
-empirical_ntk <- function(object, x1, x2 = NULL, threads = default_threads()) {
+empirical_ntk <- function(object, x1, x2 = NULL, threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("empirical_ntk", object, x1, x2, block_size, file, threads))
   empirical_kernel(object, x1, x2, kind = "ntk", threads = threads)
 }
 
 #' @rdname empirical_ntk
 #' @export
-empirical_jntk <- function(object, x1, x2 = NULL, threads = default_threads()) {
+empirical_jntk <- function(object, x1, x2 = NULL, threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("empirical_jntk", object, x1, x2, block_size, file, threads))
   empirical_kernel(object, x1, x2, kind = "jntk", threads = threads)
 }
 
@@ -59,7 +70,9 @@ empirical_jntk <- function(object, x1, x2 = NULL, threads = default_threads()) {
 #' output-layer parameters, the hidden layers held fixed:
 #' \eqn{\kappa^2(\sigma_w^2 z_L(x)\cdot z_L(x')/n_L + \sigma_b^2)} and its
 #' mixed input derivatives. Averaged over hidden layers it is the finite-width
-#' NNGP; as the widths grow it converges (at rate about \eqn{n^{-1/2}}) to
+#' NNGP, in either parametrisation (in the standard one the output layer's
+#' weights have variance \eqn{\sigma_w^2/n_L}, which gives the same number);
+#' as the widths grow it converges (at rate about \eqn{n^{-1/2}}) to
 #' [nngp()] (or [jacobian_nngp()] when `jacobian = TRUE`, in the same
 #' block-major order). It is what [kernel_convergence()] compares for the NNGP
 #' kinds by default.
@@ -74,33 +87,34 @@ empirical_jntk <- function(object, x1, x2 = NULL, threads = default_threads()) {
 #' empirical_nngp(nw, matrix(rnorm(6), 2, 3))
 #' @export
 empirical_nngp <- function(object, x1, x2 = NULL, jacobian = FALSE,
-                           threads = default_threads()) {
+                           threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("empirical_nngp", object, x1, x2, block_size, file, threads, jacobian = jacobian))
   if (!isTRUE(jacobian) && !isFALSE(jacobian)) {
     jntk_abort("`jacobian` must be TRUE or FALSE.", class = "jntk_error_argument")
   }
   empirical_kernel(object, x1, x2, kind = if (jacobian) "jacobian_nngp" else "nngp", threads = threads)
 }
 
-empirical_kernel <- function(object, x1, x2, kind, threads) {
+empirical_kernel <- function(object, x1, x2, kind, threads, params = network_params(object)) {
   check_network(object)
   x1 <- network_inputs(object, x1, "x1")
   if (!is.null(x2)) x2 <- network_inputs(object, x2, "x2")
-  threads <- check_threads(threads)
+  threads <- check_network_threads(threads)
   jac <- kind_is_jacobian(kind)
   d <- object$widths[1]
-  n_hidden <- sum(object$widths[-c(1, length(object$widths))])
+  n_hidden <- sum(as.double(object$widths[-c(1, length(object$widths))]))
   N1 <- nrow(x1)
   N2 <- if (is.null(x2)) N1 else nrow(x2)
-  r1 <- if (jac) N1 * (d + 1) else N1
-  r2 <- if (jac) N2 * (d + 1) else N2
-  # passes: per set about 5 N width (NTK) or 3 N d width more (JNTK); Gram
-  # matrices: up to 4 result-sized ones per layer, plus the result
-  n_pass <- (N1 + N2) * (n_hidden + d + 1) * (if (jac) 5 + 3 * d else 4)
+  r1 <- if (jac) as.double(N1) * (d + 1) else N1
+  r2 <- if (jac) as.double(N2) * (d + 1) else N2
+  # passes: per set about 5 N width (NTK) or 5 N d width more (JNTK); Gram
+  # matrices: up to 5 result-sized ones, reused by every layer, plus the result
+  n_pass <- (as.double(N1) + N2) * (n_hidden + d + 1) * (if (jac) 5 + 5 * d else 4)
   what <- paste("empirical", kind_label(kind))
-  check_alloc(n_pass + 5 * as.double(r1) * r2,
-              sprintf("The %s of %d x %d inputs (d = %d, hidden units %d)", what, N1, N2, d, n_hidden),
+  check_alloc(n_pass + 6 * r1 * r2,
+              sprintf("The %s of %d x %d inputs (d = %d, hidden units %s)", what, N1, N2, d,
+                      format(n_hidden)),
               "Use fewer inputs (split x1 / x2 into blocks) or narrower networks.")
-  a <- network_c_args(object)
-  .Call(C_empirical_kernel, a$weights, a$biases, a$act, a$par, t(x1),
-        if (is.null(x2)) NULL else t(x2), kind_code(kind), threads)
+  a <- network_arch(object$net, object$widths)
+  .Call(C_empirical_kernel, params, a$par, a$ipar, x1, x2, kind_code(kind), threads)
 }

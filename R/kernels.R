@@ -4,19 +4,37 @@
 #' \eqn{\kappa^2\Sigma^{L+1}(x, x')} and neural tangent kernel
 #' \eqn{\kappa^2\Theta^{L+1}(x, x')} of the architecture `net` (see [mlp()] for
 #' the recursion and conventions) for every pair of rows of `x1` and `x2`;
-#' `kernels()` returns both from one pass. The layer recursion runs in C, fused
-#' in one pass over the output per pair, with the Gram matrix from BLAS.
+#' `kernels()` returns both from one pass, and with `jacobian = TRUE` the
+#' Jacobian NNGP and the JNTK from one pass (see [jacobian_nngp()]). The layer
+#' recursion runs in C, layer by layer over all pairs, with the Gram matrix
+#' from BLAS.
+#'
+#' For activations without a closed form the result is accurate to the
+#' architecture's `quadrature_tol` or the call stops with an error of class
+#' `jntk_error_accuracy`; a kernel whose entries overflow double precision
+#' stops with class `jntk_error_overflow` (see [mlp()], section Accuracy).
 #'
 #' @param net An architecture from [mlp()].
 #' @param x1 Inputs, one point per row: a numeric matrix, a numeric vector (one
 #'   point) or a data frame of numeric columns.
 #' @param x2 Second set of inputs (same number of columns as `x1`), or `NULL` for
 #'   the symmetric kernel of `x1` with itself (each pair computed once).
+#' @param jacobian For `kernels()`: `FALSE` (default) for `list(nngp, ntk)`,
+#'   `TRUE` for `list(jacobian_nngp, jntk)`, the Jacobian kernels from one pass.
+#' @param as For `kernels(jacobian = TRUE)`: `"matrix"` (dense) or
+#'   `"structured"` (see [jacobian_nngp()]).
 #' @param threads Number of OpenMP threads (default `getOption("jntk.threads", 1L)`);
-#'   results do not depend on it.
+#'   results do not depend on it. With `block_size`, the threads of each block.
+#' @param block_size `NULL` (one block), or the number of points per block:
+#'   the result is computed in row x column blocks as futures on the current
+#'   [future::plan()] (see [kernel-blocks]).
+#' @param file `NULL`, or a path: write the result block by block into a
+#'   file-backed `bigmemory::big.matrix` and return it (see [kernel-blocks]);
+#'   for `kernels()` two paths (NNGP, NTK).
 #' @return `nngp()` and `ntk()`: an `nrow(x1)` by `nrow(x2)` matrix whose
 #'   dimnames are the row names of `x1` and `x2`. `kernels()`: a list with
-#'   elements `nngp` and `ntk`.
+#'   elements `nngp` and `ntk`, or with `jacobian = TRUE` elements
+#'   `jacobian_nngp` and `jntk` (matrices or `"jntk_structured"` objects).
 #' @references Jacot, Gabriel and Hongler (2018), Neural Tangent Kernel:
 #'   Convergence and Generalization in Neural Networks, NeurIPS, Theorem 1.
 #' @seealso [jacobian_nngp()] and [jntk()] for the Jacobian versions.
@@ -27,21 +45,45 @@
 #' K <- nngp(net, x)
 #' Th <- ntk(net, x[1, ], x)   # Theta(x0, x) along the circle
 #' both <- kernels(net, x)
+#' J <- kernels(mlp(2, "erf"), x[1:3, ], jacobian = TRUE)
+#' all.equal(J$jntk, jntk(mlp(2, "erf"), x[1:3, ]))
 #' @export
-nngp <- function(net, x1, x2 = NULL, threads = default_threads()) {
+nngp <- function(net, x1, x2 = NULL, threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("nngp", net, x1, x2, block_size, file, threads))
   kernel_plain_call(net, x1, x2, c(TRUE, FALSE), threads)$nngp
 }
 
 #' @rdname nngp
 #' @export
-ntk <- function(net, x1, x2 = NULL, threads = default_threads()) {
+ntk <- function(net, x1, x2 = NULL, threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.null(block_size) || !is.null(file)) return(blocked_kernel("ntk", net, x1, x2, block_size, file, threads))
   kernel_plain_call(net, x1, x2, c(FALSE, TRUE), threads)$ntk
 }
 
 #' @rdname nngp
 #' @export
-kernels <- function(net, x1, x2 = NULL, threads = default_threads()) {
-  kernel_plain_call(net, x1, x2, c(TRUE, TRUE), threads)
+kernels <- function(net, x1, x2 = NULL, jacobian = FALSE, as = c("matrix", "structured"),
+                    threads = default_threads(), block_size = NULL, file = NULL) {
+  if (!is.logical(jacobian) || length(jacobian) != 1L || is.na(jacobian)) {
+    jntk_abort("`jacobian` must be TRUE (the Jacobian NNGP and the JNTK) or FALSE (the NNGP and the NTK).",
+               class = "jntk_error_argument")
+  }
+  if (!is.null(block_size) || !is.null(file)) {
+    if (!jacobian) return(blocked_kernel("kernels", net, x1, x2, block_size, file, threads))
+    check_jntk_smooth(net)
+    if (!is.null(file) && length(file) != 2L) {
+      jntk_abort("With `jacobian = TRUE`, `file` must be two paths (Jacobian NNGP, JNTK).",
+                 class = "jntk_error_argument")
+    }
+    return(list(
+      jacobian_nngp = blocked_kernel("jacobian_nngp", net, x1, x2, block_size, file[1], threads, as = as),
+      jntk = blocked_kernel("jntk", net, x1, x2, block_size, file[2], threads, as = as)))
+  }
+  if (!jacobian) return(kernel_plain_call(net, x1, x2, c(TRUE, TRUE), threads))
+  as <- match_as(as)
+  check_mlp(net)
+  check_jntk_smooth(net)
+  jacobian_kernel(net, x1, x2, kind = c("jacobian_nngp", "jntk"), as = as, threads = threads)
 }
 
 # Validated inputs: list(x1, x2 (NULL when symmetric), n1, n2, d).
@@ -59,32 +101,161 @@ kernel_inputs <- function(net, x1, x2) {
        d = ncol(x1))
 }
 
+# Terms of the Hermite tables of the series activations (src/series.h).
+.jntk_series_terms <- 128L
+
 kernel_par <- function(net) {
-  list(par = c(net$sigma_w, net$sigma_b, net$kappa, net$slope),
-       ipar = c(as.integer(net$activation_code), as.integer(net$depth)),
-       gh = if (net$closed_form) list(0, 1, matrix(1)) else {
-         rule <- hermite_rule(net$quadrature_degree)
-         list(rule$nodes, rule$weights, rule$hermite)
-       })
+  rule <- if (net$closed_form) NULL else {
+    r <- mixture_rule(16L); rc <- mixture_rule(32L)
+    list(r$nodes, r$weights, rc$nodes, rc$weights)
+  }
+  list(par = c(net$sigma_w, net$sigma_b, net$kappa, net$slope, net$quadrature_tol %||% 1e-10),
+       ipar = c(as.integer(net$activation_code), as.integer(net$depth), .jntk_series_terms),
+       rule = rule)
+}
+
+# Doubles the C workers allocate besides the results, for check_alloc():
+# `state` n1 x n2 slices (the Gram matrix, a covariance state the result does
+# not hold), the kinked angle, the series tables of one layer
+# (orders x (terms + 3) per point) and their node rules.
+kernel_work_doubles <- function(net, n1, n2, jets, state) {
+  pairs <- as.double(n1) * n2
+  nord <- if (jets) 5 else 2
+  w <- pairs * state
+  if (net$activation %in% c("identity", "relu", "leaky_relu", "abs")) w <- w + pairs
+  if (!net$closed_form) {
+    w <- w + nord * (.jntk_series_terms + 3) * (as.double(n1) + n2) +
+      (128 + 256 + 512 + 1024) * (.jntk_series_terms + 2) + 64 * 1024 * nord
+  }
+  w
+}
+
+# Raise the failure a C worker reported (fail = c(failed, layer, variance,
+# estimate, overflow)).
+kernel_fail <- function(fail, net, what) {
+  if (fail[5] != 0) {
+    jntk_abort(sprintf(paste0(
+      "The %s of this \"%s\" network overflows double precision: its entries grow like ",
+      "(sigma_w^2 E[phi'^2])^depth or with the input scale. Reduce `depth` or `sigma_w`, ",
+      "or scale the inputs down."), what, net$activation),
+      class = "jntk_error_overflow")
+  }
+  if (fail[1] != 0) {
+    tol <- net$quadrature_tol %||% 1e-10
+    loose <- signif(max(10 * fail[4], 10 * tol), 1)
+    jntk_abort(sprintf(paste0(
+      "The %s of \"%s\" cannot be certified to `quadrature_tol` = %g: at hidden layer %d a pair ",
+      "with pre-activation variance %.3g has an estimated relative error of %.2g. ",
+      "Standardise or scale down the inputs, or reduce `sigma_w`%s."),
+      what, net$activation, tol, as.integer(fail[2]), fail[3], fail[4],
+      if (loose <= 1e-2) sprintf(", or loosen the tolerance (e.g. `mlp(..., quadrature_tol = %g)`)", loose)
+      else " (the tolerance cannot be loosened beyond 1e-2)"),
+      class = "jntk_error_accuracy",
+      data = list(estimate = fail[4], variance = fail[3], layer = as.integer(fail[2])))
+  }
+  invisible(NULL)
 }
 
 kernel_plain_call <- function(net, x1, x2, what, threads) {
   inp <- kernel_inputs(net, x1, x2)
   threads <- check_threads(threads)
   n_out <- as.double(inp$n1) * inp$n2 * sum(what)
-  check_alloc(n_out, sprintf("A %s x %s kernel matrix%s", format(inp$n1, big.mark = ","),
-                             format(inp$n2, big.mark = ","), if (sum(what) > 1) " pair" else ""),
+  check_alloc(n_out + kernel_work_doubles(net, inp$n1, inp$n2, FALSE, !what[1]),
+              sprintf("A %s x %s kernel matrix%s", format(inp$n1, big.mark = ","),
+                      format(inp$n2, big.mark = ","), if (sum(what) > 1) " pair" else ""),
               "Compute it in blocks of rows of `x1` (e.g. 1,000 at a time).")
   if (inp$n1 > .Machine$integer.max / inp$n2) {
     jntk_abort(sprintf("A %d x %d matrix exceeds R's matrix size limit; compute it in blocks of rows of `x1`.",
                        inp$n1, inp$n2), class = "jntk_error_size")
   }
   kp <- kernel_par(net)
-  res <- .Call(C_kernels_plain, inp$x1, inp$x2, kp$par, kp$ipar, kp$gh, what, threads)
+  res <- .Call(C_kernels_plain, inp$x1, inp$x2, kp$par, kp$ipar, kp$rule, what, threads)
+  kernel_fail(res[[3]], net, paste(c("NNGP", "NTK")[what], collapse = " and "))
+  res <- res[1:2]
   dn <- list(rownames(inp$x1), if (is.null(inp$x2)) rownames(inp$x1) else rownames(inp$x2))
   if (!is.null(dn[[1]]) || !is.null(dn[[2]])) {
     for (k in which(what)) dimnames(res[[k]]) <- dn
   }
   names(res) <- c("nngp", "ntk")
   res[what]
+}
+
+# An upper estimate of max_ij |K_ij - K_ij(exact)| for the kappa^2-scaled
+# matrix of `kind` ("nngp", "ntk", "jacobian_nngp", "jntk"; for the Jacobian
+# kinds over the entries of the dense matrix), in O(N depth): for the
+# engineer who certifies smallest eigenvalues (Weyl: |dlambda| <= N max|E_ij|).
+#
+# Forward error analysis of the layer recursion, with every pair bounded by
+# the diagonal of its two points (Cauchy-Schwarz: |E[phi^(i)(u) phi^(j)(v)]|
+# <= sqrt(E[phi^(i)(u)^2] E[phi^(j)(v)^2])) and maxima over the points
+# (C_kernels_diag, per point and layer):
+#   e_c(l+1) = sw2 (m_g + G1 e_c + sqrt(G2 G0) e_a) + 2 eps (sw2 G0 + sb2)
+#   e_a(l+1) = sw2 (m_g + D1 e_a) + 2 eps (sw2 G0 + sb2)
+#   e_t(l+1) = e_c(l+1) + sw2 ((m_gd + G2 e_c + sqrt(G3 G1) e_a) Tmax + G1 e_t)
+#              + 2 eps Tmax(l+1)
+# with G_o = max E[phi^(o)^2], D1 = max |E[phi'^2] + E[phi phi'']| (the
+# derivative of the diagonal map), Tmax the largest diagonal NTK, e_c(0) the
+# rounding of the Gram matrix (2 sqrt(d) eps |x|^2 sigma_w^2/d, a
+# statistical bound on a d-term dot product), and the method error m of each
+# moment: 8 eps relative for a closed form (a few operations of
+# relative error eps each), for a series activation the larger of Mehler's
+# target (quadrature_tol / 1000, plus 5e-14 for the coefficients) and the
+# mixture's estimate (its quadrature, 3e-14, and the rounding of the gap
+# ab - c^2 beyond the first layer, 1.5 eps a / s_min); for gelu the gap's
+# rounding enters as eps sqrt(a). For the Jacobian kinds the relative error
+# of the plain kind is carried to the dense entries, whose size is bounded by
+# the dense diagonal (the kernels are positive semi-definite), times 2 for the
+# terms of the assembly, plus the assembly's own rounding.
+# test-accuracy.R checks that the bound holds against the reference and is
+# within about 100x of the observed error where that error is above rounding.
+kernel_error_bound <- function(net, x1, x2 = NULL, kind = "nngp") {
+  if (!is.character(kind) || length(kind) != 1L || !(kind %in% .jntk_kinds$name)) {
+    jntk_abort(sprintf("`kind` must be one of %s.", paste0("\"", .jntk_kinds$name, "\"", collapse = ", ")),
+               class = "jntk_error_argument")
+  }
+  inp <- kernel_inputs(net, x1, x2)
+  X <- if (is.null(inp$x2)) inp$x1 else rbind(inp$x1, inp$x2)
+  kp <- kernel_par(net)
+  Dg <- .Call(C_kernels_diag, X, kp$par, kp$ipar, kp$rule)
+  Dg[, , c(2, 4:6)][!(Dg[, , c(2, 4:6)] > 0)] <- 0  # squares, -0 from rounding
+  eps <- .Machine$double.eps
+  L <- net$depth; sw2 <- net$sigma_w^2; sb2 <- net$sigma_b^2; d <- inp$d
+  tol <- net$quadrature_tol %||% 1e-10
+  smin <- if (net$closed_form) NA else
+    (if (net$activation == "tanh") 1 else 4) * min(mixture_rule(16L)$nodes)^2
+  q <- rowSums(X^2)
+  e_c <- sw2 / d * max(q) * eps * (2 + 2 * sqrt(d)) + 2 * eps * sb2
+  e_a <- e_c; e_t <- e_c
+  Th <- Dg[, 1, 1]              # Theta^1(x, x) = Sigma^1(x, x)
+  for (l in seq_len(L)) {
+    a <- Dg[, l, 1]; G0 <- max(Dg[, l, 2]); G1 <- max(Dg[, l, 4])
+    G2 <- max(Dg[, l, 5]); G3 <- max(Dg[, l, 6])
+    m <- if (net$closed_form) {
+      8 * eps + (if (net$activation == "gelu" && l > 1) eps * sqrt(max(a)) else 0)
+    } else {
+      max(1e-3 * tol + 5e-14, max(Dg[, l, 7]) + (if (l > 1) 1.5 * eps * max(a) / smin else 0))
+    }
+    Tmax <- max(Th)
+    D1 <- max(abs(Dg[, l, 4] + 2 * Dg[, l, 3]))  # d/da E[phi^2] = E[phi'^2] + E[phi phi'']
+    e_a_n <- sw2 * (m * G0 + D1 * e_a) + 2 * eps * (sw2 * G0 + sb2)
+    e_c_n <- sw2 * (m * G0 + G1 * e_c + sqrt(G2 * G0) * e_a) + 2 * eps * (sw2 * G0 + sb2)
+    Th <- Dg[, l + 1, 1] + sw2 * Dg[, l, 4] * Th
+    e_t <- e_c_n + sw2 * ((m * G1 + G2 * e_c + sqrt(G3 * G1) * e_a) * Tmax + G1 * e_t) +
+      2 * eps * max(Th)
+    e_c <- e_c_n; e_a <- e_a_n
+  }
+  k2 <- net$kappa^2
+  if (kind == "nngp") return(k2 * e_c * (1 + 2 * eps))
+  if (kind == "ntk") return(k2 * e_t * (1 + 2 * eps))
+  # Jacobian kinds: relative error of the plain kind times the largest dense
+  # entry (on the diagonal), over the six terms of the assembly
+  rel <- if (kind == "jntk") e_t / max(Th) else e_c / (sw2 * max(Dg[, L + 1, 2]) + sb2)
+  if (L == 0) rel <- e_c / max(Dg[, 1, 1])
+  jmax <- 0
+  for (i in seq_len(nrow(X))) {
+    F <- .Call(C_kernels_scalars, X[i, , drop = FALSE], NULL, kp$par, kp$ipar, kp$rule,
+               kind_code(kind), 1L)[[1L + (kind == "jntk")]]
+    jmax <- max(jmax, abs(F[1]), abs(F[3]), abs(F[2]) + abs(F[6]) + abs(F[7]) + abs(F[8]))
+  }
+  2 * (rel + 8 * eps) * jmax
 }

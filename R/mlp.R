@@ -32,18 +32,36 @@
 #'   \eqn{f(x_1), \dots, f(x_N)}, then \eqn{\partial f/\partial x_1, \dots,
 #'   \partial f/\partial x_d} at \eqn{x_1}, then at \eqn{x_2}, and so on.
 #'
+#' @section Accuracy:
 #' Closed-form kernels are used for `"relu"`, `"leaky_relu"`, `"abs"`,
-#' `"erf"`, `"gelu"` (\eqn{x\Phi(x)}), `"identity"`, `"sin"` and `"cos"`;
-#' `"tanh"`, `"softplus"`, `"sigmoid"` and `"silu"` use Mehler's formula
-#' \eqn{E[\phi(u)\phi(v)] = \sum_k A_k(a) A_k(b) \rho^k} with Hermite
-#' coefficients \eqn{A_k(a) = E[\phi(\sqrt a z) He_k(z)]/\sqrt{k!}} computed
-#' once per point and layer by Gauss-Hermite quadrature (`2 * quadrature_degree`
-#' nodes) and the series truncated at `quadrature_degree` terms. At \eqn{\rho = 1}
-#' (the worst case) the truncation error is about 1e-11 (tanh) at
-#' pre-activation variance 3 and 5e-7 at variance 10 with the default 200 terms;
-#' for \eqn{|\rho| < 0.95} the series is summed to 1e-17. At a
-#' zero-variance input (zero-norm input with `sigma_b = 0`) kinked activations
-#' use the convention \eqn{\theta = \pi/2} (neural-tangents' choice).
+#' `"erf"`, `"gelu"` (\eqn{x\Phi(x)}), `"identity"`, `"sin"` and `"cos"`.
+#' `"tanh"`, `"softplus"`, `"sigmoid"` and `"silu"` have none; for them every
+#' moment \eqn{E[\phi^{(i)}(u)\phi^{(j)}(v)]} comes from one of two methods,
+#' chosen per pair and layer, each with an error estimate:
+#' * Mehler's formula \eqn{\sum_k A_k(a) B_k(b) \rho^k} with Hermite
+#'   coefficients tabulated per point by Gauss-Hermite quadrature (128 to 1024
+#'   nodes, more for larger variances), summed until an a-posteriori bound on
+#'   the rest (Cauchy-Schwarz on the tails of the tables) is below
+#'   `quadrature_tol / 1000`;
+#' * where that bound cannot be met (large variances next to the diagonal), an
+#'   exact representation: the logistic distribution is a normal scale
+#'   mixture, so these activations are mixtures of Gaussian-smoothed relu,
+#'   Heaviside and sign functions, whose kernels have closed forms; the mixing
+#'   integral is a 16 x 16 Gauss rule (relative error about 1e-14).
+#'
+#' A pair whose estimated error exceeds `quadrature_tol / 10` stops the call
+#' with an error of class `jntk_error_accuracy` that names the layer and the
+#' variance. Measured against an independent high-precision reference
+#' (nested adaptive quadrature; `tests/testthat/test-accuracy.R`), the
+#' largest error relative to the largest entry of each matrix, over pairs
+#' with \eqn{\rho \in \{-1, -0.9, 0, 0.5, 0.99, 1 - 10^{-12}, 1\}},
+#' is:
+#'
+#' ACCURACY_TABLE
+#'
+#' At a zero-variance input (zero-norm input with `sigma_b = 0`) kinked
+#' activations use the convention \eqn{\theta = \pi/2} (neural-tangents'
+#' choice).
 #'
 #' @param depth Number of hidden layers \eqn{L} (a whole number >= 0; 0 gives the
 #'   affine kernel \eqn{\sigma_w^2 x\cdot x'/d + \sigma_b^2}).
@@ -52,12 +70,15 @@
 #' @param sigma_b Bias scale \eqn{\sigma_b \ge 0}.
 #' @param kappa Output scale \eqn{\kappa > 0}.
 #' @param slope Negative-side slope of `"leaky_relu"` (ignored otherwise).
-#' @param quadrature_degree Number of Hermite-series terms for activations
-#'   without a closed form (default 200; see Details for the accuracy).
+#' @param quadrature_tol Relative accuracy required of the kernels of
+#'   activations without a closed form (default `1e-10`, between `1e-12` and
+#'   `1e-2`; see Accuracy).
 #' @param input_dim Optional input dimension \eqn{d}; when given, every input
 #'   matrix must have this many columns.
-#' @return An object of class `"mlp"`: a list with the arguments above and the
-#'   quadrature rule.
+#' @param quadrature_degree Deprecated and ignored (the number of terms is now
+#'   chosen from the variance to meet `quadrature_tol`); giving it warns with
+#'   class `jntk_warning_deprecated`.
+#' @return An object of class `"mlp"`: a list with the arguments above.
 #' @references Jacot, Gabriel and Hongler (2018), Neural Tangent Kernel:
 #'   Convergence and Generalization in Neural Networks, NeurIPS.
 #'   Kim and Yang (2024), An Infinite-Width Analysis on the Jacobian-Regularised
@@ -68,7 +89,8 @@
 #' net
 #' @export
 mlp <- function(depth, activation = "relu", sigma_w = 1, sigma_b = 0, kappa = 1,
-                slope = 0.01, quadrature_degree = 200L, input_dim = NULL) {
+                slope = 0.01, quadrature_tol = 1e-10, input_dim = NULL,
+                quadrature_degree = NULL) {
   if (missing(depth)) {
     jntk_abort("`depth` (the number of hidden layers) is missing; e.g. `mlp(depth = 3)` for Jacot et al.'s L = 4.",
                class = "jntk_error_argument")
@@ -80,8 +102,19 @@ mlp <- function(depth, activation = "relu", sigma_w = 1, sigma_b = 0, kappa = 1,
   sigma_b <- check_number(sigma_b, "sigma_b", lower = 0)
   kappa <- check_number(kappa, "kappa", lower = 0, lower_open = TRUE)
   slope <- check_number(slope, "slope")
-  quadrature_degree <- check_number(quadrature_degree, "quadrature_degree", lower = 2,
-                                    upper = 400, integer = TRUE)
+  if (!is.numeric(quadrature_tol) || length(quadrature_tol) != 1L || is.na(quadrature_tol) ||
+      !(quadrature_tol >= 1e-12 && quadrature_tol <= 1e-2)) {
+    jntk_abort(paste0("`quadrature_tol` (the relative accuracy of the series kernels) must be one ",
+                      "number between 1e-12 and 1e-2; below 1e-12 double precision cannot certify it."),
+               class = "jntk_error_argument")
+  }
+  quadrature_tol <- as.double(quadrature_tol)
+  if (!is.null(quadrature_degree)) {
+    check_number(quadrature_degree, "quadrature_degree", lower = 2, upper = 400, integer = TRUE)
+    jntk_deprecate("quadrature_degree", "0.2.0", paste0(
+      "The series kernels now choose their terms from the variance and certify ",
+      "`quadrature_tol` (default 1e-10); the value is ignored. Use `quadrature_tol` instead."))
+  }
   if (!is.null(input_dim)) {
     input_dim <- check_number(input_dim, "input_dim", lower = 1, integer = TRUE)
   }
@@ -89,7 +122,7 @@ mlp <- function(depth, activation = "relu", sigma_w = 1, sigma_b = 0, kappa = 1,
   structure(list(
     depth = depth, activation = activation, activation_code = code,
     sigma_w = sigma_w, sigma_b = sigma_b, kappa = kappa, slope = slope,
-    quadrature_degree = quadrature_degree, input_dim = input_dim,
+    quadrature_tol = quadrature_tol, input_dim = input_dim,
     closed_form = info$closed_form, smooth = info$smooth
   ), class = "mlp")
 }
@@ -99,7 +132,7 @@ print.mlp <- function(x, ...) {
   act <- x$activation
   if (act == "leaky_relu") act <- sprintf("leaky_relu (slope %g)", x$slope)
   how <- if (x$closed_form) "closed-form kernels" else
-    sprintf("Hermite series, %d terms", x$quadrature_degree)
+    sprintf("series kernels, relative accuracy %g", x$quadrature_tol %||% 1e-10)
   cat(sprintf("<mlp> infinite-width MLP, NTK parametrisation\n"))
   cat(sprintf("  hidden layers : %d (%d weight layers incl. the output layer)\n",
               x$depth, x$depth + 1L))
@@ -123,4 +156,15 @@ check_mlp <- function(net, arg = "net") {
 net_input_dim <- function(net) {
   if (is.null(net$input_dim)) return(NULL)
   structure(net$input_dim, why = "the network (`input_dim`)")
+}
+
+# checks: move to R/checks.R
+# A deprecated argument: a warning of class jntk_warning_deprecated, worded
+# like lifecycle's ("`x` is deprecated as of jntk 0.2.0.").
+jntk_deprecate <- function(arg, version, details) {
+  cnd <- structure(
+    class = c("jntk_warning_deprecated", "warning", "condition"),
+    list(message = sprintf("`%s` is deprecated as of jntk %s. %s", arg, version, details),
+         call = NULL))
+  warning(cnd)
 }

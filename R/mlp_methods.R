@@ -47,7 +47,7 @@ summary.mlp <- function(object, width = 1024L, input_dim = NULL, ...) {
   both <- kernels(net, pts[1, , drop = FALSE], pts)
   rows <- lapply(c("nngp", "ntk"), function(k) {
     v <- both[[k]][1, ]
-    data.frame(kernel = kernel_label(k), value = v[1],
+    data.frame(kernel = kind_label(k), value = v[1],
                orthogonal = if (d >= 2L) v[2] / v[1] else NA_real_, opposite = v[3] / v[1],
                stringsAsFactors = FALSE)
   })

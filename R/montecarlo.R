@@ -16,6 +16,18 @@
 #' [jntk()]; the difference has a bias of order 1/width and the sampling error
 #' given by `std_error`.
 #'
+#' @section Parallel and reproducible:
+#' The networks are drawn in chunks, each chunk a future on the current
+#' [future::plan()] (`plan(multisession, workers = 4)`, a cluster, a
+#' scheduler through future.batchtools; sequential without the `future`
+#' package). Each network has its own L'Ecuyer-CMRG random stream
+#' ([parallel::nextRNGStream()]), derived from R's generator by one draw (as
+#' `future.seed = TRUE` does) and the chunks have a size fixed by `n_samples`
+#' and are combined in order: after [set.seed()] the result is the same, to
+#' the last bit, for a sequential and any parallel plan. `threads` are the
+#' OpenMP threads of each worker: on machines with \eqn{c} cores use
+#' \eqn{c} workers with `threads = 1`, or fewer workers with more threads.
+#'
 #' @param net An architecture from [mlp()].
 #' @param x Inputs: a numeric matrix with one row per point.
 #' @param width Hidden-layer width (one number, or one per hidden layer).
@@ -58,23 +70,30 @@ monte_carlo <- function(net, x, width, n_samples = 1000L,
                       if (length(checkpoints)) sprintf(" with %d running estimates", length(checkpoints)) else ""),
               "Use fewer inputs or fewer running estimates.")
   run <- if (length(checkpoints)) array(NA_real_, c(length(checkpoints), r, r)) else NULL
-  est <- matrix(0, r, r)
-  m2 <- matrix(0, r, r)
-  pb <- progress_start(n_samples)
-  for (s in seq_len(n_samples)) {
-    nw <- sample_mlp(net, widths, input_dim = d)
-    k <- one_sample(nw, x, kernel, threads)
-    # Welford's update: stable sums of squares for the standard errors
-    delta <- k - est
-    est <- est + delta / s
-    m2 <- m2 + delta * (k - est)
+  # Networks in chunks of a size fixed by n_samples alone, each chunk a future
+  # on the current plan, each network its own L'Ecuyer-CMRG stream: the same
+  # numbers, to the last bit, for every plan. Chunks are combined in order
+  # (Chan et al.'s pairwise update of Welford's sums).
+  seeds <- parallel_seeds(n_samples)
+  chunks <- split(seq_len(n_samples), ceiling(seq_len(n_samples) / mc_chunk_size(n_samples)))
+  est <- matrix(0, r, r); m2 <- matrix(0, r, r); n_done <- 0
+  future_tasks(length(chunks), function(k) {
+    list(net = net, widths = widths, x = x, kernel = kernel, threads = threads,
+         seeds = seeds[chunks[[k]]], at = match(checkpoints, chunks[[k]]))
+  }, function(k, v) {
+    nb <- length(chunks[[k]]); nt <- n_done + nb
+    delta <- v$mean - est
     if (!is.null(run)) {
-      w <- which(checkpoints == s)
-      if (length(w)) run[w, , ] <- est
+      w <- which(!is.na(match(checkpoints, chunks[[k]])))
+      for (i in seq_along(w)) {
+        c <- v$running_n[i]
+        run[w[i], , ] <<- est + (v$running[[i]] - est) * c / (n_done + c)
+      }
     }
-    progress_step(pb, s)
-  }
-  progress_end(pb)
+    est <<- est + delta * nb / nt
+    m2 <<- m2 + v$m2 + delta^2 * n_done * nb / nt
+    n_done <<- nt
+  }, mc_chunk, what = sprintf("%d Monte Carlo networks", n_samples))
   se <- sqrt(m2 / (n_samples - 1) / n_samples)
   structure(list(
     estimate = est, std_error = se, n_samples = n_samples, kernel = kernel,
@@ -82,6 +101,32 @@ monte_carlo <- function(net, x, width, n_samples = 1000L,
     running = if (is.null(run)) NULL else list(n = checkpoints, estimate = run)
   ), class = "jntk_monte_carlo")
 }
+
+# A chunk of networks on a worker: Welford's mean and sums of squares, and
+# the running means at the checkpoints inside the chunk.
+mc_chunk <- function(spec) {
+  r <- if (spec$kernel %in% c("jacobian_nngp", "jntk")) nrow(spec$x) * (ncol(spec$x) + 1L) else nrow(spec$x)
+  est <- matrix(0, r, r); m2 <- matrix(0, r, r)
+  running <- list(); running_n <- integer(0)
+  for (s in seq_along(spec$seeds)) {
+    k <- with_stream(spec$seeds[[s]], {
+      nw <- sample_mlp(spec$net, spec$widths, input_dim = ncol(spec$x))
+      one_sample(nw, spec$x, spec$kernel, spec$threads)
+    })
+    delta <- k - est
+    est <- est + delta / s
+    m2 <- m2 + delta * (k - est)
+    if (s %in% spec$at) {
+      running[[length(running) + 1L]] <- est
+      running_n <- c(running_n, s)
+    }
+  }
+  list(mean = est, m2 = m2, running = running, running_n = running_n)
+}
+
+# Networks per chunk: a function of n_samples only (never of the plan), so
+# that the summation order, hence every bit of the result, is the same.
+mc_chunk_size <- function(n_samples) max(1L, min(50L, ceiling(n_samples / 40)))
 
 # One Monte Carlo sample of the chosen kernel at the inputs x.
 one_sample <- function(nw, x, kernel, threads) {
@@ -204,23 +249,14 @@ kernel_convergence <- function(net, x, widths = 2^(6:13), n_rep = 10L,
   k2 <- net$kappa^2
   errs <- data.frame(width = rep(widths, each = n_rep), rep = rep(seq_len(n_rep), length(widths)),
                      error = NA_real_)
-  pb <- progress_start(nrow(errs))
-  for (i in seq_len(nrow(errs))) {
-    w <- errs$width[i]
-    est <- if (kernel %in% c("nngp", "jacobian_nngp") && nngp_method == "monte_carlo") {
-      monte_carlo(net, x, w, n_samples, kernel, threads = threads)$estimate
-    } else {
-      nw <- sample_mlp(net, w, input_dim = d)
-      switch(kernel,
-        ntk = empirical_ntk(nw, x, threads = threads),
-        jntk = empirical_jntk(nw, x, threads = threads),
-        nngp = empirical_nngp(nw, x, jacobian = FALSE, threads = threads),
-        jacobian_nngp = empirical_nngp(nw, x, jacobian = TRUE, threads = threads))
-    }
-    errs$error[i] <- max(abs(est - limit)) / k2
-    progress_step(pb, i)
-  }
-  progress_end(pb)
+  # one network (or Monte Carlo estimate) per row, each a future with its own
+  # random stream (see ?monte_carlo: the same numbers for every plan)
+  seeds <- parallel_seeds(nrow(errs))
+  future_tasks(nrow(errs), function(i) {
+    list(net = net, x = x, width = errs$width[i], kernel = kernel, nngp_method = nngp_method,
+         n_samples = n_samples, threads = threads, limit = limit, k2 = k2)
+  }, function(i, v) errs$error[i] <<- v, convergence_error, seeds = seeds,
+  what = sprintf("%d finite-width kernels", nrow(errs)))
   summ <- do.call(rbind, lapply(widths, function(w) {
     e <- errs$error[errs$width == w]
     # n_boot resamples of the repetitions, one per row
@@ -264,4 +300,20 @@ print.jntk_convergence <- function(x, ...) {
   print(tab, row.names = FALSE)
   cat(sprintf("  log-log slope: %.3f (s.e. %.3f); theory about -0.5\n", x$slope, x$slope_se))
   invisible(x)
+}
+
+# Max-norm error / kappa^2 of one finite-width kernel (on a worker).
+convergence_error <- function(spec) {
+  kernel <- spec$kernel; x <- spec$x; w <- spec$width; threads <- spec$threads
+  est <- if (kernel %in% c("nngp", "jacobian_nngp") && spec$nngp_method == "monte_carlo") {
+    monte_carlo(spec$net, x, w, spec$n_samples, kernel, threads = threads)$estimate
+  } else {
+    nw <- sample_mlp(spec$net, w, input_dim = ncol(x))
+    switch(kernel,
+      ntk = empirical_ntk(nw, x, threads = threads),
+      jntk = empirical_jntk(nw, x, threads = threads),
+      nngp = empirical_nngp(nw, x, jacobian = FALSE, threads = threads),
+      jacobian_nngp = empirical_nngp(nw, x, jacobian = TRUE, threads = threads))
+  }
+  max(abs(est - spec$limit)) / spec$k2
 }

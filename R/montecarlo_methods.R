@@ -165,7 +165,7 @@ convergence_record <- function() {
 # Labels naming what differs between the curves (all of it for one curve).
 convergence_labels <- function(cvs) {
   parts <- data.frame(
-    kernel = vapply(cvs, function(cv) kernel_label(cv$kernel), ""),
+    kernel = vapply(cvs, function(cv) kind_label(cv$kernel), ""),
     activation = vapply(cvs, function(cv) cv$net$activation, ""),
     depth = vapply(cvs, function(cv) sprintf("depth %d", cv$net$depth), ""),
     stringsAsFactors = FALSE)
@@ -176,7 +176,7 @@ convergence_labels <- function(cvs) {
 }
 
 convergence_title <- function(cvs, kinds) {
-  what <- if (length(kinds) == 1L) sprintf("the %s", kernel_label(kinds)) else "the kernels"
+  what <- if (length(kinds) == 1L) sprintf("the %s", kind_label(kinds)) else "the kernels"
   acts <- unique(vapply(cvs, function(cv) cv$net$activation, ""))
   depths <- unique(vapply(cvs, function(cv) cv$net$depth, 0L))
   extra <- c(if (length(acts) == 1L) acts, if (length(depths) == 1L) sprintf("depth %d", depths))
@@ -185,7 +185,7 @@ convergence_title <- function(cvs, kinds) {
 }
 
 # "NTK", "Jacobian NNGP", ... for kind names (vectorised).
-kernel_label <- function(kernel) .jntk_kinds$label[match(kernel, .jntk_kinds$name)]
+
 
 #' Summaries and data frames of kernel convergence studies
 #'
@@ -231,7 +231,7 @@ summary.jntk_convergence <- function(object, ...) {
 #' @export
 print.summary.jntk_convergence <- function(x, ...) {
   cat(sprintf("<summary.jntk_convergence> %s of a depth-%d %s network at %d inputs\n",
-              kernel_label(x$kernel), x$net$depth, x$net$activation, x$n_inputs))
+              kind_label(x$kernel), x$net$depth, x$net$activation, x$n_inputs))
   tab <- x$table
   tab[c("mean", "sd", "lower", "upper")] <- lapply(tab[c("mean", "sd", "lower", "upper")], signif, 3)
   print(tab, row.names = FALSE)

@@ -1,39 +1,74 @@
+# Finite networks: drawing and building them, their outputs and input
+# Jacobians (src/network.c on the one finite-network core, src/mlp.c), and
+# the one R-side description of an architecture that every finite-network C
+# routine takes (network_arch()).
+
 #' Draw a finite-width network
 #'
-#' Samples every weight and bias i.i.d. N(0, 1) with R's random number generator
-#' (so [set.seed()] makes the draw reproducible), for the architecture `net`
-#' (an [mlp()]); the forward pass applies the NTK scalings of [mlp()].
+#' Samples every weight and bias with R's random number generator (so
+#' [set.seed()] makes the draw reproducible) for the architecture `net` (an
+#' [mlp()]), in its parametrisation (see [net_parametrisation()]):
+#' * `"ntk"` (default): every weight and bias i.i.d. N(0, 1); the forward
+#'   pass applies \eqn{\sigma_w/\sqrt{n_{l-1}}} and \eqn{\sigma_b};
+#' * `"standard"`: \eqn{W^l_{ij} \sim N(0, \sigma_w^2/n_{l-1})} (the first
+#'   layer too, \eqn{n_0 = d}) and \eqn{b^l_i \sim N(0, \sigma_b^2)}, and the
+#'   forward pass is \eqn{h^l = W^l z^{l-1} + b^l} without scalings
+#'   (neural-tangents' `Dense(parameterization = "standard")`); with
+#'   `sigma_b = 0` the network has no biases (neural-tangents' `b_std = None`).
+#'
+#' Both draw the same standard normal numbers in the same order, so the two
+#' parametrisations of one seed are the same function at initialisation.
 #'
 #' @param net An architecture from [mlp()].
-#' @param width Hidden-layer width: one number for every layer or a vector of
-#'   `net$depth` widths.
+#' @param width The hidden-layer widths \eqn{n_1, \dots, n_L}: one number
+#'   used for every hidden layer, or `net$depth` numbers, one per hidden
+#'   layer (e.g. `c(512, 256)` for depth 2). The input dimension is
+#'   `input_dim` and the output has one unit; an `mlp()` of depth 0 has no
+#'   hidden layer and takes `width = integer(0)` (or any single number, which
+#'   is ignored).
 #' @param input_dim Input dimension \eqn{d} (defaults to `net$input_dim`).
 #' @return An object of class `"mlp_network"`: a list with `weights` (list of
 #'   `depth + 1` matrices, layer \eqn{l} is \eqn{n_l \times n_{l-1}}), `biases`
 #'   (list of vectors), `widths` (\eqn{n_0 = d, n_1, \dots, n_{L+1} = 1}) and
 #'   `net`.
+#' @seealso [mlp_network()] to build one from given parameters,
+#'   [predict.mlp_network()], [input_jacobian()], [empirical_ntk()],
+#'   [train_mlp()].
 #' @examples
 #' set.seed(1)
 #' nw <- sample_mlp(mlp(2, "erf"), width = 64, input_dim = 3)
 #' nw
+#' summary(nw)
 #' @export
 sample_mlp <- function(net, width, input_dim = net$input_dim) {
   check_mlp(net)
+  param <- net_parametrisation(net)
   if (is.null(input_dim)) {
     jntk_abort("`input_dim` is missing: give the input dimension d (or set `input_dim` in `mlp()`).",
                class = "jntk_error_argument")
   }
-  d <- check_number(input_dim, "input_dim", lower = 1, integer = TRUE)
-  widths <- check_widths(width, net$depth)
+  d <- check_number(input_dim, "input_dim", lower = 1, upper = .Machine$integer.max,
+                    integer = TRUE)
+  if (missing(width)) {
+    jntk_abort(sprintf("`width` is missing: give the hidden-layer widths, %s.", widths_hint(net$depth)),
+               class = "jntk_error_argument")
+  }
+  widths <- check_widths(width, net$depth, explain = TRUE)
   sizes <- c(d, widths, 1L)
-  n_par <- sum(sizes[-1] * sizes[-length(sizes)] + sizes[-1])
+  n_par <- network_n_par(sizes)
   check_alloc(n_par, sprintf("A network with %s parameters", format(n_par, big.mark = ",")),
               "Use smaller widths.")
   weights <- vector("list", net$depth + 1L)
   biases <- vector("list", net$depth + 1L)
   for (l in seq_along(weights)) {
-    weights[[l]] <- matrix(stats::rnorm(sizes[l + 1L] * sizes[l]), sizes[l + 1L], sizes[l])
-    biases[[l]] <- stats::rnorm(sizes[l + 1L])
+    W <- matrix(stats::rnorm(as.double(sizes[l + 1L]) * sizes[l]), sizes[l + 1L], sizes[l])
+    b <- stats::rnorm(sizes[l + 1L])
+    if (param == "standard") {
+      W <- W * (net$sigma_w / sqrt(sizes[l]))
+      b <- b * net$sigma_b
+    }
+    weights[[l]] <- W
+    biases[[l]] <- b
   }
   new_mlp_network(net, weights, biases)
 }
@@ -42,9 +77,12 @@ sample_mlp <- function(net, width, input_dim = net$input_dim) {
 #'
 #' @param net An architecture from [mlp()].
 #' @param weights List of `net$depth + 1` numeric matrices; layer \eqn{l} is
-#'   \eqn{n_l \times n_{l-1}} with \eqn{n_0 = d} and \eqn{n_{L+1} = 1}.
+#'   \eqn{n_l \times n_{l-1}} with \eqn{n_0 = d} and \eqn{n_{L+1} = 1}. In
+#'   the `"standard"` parametrisation these are the actual weights (no
+#'   \eqn{\sigma_w/\sqrt{n}} is applied), in `"ntk"` the unit-variance ones.
 #' @param biases List of `net$depth + 1` numeric vectors of lengths \eqn{n_l}.
 #' @return An object of class `"mlp_network"` (see [sample_mlp()]).
+#' @seealso [sample_mlp()], [predict.mlp_network()].
 #' @examples
 #' net <- mlp(1, "tanh")
 #' nw <- mlp_network(net, list(matrix(1, 2, 3), matrix(1, 1, 2)), list(c(0, 0), 0))
@@ -52,6 +90,7 @@ sample_mlp <- function(net, width, input_dim = net$input_dim) {
 #' @export
 mlp_network <- function(net, weights, biases) {
   check_mlp(net)
+  net_parametrisation(net)
   L1 <- net$depth + 1L
   if (!is.list(weights) || length(weights) != L1) {
     jntk_abort(sprintf("`weights` must be a list of %d matrices (depth %d plus the output layer).",
@@ -97,34 +136,169 @@ new_mlp_network <- function(net, weights, biases) {
             class = "mlp_network")
 }
 
-check_widths <- function(width, depth) {
+#' Parametrisation of an architecture
+#'
+#' `"ntk"` (the default, and the only parametrisation of the infinite-width
+#' kernels for now) or `"standard"` for the finite networks of
+#' [sample_mlp()], [train_mlp()], [predict.mlp_network()],
+#' [input_jacobian()] and the empirical kernels (an internal hook: the field
+#' `net$parametrisation`, `NULL` meaning `"ntk"`). The conventions are those of
+#' neural-tangents' `stax.Dense(parameterization = )` with `s = (1, 1)`:
+#' * `"ntk"`: \eqn{h^l = \sigma_w/\sqrt{n_{l-1}}\, W^l z^{l-1} + \sigma_b
+#'   b^l}, all parameters N(0, 1);
+#' * `"standard"`: \eqn{h^l = W^l z^{l-1} + b^l} with \eqn{W^l \sim N(0,
+#'   \sigma_w^2/n_{l-1})} in every layer (the first has \eqn{n_0 = d}) and
+#'   \eqn{b^l \sim N(0, \sigma_b^2)}; `sigma_b = 0` means no biases
+#'   (neural-tangents' `b_std = None`), \eqn{\sigma_b > 0} trainable biases.
+#'
+#' In both \eqn{f = \kappa h^{L+1}}. The NNGP is the same in both; the NTK
+#' differs: with \eqn{\Sigma^l}, \eqn{g = E[\phi(u)\phi(v)]} and
+#' \eqn{\dot g} as in [mlp()], the standard-parametrised one is
+#' \eqn{\Theta^1 = x\cdot x' + 1_{\sigma_b > 0}},
+#' \eqn{\Theta^{l+1} = n_l\, g + 1_{\sigma_b > 0} + \sigma_w^2 \dot g\,
+#' \Theta^l}, NTK \eqn{= \kappa^2\Theta^{L+1}}: it grows with the widths
+#' \eqn{n_l}, and gradient descent on it needs learning rates of order
+#' \eqn{1/n}.
+#'
+#' @param net An architecture from [mlp()] (its field `parametrisation`, when
+#'   set).
+#' @return `"ntk"` or `"standard"`.
+#' Until [mlp()] takes a `parametrisation` argument, set the field of an
+#' architecture: `net$parametrisation <- "standard"`.
+#'
+#' @seealso [sample_mlp()], [mlp()].
+#' @examples
+#' net <- mlp(2, "erf")
+#' jntk:::net_parametrisation(net)
+#' net$parametrisation <- "standard"
+#' jntk:::net_parametrisation(net)
+#' @keywords internal
+net_parametrisation <- function(net) {
+  p <- net$parametrisation
+  if (is.null(p)) return("ntk")
+  if (!is.character(p) || length(p) != 1L || !p %in% c("ntk", "standard")) {
+    jntk_abort("The architecture's `parametrisation` must be \"ntk\" or \"standard\".",
+               class = "jntk_error_argument")
+  }
+  p
+}
+
+# Hidden-layer widths: one number for all layers or one per layer; `explain`
+# says what widths are (for sample_mlp(), where users first meet them).
+check_widths <- function(width, depth, explain = FALSE) {
+  if (depth == 0L && is.numeric(width) && length(width) <= 1L) return(integer(0))
   if (!is.numeric(width) || anyNA(width) || any(width < 1) || any(width != round(width)) ||
       !(length(width) %in% c(1L, depth))) {
-    jntk_abort(if (depth > 1) {
+    jntk_abort(if (explain) {
+      sprintf("`width` must give the hidden-layer widths, %s.", widths_hint(depth))
+    } else if (depth > 1) {
       sprintf("`width` must be one positive whole number or %d of them (one per hidden layer).", depth)
     } else {
       "`width` must be one positive whole number (the hidden-layer width)."
     }, class = "jntk_error_argument")
   }
+  if (any(width > .Machine$integer.max)) {
+    jntk_abort(sprintf("`width` has a width of %s units; at most %s fit (and far fewer in memory).",
+                       format(max(width)), format(.Machine$integer.max)),
+               class = "jntk_error_size")
+  }
   as.integer(rep_len(width, depth))
+}
+
+widths_hint <- function(depth) {
+  if (depth > 1L) {
+    sprintf("the units of each of the %d hidden layers: one positive whole number for all of them or %d of them (e.g. `width = %s`); the input dimension is `input_dim` and the output has one unit",
+            depth, depth, paste0("c(", paste(round(512 / 2^(seq_len(depth) - 1)), collapse = ", "), ")"))
+  } else if (depth == 1L) {
+    "the units of the one hidden layer: one positive whole number (e.g. `width = 512`); the input dimension is `input_dim` and the output has one unit"
+  } else {
+    "none for an architecture of depth 0 (no hidden layer): use `width = integer(0)`"
+  }
+}
+
+# Number of parameters of a network with layer sizes `sizes` (d, n_1, ..., 1),
+# counted in double (no integer overflow).
+network_n_par <- function(sizes) {
+  sizes <- as.double(sizes)
+  k <- length(sizes)
+  sum(sizes[-1] * sizes[-k] + sizes[-1])
 }
 
 #' @export
 print.mlp_network <- function(x, ...) {
-  n_par <- sum(vapply(x$weights, length, integer(1))) + sum(lengths(x$biases))
-  cat(sprintf("<mlp_network> finite %s network, NTK parametrisation\n", x$net$activation))
+  cat(sprintf("<mlp_network> finite %s network, %s parametrisation\n", x$net$activation,
+              if (net_parametrisation(x$net) == "ntk") "NTK" else "standard"))
   cat(sprintf("  layer widths : %s\n", paste(x$widths, collapse = " -> ")))
-  cat(sprintf("  parameters   : %s\n", format(n_par, big.mark = ",")))
+  cat(sprintf("  parameters   : %s\n", format(network_n_par(x$widths), big.mark = ",")))
   cat(sprintf("  sigma_w = %g, sigma_b = %g, kappa = %g\n", x$net$sigma_w, x$net$sigma_b, x$net$kappa))
   invisible(x)
 }
 
-# Arguments of the C routines describing a finite network.
-network_c_args <- function(object) {
-  net <- object$net
-  list(weights = object$weights, biases = object$biases,
-       act = as.integer(net$activation_code),
-       par = c(net$sigma_w, net$sigma_b, net$kappa, net$slope))
+#' @export
+summary.mlp_network <- function(object, ...) {
+  L1 <- length(object$weights)
+  layer <- function(l) {
+    W <- object$weights[[l]]
+    b <- object$biases[[l]]
+    data.frame(layer = l, units_in = ncol(W), units_out = nrow(W), parameters = length(W) + length(b),
+               weight_sd = if (length(W) > 1L) stats::sd(as.vector(W)) else NA_real_,
+               weight_maxabs = max(abs(W)),
+               bias_sd = if (length(b) > 1L) stats::sd(b) else NA_real_)
+  }
+  structure(list(layers = do.call(rbind, lapply(seq_len(L1), layer)), widths = object$widths,
+                 activation = object$net$activation, parametrisation = net_parametrisation(object$net),
+                 sigma_w = object$net$sigma_w, sigma_b = object$net$sigma_b, kappa = object$net$kappa,
+                 n_par = network_n_par(object$widths)),
+            class = "summary.mlp_network")
+}
+
+#' @export
+print.summary.mlp_network <- function(x, ...) {
+  cat(sprintf("Finite %s network, %s parametrisation: %s (%s parameters)\n", x$activation,
+              if (x$parametrisation == "ntk") "NTK" else "standard",
+              paste(x$widths, collapse = " -> "), format(x$n_par, big.mark = ",")))
+  cat(sprintf("sigma_w = %g, sigma_b = %g, kappa = %g; weight scale per layer: %s\n\n",
+              x$sigma_w, x$sigma_b, x$kappa,
+              if (x$parametrisation == "ntk") "sigma_w / sqrt(units_in) in the forward pass" else
+                "in the weights (sd sigma_w / sqrt(units_in) at initialisation)"))
+  print(x$layers, digits = 4, row.names = FALSE)
+  invisible(x)
+}
+
+# ---- the one format of a finite network for C ---------------------------------
+
+# par = c(sigma_w, sigma_b, kappa, slope); ipar = c(activation, parametrisation
+# (0 ntk, 1 standard), d, n_1, ..., n_L, 1); see src/mlp.h. The parameters go
+# alongside, as list(weights, biases) or as the flat theta.
+network_arch <- function(net, widths) {
+  blas_forms()
+  list(par = as.double(c(net$sigma_w, net$sigma_b, net$kappa, net$slope)),
+       ipar = c(as.integer(net$activation_code),
+                if (net_parametrisation(net) == "ntk") 0L else 1L, as.integer(widths)))
+}
+
+network_params <- function(object) list(object$weights, object$biases)
+
+# With R's reference BLAS the finite-network routines transpose operands
+# explicitly for NN-form products (its TN form is up to 1.5x slower); an
+# optimised BLAS reads them transposed itself, and the copies would only cost
+# (src/linalg.h). Decided once per session from the BLAS's file name
+# (resolved, so Debian's alternatives show through); an unknown BLAS gets the
+# explicit transposes, which are right for any BLAS.
+.netcore <- new.env(parent = emptyenv())
+blas_forms <- function() {
+  if (!is.null(.netcore$explicit)) return(invisible(.netcore$explicit))
+  path <- tryCatch(extSoftVersion()[["BLAS"]], error = function(e) "")
+  optimised <- grepl("openblas|mkl|blis|atlas|accelerate|veclib|armpl|essl|libsci",
+                     path, ignore.case = TRUE)
+  set_blas_forms(!optimised)
+}
+# (also for tests of both forms); returns the previous choice
+set_blas_forms <- function(explicit) {
+  old <- .netcore$explicit
+  .netcore$explicit <- explicit
+  .Call(C_linalg_set_transposes, explicit)
+  invisible(old)
 }
 
 check_network <- function(object, arg = "object") {
@@ -149,16 +323,19 @@ network_inputs <- function(object, x, arg = "x") {
   as_input_matrix(x, arg = arg, d = d)
 }
 
-# The forward pass (and optionally the input Jacobian) in C.
-network_outputs <- function(object, x, jac, threads) {
-  a <- network_c_args(object)
-  .Call(C_network_outputs, a$weights, a$biases, a$act, a$par, t(x), jac, threads)
+# The forward pass (and optionally the input Jacobian) in C: an N x 1 or
+# N x (d + 1) matrix (f, J). `params` defaults to the network's own; training
+# passes its flat theta.
+network_outputs <- function(object, x, jac, threads, params = network_params(object)) {
+  a <- network_arch(object$net, object$widths)
+  .Call(C_network_outputs, params, a$par, a$ipar, x, jac, threads)
 }
 
 #' Outputs of a finite network
 #'
 #' Evaluates \eqn{f(x)} for every row of `x` by the forward pass of
-#' [mlp()] (NTK parametrisation), batched over the inputs with BLAS.
+#' [mlp()] (in the network's parametrisation, see [net_parametrisation()]),
+#' batched over the inputs with BLAS.
 #'
 #' @param object A finite network from [sample_mlp()] or [mlp_network()].
 #' @param x Inputs: a numeric matrix with one row per point (a vector is one
@@ -173,9 +350,13 @@ network_outputs <- function(object, x, jac, threads) {
 #' predict(nw, matrix(rnorm(6), 2, 3))
 #' @export
 predict.mlp_network <- function(object, x, threads = default_threads(), ...) {
-  if (missing(x) && !is.null(list(...)$newdata)) x <- list(...)$newdata
-  x <- network_inputs(object, x)
-  threads <- check_threads(threads)
+  arg <- "x"
+  if (missing(x) && !is.null(list(...)$newdata)) {
+    x <- list(...)$newdata
+    arg <- "newdata"
+  }
+  x <- network_inputs(object, x, arg)
+  threads <- check_network_threads(threads)
   out <- network_outputs(object, x, FALSE, threads)[, 1]
   names(out) <- rownames(x)
   out
@@ -209,7 +390,7 @@ input_jacobian <- function(object, x, ...) UseMethod("input_jacobian")
 #' @export
 input_jacobian.mlp_network <- function(object, x, threads = default_threads(), ...) {
   x <- network_inputs(object, x)
-  threads <- check_threads(threads)
+  threads <- check_network_threads(threads)
   out <- network_outputs(object, x, TRUE, threads)[, -1, drop = FALSE]
   dimnames(out) <- list(rownames(x), colnames(x))
   out
@@ -220,4 +401,17 @@ input_jacobian.default <- function(object, x, ...) {
   check_network(object)
   jntk_abort(sprintf("`input_jacobian()` needs a finite network from `sample_mlp()` or `mlp_network()`, not %s.",
                      describe_type(object)), class = "jntk_error_argument")
+}
+
+# checks: move to R/checks.R -------------------------------------------------
+
+# A thread count: a positive whole number. Values beyond any machine are
+# capped here, before as.integer() could turn them into NA; C caps them at
+# the cores (src/omp.h).
+check_network_threads <- function(threads) {
+  if (is.numeric(threads) && length(threads) == 1L && !is.na(threads) && threads > 65536 &&
+      threads == round(threads)) {
+    threads <- 65536L
+  }
+  check_threads(threads)
 }

@@ -42,7 +42,10 @@
 #' @param steps,step_size PGD iterations and step size.
 #' @param features For a [gradient_flow()] with class labels: also compute
 #'   [eigenfeatures()] at the largest `eps` (shown by `plot()`). `NULL` (the
-#'   default) does so when possible (labelled, \eqn{t = \infty} well defined).
+#'   default) does so when possible (labelled, \eqn{t = \infty} well defined,
+#'   a dense flow: an iterative flow has no eigendecomposition). A
+#'   \eqn{t = \infty} predictor on an ill-conditioned kernel gives one warning
+#'   of class `jntk_warning_conditioning` (see [gradient_flow()]).
 #' @param threads Number of threads.
 #' @return An object of class `"jntk_robustness"`, a data frame with columns
 #'   `eps`, `accuracy` (or `mse`) and `grad_norm`, with attributes `attack`,
@@ -78,6 +81,10 @@ robustness <- function(model, x, y, eps = c(0, 0.05, 0.1, 0.2),
   }
   steps <- check_number(steps, "steps", lower = 1, integer = TRUE)
   if (!is.null(step_size)) step_size <- check_number(step_size, "step_size", lower = 0, lower_open = TRUE)
+  if (inherits(model, "gradient_flow") && is.numeric(t) && length(t) == 1L && is.infinite(t)) {
+    # once here, not at every attack step's prediction
+    flow_warn_conditioning(model)
+  }
   pred <- robust_predictor(model, t = t, gradient = gradient, threads = threads)
   v0 <- pred(x, FALSE)$value
   k <- ncol(v0)
@@ -111,6 +118,14 @@ robustness <- function(model, x, y, eps = c(0, 0.05, 0.1, 0.2),
   }
   names(res)[2] <- metric
   ef <- NULL
+  if (inherits(model, "gradient_flow") && metric == "accuracy" && !isFALSE(features) &&
+      identical(model$solver, "iterative")) {
+    if (isTRUE(features)) {
+      jntk_abort("Eigenfeatures need the dense eigendecomposition of the training kernel, which an iterative flow does not have; use `features = FALSE`, or `gradient_flow(..., solver = \"dense\")` when the kernel fits.",
+                 class = "jntk_error_unsupported")
+    }
+    features <- FALSE
+  }
   if (inherits(model, "gradient_flow") && metric == "accuracy" && !isFALSE(features)) {
     ok <- is.finite(t) || flow_definite(model)
     if (isTRUE(features) || ok) {
@@ -174,7 +189,8 @@ robust_predictor <- function(model, t, gradient, threads) {
     if (is.infinite(t)) check_definite(model)
     k <- model$k
     return(function(x, grad) {
-      p <- predict(model, x, t = t, jacobian = grad, threads = threads)
+      p <- withCallingHandlers(predict(model, x, t = t, jacobian = grad, threads = threads),
+                               jntk_warning_conditioning = function(w) invokeRestart("muffleWarning"))
       m <- nrow(x)
       list(value = matrix(p$mean, m, k),
            gradient = if (grad) array(p$jacobian, c(m, ncol(x), k)) else NULL)

@@ -8,29 +8,53 @@
 #' (\eqn{N \times N}) or JNTK (\eqn{N(d+1) \times N(d+1)}) Gram matrix on the
 #' inputs `x`: Kim and Yang's Assumption 4.4 (a positive smallest eigenvalue)
 #' decides whether Jacobian-regularised training converges to the kernel
-#' regressor. Computed by LAPACK `dsyevr`; rounding makes values below about
-#' `n * .Machine$double.eps * max_eigenvalue` indistinguishable from zero.
+#' regressor.
+#'
+#' `method = "dense"` uses LAPACK `dsyevr` on the dense matrix; rounding makes
+#' values below about `n * .Machine$double.eps * max_eigenvalue`
+#' indistinguishable from zero. It cannot be interrupted, so above a size whose
+#' estimated time exceeds `getOption("jntk.max_dense_eigen_minutes", 30)`
+#' minutes it is refused with the estimate. `method = "iterative"` never forms
+#' the matrix: the JNTK stays structured (8 scalars per pair, products in
+#' \eqn{O(N^2 d)}); the largest eigenvalue comes from Lanczos on the operator,
+#' the smallest from Lanczos on its inverse (shift-and-invert at 0), each
+#' inverse product a conjugate-gradient solve with the two-level preconditioner
+#' of [solve-structured]. Both use RSpectra's `eigs_sym()` when it is installed
+#' and the package's own Lanczos (full reorthogonalisation) otherwise. A
+#' singular kernel (the solves do not converge) falls back to Lanczos for the
+#' smallest eigenvalue of the operator itself, whose accuracy the `residual`
+#' column states. Both are interruptible and print their progress in
+#' interactive sessions. `"auto"` is dense up to \eqn{n = 4000}.
 #'
 #' @param net An architecture from [mlp()].
 #' @param x Inputs, an \eqn{N \times d} matrix.
 #' @param kernel `"ntk"` or `"jntk"` (or both, for a table).
 #' @param depth `NULL` to use `net$depth`, or a vector of depths (the other
 #'   settings of `net` are kept) for a depth study.
+#' @param method `"auto"`, `"dense"` or `"iterative"` (see Details).
+#' @param tol Relative accuracy of the iterative eigenvalues.
 #' @param threads Number of threads for the kernels.
 #' @return With one depth and one kernel, a number; otherwise a data frame with
 #'   columns `depth`, `kernel`, `activation`, `min_eigenvalue`,
-#'   `max_eigenvalue` and `tolerance` (the numerical-rank threshold
-#'   `n * eps * max_eigenvalue`), ready for [plot_min_eigenvalue()].
+#'   `max_eigenvalue`, `tolerance` (the numerical-rank threshold
+#'   `n * eps * max_eigenvalue`), `method` and `residual` (the Ritz residual
+#'   of the iterative smallest eigenvalue, an error bound; 0 for dense),
+#'   ready for [plot_min_eigenvalue()].
+#' @seealso [plot_min_eigenvalue()], [solve-structured], [gradient_flow()].
 #' @examples
 #' x <- rbind(c(1, 0), c(0.6, 0.8), c(-0.8, 0.6))
 #' min_eigenvalue(mlp(2, "erf"), x)
 #' min_eigenvalue(mlp(1, "erf"), x, kernel = c("ntk", "jntk"), depth = 1:3)
+#' min_eigenvalue(mlp(3, "erf"), x, kernel = "jntk", method = "iterative")
 #' @export
 min_eigenvalue <- function(net, x, kernel = c("ntk", "jntk"), depth = NULL,
+                           method = c("auto", "dense", "iterative"), tol = 1e-10,
                            threads = default_threads()) {
   check_mlp(net)
   x <- as_input_matrix(x, "x", net_input_dim(net))
   kernel <- if (missing(kernel)) "ntk" else spectrum_kernels(kernel)
+  method <- check_choice(method, c("auto", "dense", "iterative"), "method")
+  tol <- check_number(tol, "tol", lower = 0, lower_open = TRUE, upper = 1e-2)
   threads <- check_threads(threads)
   single <- is.null(depth) && length(kernel) == 1L
   if (is.null(depth)) depth <- net$depth
@@ -45,18 +69,116 @@ min_eigenvalue <- function(net, x, kernel = c("ntk", "jntk"), depth = NULL,
                 sigma_b = net$sigma_b, kappa = net$kappa, slope = net$slope,
                 quadrature_degree = net$quadrature_degree, input_dim = net$input_dim)
     for (kn in kernel) {
-      K <- if (kn == "ntk") dense_kernel(ntk(netL, x, threads = threads)) else
-        dense_kernel(jntk(netL, x, threads = threads))
-      ev <- .Call(C_dynamics_eigen, (K + t(K)) / 2, 0L)$values
+      n <- if (kn == "ntk") nrow(x) else nrow(x) * (ncol(x) + 1)
+      m <- if (method == "auto") (if (n <= 4000) "dense" else "iterative") else method
+      ev <- if (m == "dense") spectrum_dense(netL, x, kn, n, threads) else
+        spectrum_iterative(netL, x, kn, n, tol, threads)
       rows[[length(rows) + 1L]] <- data.frame(
         depth = as.integer(L), kernel = kn, activation = net$activation,
-        min_eigenvalue = min(ev), max_eigenvalue = max(ev),
-        tolerance = nrow(K) * .Machine$double.eps * max(abs(ev)), stringsAsFactors = FALSE)
+        min_eigenvalue = ev$min, max_eigenvalue = ev$max,
+        tolerance = n * .Machine$double.eps * abs(ev$max), method = m, residual = ev$residual,
+        stringsAsFactors = FALSE)
     }
   }
   out <- do.call(rbind, rows)
   if (single) return(out$min_eigenvalue)
   out
+}
+
+# Extreme eigenvalues from one dense dsyevr, refused above a size by its
+# time estimate (reference LAPACK, eigenvalues only: about 1.3e-9 n^3 s here).
+spectrum_dense <- function(net, x, kn, n, threads) {
+  check_dense_eigen(n, sprintf("%s Gram matrix", toupper(kn)), vectors = FALSE,
+                    sprintf("Use `method = \"iterative\"` (Lanczos on the %s operator, O(N^2 d) per product)",
+                            if (kn == "jntk") "structured" else "kernel"))
+  K <- if (kn == "ntk") dense_kernel(ntk(net, x, threads = threads)) else
+    dense_kernel(jntk(net, x, threads = threads))
+  ev <- .Call(C_dynamics_eigen, (K + t(K)) / 2, 0L)$values
+  list(min = min(ev), max = max(ev), residual = 0)
+}
+
+# Refuse an uninterruptible dense dsyevr whose estimated time (reference
+# LAPACK: about 1.3e-9 n^3 s for the eigenvalues, 4x that with vectors, as
+# measured here) exceeds getOption("jntk.max_dense_eigen_minutes", 30).
+check_dense_eigen <- function(n, what, vectors, instead) {
+  minutes <- (if (vectors) 5.2e-9 else 1.3e-9) * as.double(n)^3 / 60
+  lim <- getOption("jntk.max_dense_eigen_minutes", 30)
+  if (minutes > lim) {
+    jntk_abort(sprintf(paste0(
+      "A dense eigendecomposition of the %s x %s %s would take about %s (and %.3g GB) ",
+      "and cannot be interrupted. %s, or raise option `jntk.max_dense_eigen_minutes` (now %g)."),
+      format(n, big.mark = ","), format(n, big.mark = ","), what, format_minutes(minutes),
+      8 * (if (vectors) 6 else 2) * as.double(n)^2 / 1e9, instead, lim),
+      class = "jntk_error_size")
+  }
+  invisible(minutes)
+}
+
+format_minutes <- function(m) {
+  if (m < 1) sprintf("%.2g seconds", 60 * m) else if (m < 120) sprintf("%.0f minutes", m) else if (m < 48 * 60) sprintf("%.1f hours", m / 60) else
+    sprintf("%.1f days", m / 1440)
+}
+
+# Extreme eigenvalues of the operator by Krylov methods (see ?min_eigenvalue).
+spectrum_iterative <- function(net, x, kn, n, tol, threads) {
+  verbose <- interactive()
+  if (kn == "jntk") {
+    S <- jntk(net, x, as = "structured", threads = threads)
+    op <- krylov_operator(S, 1, 0)
+    pre <- krylov_preconditioner(S, op, "two_level")
+  } else {
+    mo <- matrix_operator(dense_kernel(ntk(net, x, threads = threads)))
+    op <- mo[c("fun", "n")]
+    pre <- list(1 / pmax(mo$diag, .Machine$double.xmin))
+  }
+  if (n <= 2L) {
+    # Krylov methods need n > 2 (RSpectra: k < n - 1); a 2 x 2 matrix is dense anyway
+    K <- krylov_apply(op, diag(n))
+    ev <- eigen((K + t(K)) / 2, symmetric = TRUE, only.values = TRUE)$values
+    return(list(min = min(ev), max = max(ev), residual = 0))
+  }
+  times <- function(v) as.vector(krylov_apply(op, v))
+  top <- spectrum_extreme(times, n, tol, verbose)
+  # inverse products by CG to 1e-11 (an inner residual e perturbs the
+  # eigenvalues of the inverse by about e relative; rounding limits CG to
+  # about cond * eps); a first solve tells whether the kernel is definite
+  # enough for shift-and-invert at all
+  itol <- 1e-11; imax <- as.integer(min(10 * n, 3000))
+  probe <- krylov_cg(op, pre, matrix(rep(1, n)), tol = itol, maxit = imax, error = FALSE)
+  low <- NULL
+  if (probe$residual <= 1e-9) {
+    inv <- function(v) {
+      r <- krylov_cg(op, pre, matrix(v), tol = itol, maxit = imax, error = FALSE)
+      if (!(r$residual <= 1e-9)) stop("inner solve failed")
+      as.vector(r$x)
+    }
+    low <- tryCatch(spectrum_extreme(inv, n, tol, verbose), error = function(e) NULL)
+  }
+  if (!is.null(low) && low$value > 0) {
+    # residual of the Ritz pair of A^{-1}: |A^{-1} u - mu u| <= res, so
+    # |lambda_min - 1/mu| <= res / mu^2 to first order
+    return(list(min = 1 / low$value, max = top$value, residual = low$residual / low$value^2))
+  }
+  # singular to the solver: Lanczos for the smallest eigenvalue of A itself
+  # (slow for clustered small eigenvalues; its Ritz residual says how good)
+  neg <- spectrum_extreme(function(v) -times(v) + top$value * v, n, tol, verbose, maxit = min(n, 1000L))
+  list(min = top$value - neg$value, max = top$value, residual = neg$residual)
+}
+
+# Largest eigenvalue of a symmetric operator: RSpectra's eigs_sym when
+# installed, the package's Lanczos otherwise. list(value, residual).
+spectrum_extreme <- function(f, n, tol, verbose, maxit = 1000L) {
+  if (requireNamespace("RSpectra", quietly = TRUE) && n > 3L) {
+    e <- RSpectra::eigs_sym(function(v, args) f(v), k = 1L, which = "LA", n = n,
+                            opts = list(tol = tol, maxitr = maxit, retvec = TRUE,
+                                        ncv = min(n, 20L)))
+    if (length(e$values) == 1L) {
+      u <- as.vector(e$vectors)
+      return(list(value = e$values, residual = sqrt(sum((f(u) - e$values * u)^2))))
+    }
+  }
+  lz <- krylov_lanczos_extreme(f, n, tol = tol, maxit = min(n, maxit), verbose = verbose)
+  list(value = lz$value, residual = lz$residual)
 }
 
 spectrum_kernels <- function(kernel) {
@@ -225,7 +347,7 @@ plot_min_eigenvalue <- function(data, floor = NULL, legend = "auto", ...) {
   group <- if (length(gcols)) {
     do.call(paste, c(lapply(gcols, function(g) {
       v <- as.character(data[[g]])
-      if (g == "kernel") v <- ifelse(v %in% .jntk_kinds$name, kernel_label(v), v)
+      if (g == "kernel") v <- ifelse(v %in% .jntk_kinds$name, kind_label(v), v)
       v
     }), sep = ", "))
   } else rep("smallest eigenvalue", nrow(data))

@@ -6,8 +6,8 @@
 #' Structured Jacobian kernels
 #'
 #' Objects of class `"jntk_structured"` hold, for every pair of inputs, the
-#' eight scalars \eqn{(F, F_p, F_q, F_r, F_{pp}, F_{pq}, F_{pr}, F_{qr})} of a
-#' Jacobian kernel (see [jacobian_nngp()]). They behave like the dense
+#' eight scalars \eqn{(K, P, Q, R, S, T_q, T_r, U)} of a
+#' Jacobian kernel in polar variables (see Structure in [jacobian_nngp()]). They behave like the dense
 #' \eqn{N1(d+1) \times N2(d+1)} matrix without storing it.
 #'
 #' @slot F Array `N1 x N2 x 8` of the scalars (already \eqn{\kappa^2}-scaled).
@@ -129,28 +129,9 @@ setMethod("diag", "jntk_structured", function(x, nrow, ncol, names = TRUE) {
   out
 })
 
-# Entries (row[t], col[t]) of the dense Jacobian kernel from the scalars,
-# vectorised over t (math.md §3 formulas).
+# Entries (row[t], col[t]) of the dense Jacobian kernel from the scalars.
 dense_entries <- function(F, x1, x2, row, col, n1, n2, d) {
-  split <- function(r, n) {
-    j <- r > n
-    pt <- ifelse(j, (r - n - 1L) %/% d + 1L, r)
-    list(pt = pt, i = ifelse(j, (r - n - 1L) %% d + 1L, 0L))
-  }
-  R <- split(row, n1); C <- split(col, n2)
-  f <- function(k) F[cbind(R$pt, C$pt, k)]
-  xi <- function(x, pt, i) ifelse(i > 0L, x[cbind(pt, pmax(i, 1L))], 0)
-  x_i <- xi(x1, R$pt, R$i); xp_i <- xi(x2, C$pt, R$i)
-  x_j <- xi(x1, R$pt, C$i); xp_j <- xi(x2, C$pt, C$i)
-  ff <- R$i == 0L & C$i == 0L; jf <- R$i > 0L & C$i == 0L
-  fj <- R$i == 0L & C$i > 0L; jj <- R$i > 0L & C$i > 0L
-  out <- numeric(length(row))
-  out[ff] <- f(1)[ff]
-  out[jf] <- (f(2) * xp_i + 2 * f(3) * x_i)[jf]
-  out[fj] <- (f(2) * x_j + 2 * f(4) * xp_j)[fj]
-  out[jj] <- (f(2) * (R$i == C$i) + f(5) * xp_i * x_j + 2 * f(7) * xp_i * xp_j +
-                2 * f(6) * x_i * x_j + 4 * f(8) * x_i * xp_j)[jj]
-  out
+  jacobian_entries(F, x1, x2, row, col, n1, n2, d) # representation: see ?jacobian_nngp
 }
 
 #' Blocks of a Jacobian kernel
@@ -185,9 +166,10 @@ block <- function(x, which = c("ff", "fj", "jf", "jj"), n1 = NULL, n2 = NULL) {
   x[r, c, drop = FALSE]
 }
 
-# One block of a structured kernel from the scalars (math.md §3), by whole-
-# vector arithmetic in the block's own layout: Jacobian rows are (point a,
-# coordinate i) with i fastest, i.e. row (a - 1) d + i.
+# One block of a structured kernel from the scalars (the polar form of
+# ?jacobian_nngp, Structure), by whole-vector arithmetic in the block's own
+# layout: Jacobian rows are (point a, coordinate i) with i fastest, i.e. row
+# (a - 1) d + i.
 structured_block <- function(S, which) {
   n1 <- nrow(S@x1); n2 <- nrow(S@x2); d <- ncol(S@x1)
   dn <- structured_dimnames(S)
@@ -208,32 +190,44 @@ structured_block <- function(S, which) {
   K
 }
 
-# d/dx_i K at rows (a, i), column b: F_p[a, b] x'_{b,i} + 2 F_q[a, b] x_{a,i}.
-jf_block <- function(Fp, Fq, x1, x2) {
+# Unit rows (a zero row stays zero), norms, and the clipped cosines.
+polar_inputs <- function(x1, x2) {
+  n <- sqrt(rowSums(x1^2)); m <- sqrt(rowSums(x2^2))
+  u1 <- x1 / ifelse(n > 0, n, 1); u2 <- x2 / ifelse(m > 0, m, 1)
+  list(u1 = u1, u2 = u2, n = n, m = m, rho = pmin(pmax(tcrossprod(u1, u2), -1), 1))
+}
+
+# d/dx_i K at rows (a, i), column b: P m e_i + Q x^_i with e = x^' - rho x^.
+jf_block <- function(P, Q, x1, x2) {
   n1 <- nrow(x1); n2 <- nrow(x2); d <- ncol(x1)
-  xp <- t(x2)[, rep(seq_len(n2), each = n1), drop = FALSE]  # x'_{b,i} at (i, (a, b))
-  v <- rep(as.vector(Fp), each = d) * as.vector(xp) +
-    2 * rep(as.vector(Fq), each = d) * rep(as.vector(t(x1)), n2)
+  g <- polar_inputs(x1, x2)
+  xp <- as.vector(t(g$u2)[, rep(seq_len(n2), each = n1), drop = FALSE])  # x^'_{b,i}
+  xa <- rep(as.vector(t(g$u1)), n2)                                      # x^_{a,i}
+  each <- function(M) rep(as.vector(M), each = d)
+  v <- each(P) * rep(rep(g$m, each = n1), each = d) * (xp - each(g$rho) * xa) + each(Q) * xa
   matrix(v, n1 * d, n2)
 }
 
-# d2/dx_i dx'_j K at rows (a, i), columns (b, j):
-#   F_p d_ij + F_pp x'_i x_j + 2 F_pr x'_i x'_j + 2 F_pq x_i x_j + 4 F_qr x_i x'_j,
+# d2/dx_i dx'_j K at rows (a, i), columns (b, j), with e' = x^ - rho x^':
+#   P d_ij + S e_i e'_j + (T_q - P) x^_i e'_j + T_r e_i x^'_j + U x^_i x^'_j - P x^'_i x^'_j,
 # one column block (b) at a time, each O(n1 d^2).
 jj_block <- function(F, x1, x2) {
   n1 <- nrow(x1); n2 <- nrow(x2); d <- ncol(x1)
+  g <- polar_inputs(x1, x2)
   K <- matrix(0, n1 * d, n2 * d)
   ra <- rep(seq_len(n1), each = d)                 # point of each row
-  xi <- as.vector(t(x1))                           # x_{a,i} of each row
-  X1r <- x1[ra, , drop = FALSE]                    # x_{a,j} by row, column j
+  xi <- as.vector(t(g$u1))                         # x^_{a,i} of each row
+  U1r <- g$u1[ra, , drop = FALSE]                  # x^_{a,j} by row, column j
   diag_rows <- cbind(seq_len(n1 * d), rep(seq_len(d), n1))
   for (b in seq_len(n2)) {
-    u <- x2[b, ]
-    Fp <- F[ra, b, 2]; Fpp <- F[ra, b, 5]; Fpq <- F[ra, b, 6]; Fpr <- F[ra, b, 7]; Fqr <- F[ra, b, 8]
-    ui <- rep(u, n1)                                 # x'_{b,i} by row
-    B <- (Fpp * ui) * X1r + (2 * Fpq * xi) * X1r +
-      outer(2 * Fpr * ui + 4 * Fqr * xi, u)
-    B[diag_rows] <- B[diag_rows] + Fp
+    u <- g$u2[b, ]
+    P <- F[ra, b, 2]; S <- F[ra, b, 5]; Tq <- F[ra, b, 6]; Tr <- F[ra, b, 7]; U <- F[ra, b, 8]
+    rho <- g$rho[ra, b]
+    ui <- rep(u, n1)                               # x^'_{b,i} by row
+    e <- ui - rho * xi
+    Ep <- U1r - outer(rho, u)                      # e'_j by row, column j
+    B <- (S * e + (Tq - P) * xi) * Ep + outer(Tr * e + U * xi - P * ui, u)
+    B[diag_rows] <- B[diag_rows] + P
     K[, (b - 1L) * d + seq_len(d)] <- B
   }
   K
@@ -325,13 +319,9 @@ setMethod("Summary", "jntk_structured", function(x, ..., na.rm = FALSE) {
   structured_unsupported(sprintf("`%s()`", .Generic))
 })
 
-#' @rdname jntk_structured-class
-#' @param a A `"jntk_structured"` object (for `solve()`).
-#' @param b Right-hand side (for `solve()`).
+#' @rdname solve-structured
 #' @export
-setMethod("solve", "jntk_structured", function(a, b, ...) {
-  structured_unsupported("`solve()`")
-})
+setMethod("solve", "jntk_structured", function(a, b, ...) structured_solve(a, b, ...))
 
 #' @rdname jntk_structured-class
 #' @export

@@ -12,7 +12,9 @@ have_r_pkg() { Rscript -e "quit(status = !requireNamespace('$1', quietly = TRUE)
 for p in knitr:r-cran-knitr rmarkdown:r-cran-rmarkdown roxygen2:r-cran-roxygen2 \
          jsonlite:r-cran-jsonlite callr:r-cran-callr future:r-cran-future \
          future.apply:r-cran-future.apply RSpectra:r-cran-rspectra kernlab:r-cran-kernlab \
-         mlbench:r-cran-mlbench Rmpfr:r-cran-rmpfr mvtnorm:r-cran-mvtnorm MASS:r-cran-mass; do
+         mlbench:r-cran-mlbench Rmpfr:r-cran-rmpfr mvtnorm:r-cran-mvtnorm MASS:r-cran-mass \
+         future.batchtools:r-cran-future.batchtools parallelly:r-cran-parallelly \
+         bigmemory:r-cran-bigmemory; do
   have_r_pkg "${p%%:*}" || need+=("${p#*:}")
 done
 command -v pandoc >/dev/null 2>&1 || need+=(pandoc)

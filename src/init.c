@@ -9,6 +9,7 @@
 #include "calls_network.h"
 #include "calls_training.h"
 #include "calls_dynamics.h"
+#include "calls_krylov.h"
 
 #define CALLDEF(name, n) {#name, (DL_FUNC) &name, n}
 
@@ -17,6 +18,7 @@ static const R_CallMethodDef CallEntries[] = {
   CALLS_NETWORK
   CALLS_TRAINING
   CALLS_DYNAMICS
+  CALLS_KRYLOV
   {NULL, NULL, 0}
 };
 

@@ -1,12 +1,22 @@
-/* A second-order forward-mode "jet" in the three variables of a kernel pair,
- * p = x.x', q = |x|^2, r = |x'|^2 (math.md §3).
+/* A second-order forward-mode "jet" in the three variables of a kernel pair.
  *
- * Every layer of an MLP kernel depends on (x, x') only through (p, q, r), so a
- * kernel K = F(p, q, r) and its Jacobian blocks need exactly the eight numbers
- * (F, F_p, F_q, F_r, F_pp, F_pq, F_pr, F_qr). They are closed under
- * arithmetic: the product and chain rules for an entry xy only involve the
- * first partials x, y and the same entry xy, so F_qq and F_rr never need to be
- * carried. */
+ * Every layer of an MLP kernel depends on (x, x') only through the angle and
+ * the two norms, so a kernel K and its Jacobian blocks need exactly eight
+ * numbers per pair (math.md §3). The three variables are either
+ *   polar:     w = rho = x.x'/(|x||x'|), n = |x|, m = |x'|   (the default), or
+ *   cartesian: w = p = x.x',             n = |x|, m = |x'|   (for zero or
+ *              vanishing norms, where the angle is undefined),
+ * and a jet holds (value, K_w, K_n, K_m, K_ww, K_wn, K_wm, K_nm). They are
+ * closed under arithmetic: the product and chain rules for an entry xy only
+ * involve the first partials x, y and the same entry xy, so K_nn and K_mm are
+ * never needed (a diagonal variance depends on n or on m alone).
+ *
+ * The polar variables keep the angular and radial parts apart, so that the
+ * assembly of the Jacobian blocks (jacobian_kernels.c) adds terms of the size
+ * of the result instead of cancelling terms of size |x|^2 F (issue 17 #6).
+ *
+ * Reciprocals and square roots are written with relative derivatives (f_x / f)
+ * so that variances of 1e-300 do not overflow their second-order terms. */
 #ifndef JNTK_JET_H
 #define JNTK_JET_H
 
@@ -17,7 +27,7 @@
 #endif
 
 typedef struct {
-  double v, p, q, r, pp, pq, pr, qr;
+  double v, w, n, m, ww, wn, wm, nm;
 } jet;
 
 JNTK_INLINE jet jconst(double v) {
@@ -26,34 +36,34 @@ JNTK_INLINE jet jconst(double v) {
 }
 
 JNTK_INLINE jet jadd(jet f, jet g) {
-  jet z = {f.v + g.v, f.p + g.p, f.q + g.q, f.r + g.r,
-           f.pp + g.pp, f.pq + g.pq, f.pr + g.pr, f.qr + g.qr};
+  jet z = {f.v + g.v, f.w + g.w, f.n + g.n, f.m + g.m,
+           f.ww + g.ww, f.wn + g.wn, f.wm + g.wm, f.nm + g.nm};
   return z;
 }
 
 JNTK_INLINE jet jsub(jet f, jet g) {
-  jet z = {f.v - g.v, f.p - g.p, f.q - g.q, f.r - g.r,
-           f.pp - g.pp, f.pq - g.pq, f.pr - g.pr, f.qr - g.qr};
+  jet z = {f.v - g.v, f.w - g.w, f.n - g.n, f.m - g.m,
+           f.ww - g.ww, f.wn - g.wn, f.wm - g.wm, f.nm - g.nm};
   return z;
 }
 
 /* s * f + t */
 JNTK_INLINE jet jaffine(jet f, double s, double t) {
-  jet z = {s * f.v + t, s * f.p, s * f.q, s * f.r,
-           s * f.pp, s * f.pq, s * f.pr, s * f.qr};
+  jet z = {s * f.v + t, s * f.w, s * f.n, s * f.m,
+           s * f.ww, s * f.wn, s * f.wm, s * f.nm};
   return z;
 }
 
 JNTK_INLINE jet jmul(jet f, jet g) {
   jet z;
   z.v = f.v * g.v;
-  z.p = f.p * g.v + f.v * g.p;
-  z.q = f.q * g.v + f.v * g.q;
-  z.r = f.r * g.v + f.v * g.r;
-  z.pp = f.pp * g.v + 2.0 * f.p * g.p + f.v * g.pp;
-  z.pq = f.pq * g.v + f.p * g.q + f.q * g.p + f.v * g.pq;
-  z.pr = f.pr * g.v + f.p * g.r + f.r * g.p + f.v * g.pr;
-  z.qr = f.qr * g.v + f.q * g.r + f.r * g.q + f.v * g.qr;
+  z.w = f.w * g.v + f.v * g.w;
+  z.n = f.n * g.v + f.v * g.n;
+  z.m = f.m * g.v + f.v * g.m;
+  z.ww = f.ww * g.v + 2.0 * f.w * g.w + f.v * g.ww;
+  z.wn = f.wn * g.v + f.w * g.n + f.n * g.w + f.v * g.wn;
+  z.wm = f.wm * g.v + f.w * g.m + f.m * g.w + f.v * g.wm;
+  z.nm = f.nm * g.v + f.n * g.m + f.m * g.n + f.v * g.nm;
   return z;
 }
 
@@ -61,13 +71,13 @@ JNTK_INLINE jet jmul(jet f, jet g) {
 JNTK_INLINE jet junary(jet f, double h0, double h1, double h2) {
   jet z;
   z.v = h0;
-  z.p = h1 * f.p;
-  z.q = h1 * f.q;
-  z.r = h1 * f.r;
-  z.pp = h1 * f.pp + h2 * f.p * f.p;
-  z.pq = h1 * f.pq + h2 * f.p * f.q;
-  z.pr = h1 * f.pr + h2 * f.p * f.r;
-  z.qr = h1 * f.qr + h2 * f.q * f.r;
+  z.w = h1 * f.w;
+  z.n = h1 * f.n;
+  z.m = h1 * f.m;
+  z.ww = h1 * f.ww + h2 * f.w * f.w;
+  z.wn = h1 * f.wn + h2 * f.w * f.n;
+  z.wm = h1 * f.wm + h2 * f.w * f.m;
+  z.nm = h1 * f.nm + h2 * f.n * f.m;
   return z;
 }
 
@@ -76,31 +86,42 @@ JNTK_INLINE jet jbinary(jet f, jet g, double h, double hf, double hg,
                           double hff, double hfg, double hgg) {
   jet z;
   z.v = h;
-  z.p = hf * f.p + hg * g.p;
-  z.q = hf * f.q + hg * g.q;
-  z.r = hf * f.r + hg * g.r;
+  z.w = hf * f.w + hg * g.w;
+  z.n = hf * f.n + hg * g.n;
+  z.m = hf * f.m + hg * g.m;
 #define JB2(xy, x, y)                                                          \
   z.xy = hf * f.xy + hg * g.xy + hff * f.x * f.y +                             \
          hfg * (f.x * g.y + f.y * g.x) + hgg * g.x * g.y
-  JB2(pp, p, p);
-  JB2(pq, p, q);
-  JB2(pr, p, r);
-  JB2(qr, q, r);
+  JB2(ww, w, w);
+  JB2(wn, w, n);
+  JB2(wm, w, m);
+  JB2(nm, n, m);
 #undef JB2
   return z;
 }
 
-JNTK_INLINE jet jinv(jet f) {
-  double i = 1.0 / f.v;
-  return junary(f, i, -i * i, 2.0 * i * i * i);
+/* f^s for a jet with f.v > 0, from the relative derivatives r_x = f_x / f:
+ * (f^s)_x = s f^s r_x, (f^s)_xy = s f^s (r_xy + (s - 1) r_x r_y), where
+ * r_xy = f_xy / f. Nothing larger than the result's own scale is formed. */
+JNTK_INLINE jet jpow(jet f, double s, double fs) {
+  double i = 1.0 / f.v, rw = f.w * i, rn = f.n * i, rm = f.m * i, t = s - 1.0;
+  jet z;
+  z.v = fs;
+  z.w = s * fs * rw;
+  z.n = s * fs * rn;
+  z.m = s * fs * rm;
+  z.ww = s * fs * (f.ww * i + t * rw * rw);
+  z.wn = s * fs * (f.wn * i + t * rw * rn);
+  z.wm = s * fs * (f.wm * i + t * rw * rm);
+  z.nm = s * fs * (f.nm * i + t * rn * rm);
+  return z;
 }
+
+JNTK_INLINE jet jinv(jet f) { return jpow(f, -1.0, 1.0 / f.v); }
 
 JNTK_INLINE jet jdiv(jet f, jet g) { return jmul(f, jinv(g)); }
 
-JNTK_INLINE jet jsqrt(jet f) {
-  double s = sqrt(f.v);
-  return junary(f, s, 0.5 / s, -0.25 / (s * f.v));
-}
+JNTK_INLINE jet jsqrt(jet f) { return jpow(f, 0.5, sqrt(f.v)); }
 
 /* atan2(y, x) with its exact first and second partials. */
 JNTK_INLINE jet jatan2(jet y, jet x) {
@@ -110,47 +131,22 @@ JNTK_INLINE jet jatan2(jet y, jet x) {
                  2.0 * x.v * y.v / n2);
 }
 
-/* G(a, b, c) for a function known through its partials in (a, b, c):
- * G = {g, ga, gb, gc, gcc, gac, gbc, gab}. Valid for the kept entries when a
- * depends on q only and b on r only (pair kernels), and for the value and
- * first partials in general (diagonal kernels), which is all we use; so
- * g_aa and g_bb are never needed. */
-JNTK_INLINE jet jcompose3(jet a, jet b, jet c, const double *G) {
+/* G(a, b, c) for a function known through its partials in (a, b, c),
+ * G = {g, ga, gb, gc, gcc, gac, gbc, gab}, where a depends on n only and b on
+ * m only, each to first order (a_n = an, b_m = bm): g_aa and g_bb never
+ * enter the kept entries. */
+JNTK_INLINE jet jcompose3_pair(double an, double bm, jet c, const double *G) {
   double ga = G[1], gb = G[2], gc = G[3], gcc = G[4], gac = G[5], gbc = G[6],
          gab = G[7];
   jet z;
   z.v = G[0];
-  z.p = ga * a.p + gb * b.p + gc * c.p;
-  z.q = ga * a.q + gb * b.q + gc * c.q;
-  z.r = ga * a.r + gb * b.r + gc * c.r;
-#define JC2(xy, x, y)                                                          \
-  z.xy = ga * a.xy + gb * b.xy + gc * c.xy + gcc * c.x * c.y +                 \
-         gac * (a.x * c.y + a.y * c.x) + gbc * (b.x * c.y + b.y * c.x) +       \
-         gab * (a.x * b.y + a.y * b.x)
-  JC2(pp, p, p);
-  JC2(pq, p, q);
-  JC2(pr, p, r);
-  JC2(qr, q, r);
-#undef JC2
-  return z;
-}
-
-/* jcompose3 for a pair kernel, where a depends on q only and b on r only
- * and neither carries second-order entries (the diagonal recursion keeps
- * first order only): the same numbers as jcompose3 with the zero terms
- * dropped. */
-JNTK_INLINE jet jcompose3_pair(double aq, double br, jet c, const double *G) {
-  double ga = G[1], gb = G[2], gc = G[3], gcc = G[4], gac = G[5], gbc = G[6],
-         gab = G[7];
-  jet z;
-  z.v = G[0];
-  z.p = gc * c.p;
-  z.q = ga * aq + gc * c.q;
-  z.r = gb * br + gc * c.r;
-  z.pp = gc * c.pp + gcc * c.p * c.p;
-  z.pq = gc * c.pq + gcc * c.p * c.q + gac * aq * c.p;
-  z.pr = gc * c.pr + gcc * c.p * c.r + gbc * br * c.p;
-  z.qr = gc * c.qr + gcc * c.q * c.r + gac * aq * c.r + gbc * br * c.q + gab * aq * br;
+  z.w = gc * c.w;
+  z.n = ga * an + gc * c.n;
+  z.m = gb * bm + gc * c.m;
+  z.ww = gc * c.ww + gcc * c.w * c.w;
+  z.wn = gc * c.wn + gcc * c.w * c.n + gac * an * c.w;
+  z.wm = gc * c.wm + gcc * c.w * c.m + gbc * bm * c.w;
+  z.nm = gc * c.nm + gcc * c.n * c.m + gac * an * c.m + gbc * bm * c.n + gab * an * bm;
   return z;
 }
 

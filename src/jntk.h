@@ -17,7 +17,7 @@
 #define FCONE
 #endif
 
-#include "omp.h"
+#include "jntk_omp.h"
 
 #include "activation.h"
 #include "kinds.h"

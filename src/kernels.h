@@ -1,6 +1,26 @@
-/* Shared definitions of the analytic kernel code. */
+/* The analytic infinite-width kernels of MLPs (math.md §2-4): shared
+ * parameters and the workers.
+ *
+ *   dual.c/.h       closed-form dual functions g, gdot of each activation,
+ *                   as scalars and as jets, side by side; the kinked family's
+ *                   angle update
+ *   series.c/.h     activations without a closed form: Hermite (Mehler)
+ *                   tables and their a-posteriori error bound, the
+ *                   Gaussian-mixture closed forms, node rules
+ *   kernels.c       the layer recursion over all pairs (plain and jets),
+ *                   the first layer, interrupts and failure reporting
+ *   jacobian_kernels.c  dense assembly and products of the Jacobian kernels
+ *                   from the eight per-pair scalars
+ *   kernels_call.c  the .Call entry points (argument checks, allocation),
+ *                   the test hooks and the per-point diagonal data of
+ *                   kernel_error_bound() */
 #ifndef JNTK_KERNELS_H
 #define JNTK_KERNELS_H
+
+#include <stddef.h>
+#include "jet.h"
+
+struct series_rule;
 
 /* Parameters of one infinite-width MLP kernel computation. */
 typedef struct {
@@ -10,23 +30,47 @@ typedef struct {
   double sw2, sb2;  /* sigma_w^2, sigma_b^2 */
   double k2;        /* kappa^2 */
   int d;            /* input dimension */
-  int nq;           /* Gauss-Hermite nodes for the Hermite coefficients */
-  const double *gz, *gw; /* probabilists' Gauss-Hermite nodes, weights */
-  int K;            /* Hermite (Mehler) series terms */
-  const double *H;  /* nq x K: normalised Hermite polynomials He_k/sqrt(k!) at gz */
+  double tol;       /* requested relative accuracy (quadrature_tol) */
+  struct series_rule *sr; /* series machinery (NULL for closed forms) */
   int nthreads;     /* OpenMP threads for per-point work */
 } kpar;
 
-void kernel_dual_scalar(const kpar *kp, double a, double b, double c, double *g, double *gd);
-int kernel_is_series(const kpar *kp);
-void kernel_diagonal(const kpar *kp, const double *q, int n, double *dv, double *dq,
-                     int nord, double *tab);
-void kernel_plain_worker(const kpar *kp, const double *gram, const double *q1,
-                         const double *q2, int n1, int n2, int sym,
-                         double *nngp, double *ntk, int nthreads);
-void kernel_jet_worker(const kpar *kp, const double *q1, const double *q2,
-                       int n1, int n2, int sym, int kind, double *out,
+/* A failure to reach the requested accuracy, recorded inside parallel
+ * regions and raised by the entry point afterwards (never R's API inside). */
+typedef struct {
+  int failed;       /* 0: none */
+  int layer;        /* 1-based hidden layer where it happened */
+  double variance;  /* the larger pre-activation variance of the pair */
+  double estimate;  /* estimated relative error */
+  int overflow;     /* 1: a value overflowed double precision */
+} kfail;
+
+/* Squared norms and the raw inputs of one side of a kernel call. */
+typedef struct {
+  const double *x;  /* n x d, column-major (NULL when not needed) */
+  const double *q;  /* squared norms */
+  int n;
+} kside;
+
+/* NNGP (c) and NTK (th) for all pairs. On entry c holds x1 x2^T (the upper
+ * triangle of x1 x1^T when sym); th may be NULL (NNGP only). Both are
+ * kappa^2-scaled on exit. */
+void kernel_plain_worker(const kpar *kp, const kside *s1, const kside *s2, int sym,
+                         double *c, double *th, kfail *fail, int nthreads);
+/* The eight per-pair scalars of the Jacobian NNGP (out0) and/or the JNTK
+ * (out1), each n1 x n2 x 8 (slices K, P, Q, R, S, Tq, Tr, U; see
+ * jacobian_kernels.c). gram holds x1 x2^T (upper triangle when sym); it may
+ * alias out0 or out1's first slice. */
+void kernel_jet_worker(const kpar *kp, const kside *s1, const kside *s2, int sym,
+                       const double *gram, double *out0, double *out1, kfail *fail,
                        int nthreads);
+
+/* Whether a pair's jets are in the cartesian variables (a vanishing norm). */
+int pair_cartesian(double n, double m);
+/* The stored scalars of a pair from its kappa^2-scaled jet (jet.h), written
+ * at o[ix + k S], k = 0..7 (jacobian_kernels.c). */
+void jacobian_scalars_from_jet(jet F, double n, double m, double rho, double *o, ptrdiff_t ix,
+                               ptrdiff_t S);
 void jacobian_assemble(const double *F, const double *x1, const double *x2,
                        int n1, int n2, int d, double *K, int nthreads);
 void jacobian_matvec(const double *F, const double *x1, const double *x2,

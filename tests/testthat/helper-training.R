@@ -35,6 +35,16 @@ tref_activation <- function(name, slope = 0.01) {
   )
 }
 
+# Weight scale c and bias scale of a layer with k inputs: NTK
+# parametrisation sigma_w / sqrt(k) and sigma_b; standard parametrisation 1
+# and 1 (0 without biases, sigma_b = 0).
+tref_c <- function(net, k) {
+  if (identical(net$parametrisation, "standard")) 1 else net$sigma_w / sqrt(k)
+}
+tref_beta <- function(net) {
+  if (identical(net$parametrisation, "standard")) as.numeric(net$sigma_b > 0) else net$sigma_b
+}
+
 # f(x) and grad_x f(x) at one input x (a vector), by the forward pass and one
 # forward tangent per input coordinate.
 tref_point <- function(nw, x) {
@@ -46,9 +56,9 @@ tref_point <- function(nw, x) {
   dz <- diag(d) # column i: dz/dx_i
   for (l in seq_len(L1)) {
     W <- nw$weights[[l]]
-    c <- net$sigma_w / sqrt(ncol(W))
+    c <- tref_c(net, ncol(W))
     h <- numeric(nrow(W))
-    for (r in seq_len(nrow(W))) h[r] <- c * sum(W[r, ] * z) + net$sigma_b * nw$biases[[l]][r]
+    for (r in seq_len(nrow(W))) h[r] <- c * sum(W[r, ] * z) + tref_beta(net) * nw$biases[[l]][r]
     dh <- matrix(0, nrow(W), d)
     for (i in seq_len(d)) dh[, i] <- c * (W %*% dz[, i])
     if (l == L1) return(list(f = net$kappa * h, J = net$kappa * dh[1, ]))
@@ -114,13 +124,13 @@ tref_gradient <- function(nw, x, y, lambda) {
       W <- nw$weights[[l]]
       m <- nrow(W)
       k <- ncol(W)
-      c <- net$sigma_w / sqrt(k)
-      h <- c * drop(W %*% z) + net$sigma_b * nw$biases[[l]]
+      c <- tref_c(net, k)
+      h <- c * drop(W %*% z) + tref_beta(net) * nw$biases[[l]]
       cols <- offs[l] + seq_len(m * k)
       bcols <- offs[l] + m * k + seq_len(m)
       Hth <- c * W %*% Zth
       Hth[, cols] <- Hth[, cols] + c * kronecker(t(z), diag(m))
-      Hth[, bcols] <- Hth[, bcols] + net$sigma_b * diag(m)
+      Hth[, bcols] <- Hth[, bcols] + tref_beta(net) * diag(m)
       T <- c * W %*% U
       Tth <- vector("list", d)
       for (i in seq_len(d)) {
@@ -162,7 +172,17 @@ tref_fd_gradient <- function(fun, theta, h = 1e-5) {
 
 # A small network with every weight and bias drawn, for the gradient checks.
 tref_small_net <- function(activation, depth = 2, width = c(4, 3), d = 3, sigma_b = 0.3,
-                      kappa = 0.7, sigma_w = 1.2) {
+                      kappa = 0.7, sigma_w = 1.2, parametrisation = "ntk") {
   net <- mlp(depth, activation, sigma_w = sigma_w, sigma_b = sigma_b, kappa = kappa)
+  if (parametrisation == "standard") net$parametrisation <- "standard"
   sample_mlp(net, width = width[seq_len(depth)], input_dim = d)
+}
+
+# The C gradient (double backprop) against the forward-mode reference: two
+# exact methods, so rounding only (1e-12 relative).
+tref_expect_gradient <- function(nw, x, y, lambda) {
+  g <- training_gradient(nw, x, y, lambda)
+  gc <- unlist(mapply(function(W, b) c(W, b), g$weights, g$biases))
+  gr <- tref_gradient(nw, x, y, lambda)
+  testthat::expect_lt(max(abs(gc - gr)), 1e-12 * max(1, abs(gr)))
 }

@@ -173,3 +173,117 @@ test_that("mean of 20 empirical JNTKs of width 2048 is within 5% of jntk() (heav
     expect_lt(r$err / r$scale, 0.05)
   }
 })
+
+test_that("standard parametrisation: the empirical kernels are the Gram matrices of its gradients", {
+  for (sb in c(0, 0.3)) {
+    set.seed(50)
+    net <- mlp(2, "gelu", sigma_w = 1.2, sigma_b = sb, kappa = 0.5)
+    net$parametrisation <- "standard"
+    nw <- sample_mlp(net, c(5, 4), input_dim = 3)
+    x1 <- matrix(rnorm(9), 3, 3)
+    x2 <- matrix(rnorm(6), 2, 3)
+    # brute force over the actual parameters (helper-network.R): same sums,
+    # another order (1e-10); parameter gradients of J by differences (1e-8)
+    expect_equal(empirical_ntk(nw, x1, x2), nref_empirical_ntk(nw, x1, x2), tolerance = 1e-10)
+    expect_equal(empirical_jntk(nw, x1, x2),
+                 tcrossprod(nref_jacobian_grad_matrix(nw, x1), nref_jacobian_grad_matrix(nw, x2)),
+                 tolerance = 1e-8)
+    # the empirical NNGP is the covariance over the output layer given the
+    # hidden layers, kappa^2 (sigma_w^2 z.z'/n_L + sigma_b^2): the same
+    # number as for the NTK-parametrised network with the same draws
+    ntk_net <- net
+    ntk_net$parametrisation <- NULL
+    set.seed(50)
+    nw0 <- sample_mlp(ntk_net, c(5, 4), input_dim = 3)
+    expect_equal(empirical_nngp(nw, x1, x2), empirical_nngp(nw0, x1, x2), tolerance = 1e-13)
+    expect_equal(empirical_nngp(nw, x1, x2, jacobian = TRUE),
+                 empirical_nngp(nw0, x1, x2, jacobian = TRUE), tolerance = 1e-12)
+  }
+})
+
+# Monte Carlo over wide standard-parametrised networks against the limits of
+# neural-tangents' standard Dense (helper-network.R, nref_kernel_standard):
+# the NNGP is the NTK-parametrised one, the NTK grows with the widths.
+# Tolerance: 3 standard errors of the mean (Frobenius) plus the O(1/width)
+# finite-width bias, as lln_check() above.
+mc_standard <- function(kind, width, n_net, seed) {
+  set.seed(seed)
+  net <- mlp(2, "erf", sigma_w = 1.1, sigma_b = 0.2, kappa = 0.5)
+  net$parametrisation <- "standard"
+  x <- rbind(c(1, 0, 0), c(0.6, 0.8, 0), c(0, 0.6, -0.8), c(0.5, -0.5, 0.5))
+  widths <- c(width, width)
+  lim <- switch(kind,
+    nngp = nngp(net, x),
+    jacobian_nngp = jacobian_nngp(net, x, as = "matrix"),
+    ntk = nref_kernel_standard(net, x, x, widths, "ntk"),
+    jntk = nref_jacobian_kernel(function(a, b) nref_kernel_standard(net, a, b, widths, "ntk"), x))
+  one <- function(nw) switch(kind,
+    nngp = tcrossprod(predict(nw, x)),
+    jacobian_nngp = {
+      fj <- cbind(predict(nw, x), input_jacobian(nw, x))
+      tcrossprod(c(fj[, 1], t(fj[, -1])))
+    },
+    ntk = empirical_ntk(nw, x),
+    jntk = empirical_jntk(nw, x))
+  ks <- lapply(seq_len(n_net), function(i) one(sample_mlp(net, widths, input_dim = 3)))
+  m <- Reduce(`+`, ks) / n_net
+  se <- sqrt(Reduce(`+`, lapply(ks, function(k) (k - m)^2)) / (n_net - 1) / n_net)
+  list(err = norm(m - lim, "F"), se = sqrt(sum(se^2)), scale = norm(lim, "F"))
+}
+
+test_that("standard parametrisation: Monte Carlo means converge to the limits (light)", {
+  for (kind in c("nngp", "ntk", "jacobian_nngp", "jntk")) {
+    r <- mc_standard(kind, width = 128, n_net = if (kind %in% c("nngp", "jacobian_nngp")) 2000 else 100,
+                     seed = 51)
+    expect_lt(r$err, 3 * r$se + r$scale / 128)
+  }
+  # and the standard NTK is not the NTK-parametrised one: it is ~width times larger
+  net <- mlp(2, "erf", sigma_w = 1.1, sigma_b = 0.2, kappa = 0.5)
+  x <- rbind(c(1, 0, 0), c(0.6, 0.8, 0))
+  std <- net
+  std$parametrisation <- "standard"
+  expect_gt(min(nref_kernel_standard(std, x, x, c(128, 128)) / ntk(net, x)), 20)
+})
+
+test_that("threads: 1, 2 and 3 give identical bits for every kind", {
+  set.seed(52)
+  nw <- sample_mlp(mlp(2, "tanh", sigma_b = 0.2), c(40, 30), input_dim = 3)
+  x <- matrix(rnorm(3 * 70), 70, 3) # several fixed blocks of inputs and columns
+  x2 <- x[1:50, ]
+  for (f in list(function(...) empirical_ntk(nw, ...), function(...) empirical_jntk(nw, ...),
+                 function(...) empirical_nngp(nw, ...),
+                 function(...) empirical_nngp(nw, ..., jacobian = TRUE))) {
+    k1 <- f(x, threads = 1)
+    k12 <- f(x, x2, threads = 1)
+    for (th in 2:3) {
+      expect_identical(f(x, threads = th), k1)
+      expect_identical(f(x, x2, threads = th), k12)
+    }
+    expect_true(isSymmetric(k1, tol = 0))
+  }
+})
+
+test_that("the BLAS floor routine computes the same kernel", {
+  set.seed(53)
+  nw <- sample_mlp(mlp(2, "erf"), 16, input_dim = 2)
+  x <- matrix(rnorm(10), 5, 2)
+  a <- jntk:::network_arch(nw$net, nw$widths)
+  K <- .Call(jntk:::C_empirical_blas_floor, list(nw$weights, nw$biases), a$par, a$ipar, x, NULL,
+             3L, 2L)
+  expect_equal(K, empirical_jntk(nw, x), tolerance = 1e-14)
+})
+
+test_that("direct .Call of the empirical kernel with garbage is an R error", {
+  cs <- nref_call_setup(54)
+  a <- cs$a; p <- cs$p; x <- cs$x
+  call <- function(...) .Call(jntk:::C_empirical_kernel, ...)
+  expect_equal(dim(call(p, a$par, a$ipar, x, NULL, 3L, 1L)), c(6L, 6L))
+  expect_error(call(p, a$par, a$ipar, x, NULL, 7L, 1L))
+  expect_error(call(p, a$par, a$ipar, x, NULL, NA_integer_, 1L))
+  expect_error(call(p, a$par, a$ipar, x, matrix(1, 2, 3), 1L, 1L))
+  expect_error(call(p, a$par, a$ipar, x, matrix(1, 0, 2), 1L, 1L))
+  expect_error(call(p, a$par, a$ipar, matrix(1, 0, 2), NULL, 1L, 1L))
+  expect_error(call(p, a$par, a$ipar, "x", NULL, 1L, 1L))
+  expect_error(call(p, a$par, a$ipar, x, NULL, 1L, "2"))
+  expect_error(call(1, a$par, a$ipar, x, NULL, 1L, 1L))
+})

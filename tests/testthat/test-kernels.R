@@ -28,7 +28,7 @@ test_that("dual functions agree with numerical integration", {
   for (act in activations()$name) {
     net <- mlp(1, act)
     kp <- jntk:::kernel_par(net)
-    C <- .Call(jntk:::C_kernels_dual, kp$par, kp$ipar, kp$gh, abc)
+    C <- .Call(jntk:::C_kernels_dual, kp$par, kp$ipar, kp$rule, abc)
     f <- kref_phi[[act]]
     for (i in seq_len(nrow(abc))) {
       a <- abc[i, 1]; b <- abc[i, 2]; c <- abc[i, 3]

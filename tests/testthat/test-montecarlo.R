@@ -2,6 +2,27 @@
 
 mc_inputs <- function() rbind(c(1, 0), c(0.6, 0.8), c(-0.3, 0.2))
 
+# The random streams monte_carlo(), kernel_convergence() and
+# plot_kernel_circle() give their networks (?monte_carlo), written out
+# independently of the package: after set.seed(seed), one draw from R's
+# generator seeds L'Ecuyer-CMRG, then parallel::nextRNGStream() per network.
+mc_with_streams <- function(seed, n, f) {
+  set.seed(seed)
+  r <- sample.int(.Machine$integer.max, 1L)
+  kind <- RNGkind()[1]
+  on.exit(RNGkind(kind))
+  RNGkind("L'Ecuyer-CMRG")
+  set.seed(r)
+  s <- .Random.seed
+  out <- vector("list", n)
+  for (i in seq_len(n)) {
+    assign(".Random.seed", s, envir = globalenv())
+    out[[i]] <- f(i)
+    s <- parallel::nextRNGStream(s)
+  }
+  out
+}
+
 test_that("monte_carlo() agrees with the analytic kernels within 4 standard errors", {
   # Each entry's z-score (estimate - limit) / std_error is approximately
   # N(0, 1) plus a finite-width bias of relative size ~1/width (here 1/256,
@@ -45,14 +66,12 @@ test_that("monte_carlo() is reproducible, thread-independent, keeps running esti
   c <- monte_carlo(net, x, 32, 20, "jntk", running = c(5, 10))
   expect_identical(c$running$n, c(5L, 10L))
   # the running estimate after 5 samples is the mean of the first 5
-  set.seed(52)
-  m5 <- Reduce(`+`, lapply(1:5, function(i) empirical_jntk(sample_mlp(net, 32, input_dim = 2), x))) / 5
+  m5 <- Reduce(`+`, mc_with_streams(52, 5, function(i) empirical_jntk(sample_mlp(net, 32, input_dim = 2), x))) / 5
   expect_equal(c$running$estimate[1, , ], m5, tolerance = 1e-13)
   # standard error: sd of the samples / sqrt(n), checked for the nngp kind
   set.seed(53)
   mc <- monte_carlo(net, x, 16, 10, "nngp")
-  set.seed(53)
-  f <- t(vapply(1:10, function(i) predict(sample_mlp(net, 16, input_dim = 2), x), numeric(3)))
+  f <- do.call(rbind, mc_with_streams(53, 10, function(i) as.vector(predict(sample_mlp(net, 16, input_dim = 2), x))))
   expect_equal(mc$estimate, crossprod(f) / 10, tolerance = 1e-13)
   expect_equal(mc$std_error[1, 2], sd(f[, 1] * f[, 2]) / sqrt(10), tolerance = 1e-12)
   expect_snapshot(print(a))
@@ -81,8 +100,7 @@ test_that("kernel_convergence() records errors, intervals and a slope", {
   rng <- tapply(cv$errors$error, cv$errors$width, range)
   expect_true(all(cv$summary$lower >= vapply(rng, `[`, 0, 1) & cv$summary$upper <= vapply(rng, `[`, 0, 2)))
   # the recorded error is the max-norm error / kappa^2 of the empirical JNTK
-  set.seed(54)
-  nw <- sample_mlp(net, 16, input_dim = 2)
+  nw <- mc_with_streams(54, 1, function(i) sample_mlp(net, 16, input_dim = 2))[[1]]
   e1 <- max(abs(empirical_jntk(nw, x) - nref_limit_kernel(net, x, "jntk"))) / 0.25
   expect_equal(cv$errors$error[1], e1, tolerance = 1e-10)
   # slope: from 4 networks per width the fit has s.e. ~0.1; the n^(-1/2) law
@@ -102,8 +120,7 @@ test_that("kernel_convergence() records errors, intervals and a slope", {
   set.seed(55)
   cv3 <- kernel_convergence(net, x, widths = c(16, 64), n_rep = 2, kernel = "nngp",
                             nngp_method = "monte_carlo", n_samples = 5, n_boot = 100)
-  set.seed(55)
-  e <- max(abs(monte_carlo(net, x, 16, 5, "nngp")$estimate - nref_limit_kernel(net, x, "nngp"))) / 0.25
+  e <- max(abs(mc_with_streams(55, 1, function(i) monte_carlo(net, x, 16, 5, "nngp")$estimate)[[1]] - nref_limit_kernel(net, x, "nngp"))) / 0.25
   expect_equal(cv3$errors$error[1], e, tolerance = 1e-10)
   expect_snapshot(print(cv3))
   png(tf <- tempfile(fileext = ".png"))
@@ -247,4 +264,56 @@ test_that("summary() of a Monte Carlo estimate counts entries within 1, 2, 3 s.e
   expect_snapshot(print(s))
   expect_null(summary(mc)$coverage)
   expect_snapshot(error = TRUE, summary(mc, limit = diag(2)))
+})
+
+test_that("networks spread over a multisession plan give the same numbers as sequential", {
+  skip_if_not_installed("future")
+  skip_on_cran()
+  net <- mlp(1, "erf", sigma_b = 0.1)
+  x <- mc_inputs()
+  set.seed(60)
+  a <- monte_carlo(net, x, 16, 130, "jacobian_nngp", running = c(3, 51, 130))
+  ua <- runif(1)
+  set.seed(61)
+  ca <- kernel_convergence(net, x, widths = c(8, 32), n_rep = 3, kernel = "ntk", n_boot = 100)
+  old <- future::plan(future::multisession, workers = 2)
+  on.exit(future::plan(old), add = TRUE)
+  set.seed(60)
+  b <- monte_carlo(net, x, 16, 130, "jacobian_nngp", running = c(3, 51, 130))
+  ub <- runif(1)
+  set.seed(61)
+  cb <- kernel_convergence(net, x, widths = c(8, 32), n_rep = 3, kernel = "ntk", n_boot = 100)
+  # bit-identical: the same streams and the same chunked summation order
+  expect_identical(a, b)
+  expect_identical(ca, cb)
+  # the user's generator moved on by the same single draw
+  expect_identical(ua, ub)
+  # chunked Welford (chunks of 4 here) against the plain mean of the samples
+  v <- mc_with_streams(60, 130, function(i) {
+    fj <- jntk:::network_outputs(sample_mlp(net, 16, input_dim = 2), x, TRUE, 1L)
+    tcrossprod(c(fj[, 1], t(fj[, -1, drop = FALSE])))
+  })
+  expect_equal(a$estimate, Reduce(`+`, v) / 130, tolerance = 1e-13)
+  expect_equal(a$running$estimate[2, , ], Reduce(`+`, v[1:51]) / 51, tolerance = 1e-13)
+  sdv <- apply(simplify2array(v), c(1, 2), sd) / sqrt(130)
+  expect_equal(a$std_error, sdv, tolerance = 1e-10)
+})
+
+test_that("plot_kernel_circle() draws the same networks on any plan", {
+  skip_if_not_installed("future")
+  skip_on_cran()
+  net <- mlp(2, "relu", sigma_b = 0.1)
+  pdf(NULL)
+  on.exit(dev.off(), add = TRUE)
+  set.seed(62)
+  a <- plot_kernel_circle(net, widths = c(8, 16), n_init = 2, n_points = 9)
+  old <- future::plan(future::multisession, workers = 2)
+  on.exit(future::plan(old), add = TRUE)
+  set.seed(62)
+  b <- plot_kernel_circle(net, widths = c(8, 16), n_init = 2, n_points = 9)
+  expect_identical(a, b)
+  # network 3 is the first of width 16 (widths outer, initialisations inner)
+  k3 <- mc_with_streams(62, 3, function(i) sample_mlp(net, c(8, 8, 16)[i], input_dim = 2L))[[3]]
+  expect_equal(a$empirical$kernel[[3]], as.vector(empirical_ntk(k3, matrix(c(1, 0), 1),
+                                                                unit_circle(9, include_end = TRUE))))
 })

@@ -121,7 +121,9 @@ test_that("print and plot methods", {
   y <- ifelse(x[, 1] > 0, 1, -1)
   fl <- gradient_flow(mlp(2, "erf", sigma_b = 0.1), x, y, lambda = 0.1, ridge = 1e-6)
   xt <- matrix(stats::rnorm(20), 10, 2)
-  rb <- robustness(fl, xt, ifelse(xt[, 1] > 0, 1, -1), eps = c(0, 0.1), attack = "fgsm")
+  # ratio of eigenvalues ~2e-7: one conditioning warning, not one per attack step
+  expect_warning(rb <- robustness(fl, xt, ifelse(xt[, 1] > 0, 1, -1), eps = c(0, 0.1), attack = "fgsm"),
+                 class = "jntk_warning_conditioning")
   expect_s3_class(attr(rb, "features"), "jntk_eigenfeatures")
   expect_snapshot(print(rb))
   expect_snapshot(print(attr(rb, "features"), n = 3))
@@ -161,4 +163,33 @@ test_that("summary() and as.data.frame() of robustness results", {
   expect_identical(sr$metric, "mse")
   expect_true(is.na(sr$eps_drop))
   expect_identical(unique(as.data.frame(rr)$measure), c("mse", "grad_norm"))
+})
+
+test_that("robustness() of an iterative flow matches the dense flow; one conditioning warning", {
+  set.seed(9)
+  x <- matrix(stats::rnorm(24), 12, 2)
+  y <- ifelse(x[, 1] > 0, 1, -1)
+  net <- mlp(2, "erf", sigma_b = 0.1)
+  fd <- gradient_flow(net, x, y, lambda = 0.05, ridge = 1e-3, solver = "dense")
+  fi <- gradient_flow(net, x, y, lambda = 0.05, ridge = 1e-3, solver = "iterative")
+  for (tt in c(20, Inf)) {
+    a <- robustness(fd, x, y, eps = c(0, 0.1, 0.2), t = tt, features = FALSE)
+    b <- robustness(fi, x, y, eps = c(0, 0.1, 0.2), t = tt)
+    expect_equal(a$accuracy, b$accuracy)
+    # both solve to ~1e-10 relative; the attack signs agree, the norms to rounding
+    expect_equal(a$grad_norm, b$grad_norm, tolerance = 1e-7)
+  }
+  expect_null(attr(b, "features"))
+  expect_snapshot(error = TRUE, robustness(fi, x, y, features = TRUE))
+  # a near-singular ridge: the t = Inf predictor is warned about exactly once
+  fs <- gradient_flow(net, x, y, lambda = 0.05, ridge = 1e-12, solver = "dense")
+  skip_if(is.na(jntk:::flow_condition_ratio(fs)) || jntk:::flow_condition_ratio(fs) >= 1e-6,
+          "this kernel is well conditioned")
+  n <- 0
+  withCallingHandlers(robustness(fs, x, y, eps = c(0, 0.1), features = FALSE),
+                      jntk_warning_conditioning = function(w) {
+                        n <<- n + 1
+                        invokeRestart("muffleWarning")
+                      })
+  expect_identical(n, 1)
 })

@@ -279,8 +279,9 @@ test_that("divergence stops with a classed error carrying the history", {
   y <- rnorm(5)
   expect_snapshot(train_mlp(nw, x, y, lr = 1e4, steps = 500, progress = FALSE),
                   error = TRUE)
-  cnd <- tryCatch(train_mlp(nw, x, y, lr = 1e4, steps = 500, progress = FALSE),
-                  jntk_error_divergence = function(e) e)
+  expect_warning(cnd <- tryCatch(train_mlp(nw, x, y, lr = 1e4, steps = 500, progress = FALSE),
+                                 jntk_error_divergence = function(e) e),
+                 class = "jntk_warning_divergence")
   h <- cnd$history
   expect_s3_class(h, "data.frame")
   expect_equal(h$step, 0:cnd$step)
@@ -380,4 +381,122 @@ test_that("heavy: the gradient agrees with PyTorch autograd double backward", {
     expect_equal(tref_flat(training_gradient(nw, x, y, lambda = 0.3)), g_torch,
                  tolerance = 1e-12)
   }
+})
+
+test_that("standard parametrisation: gradients and steps match plain R", {
+  set.seed(60)
+  for (sb in c(0, 0.3)) {
+    for (act in c("erf", "tanh", "relu")) {
+      nw <- tref_small_net(act, depth = 2, width = c(5, 4), d = 3, sigma_b = sb,
+                           parametrisation = "standard")
+      x <- matrix(rnorm(18), 6, 3)
+      y <- rnorm(6)
+      for (lambda in c(0, 0.3)) tref_expect_gradient(nw, x, y, lambda)
+      # without biases (sigma_b = 0) their gradient is zero
+      if (sb == 0) expect_true(all(unlist(training_gradient(nw, x, y, 0.3)$biases) == 0))
+      fit <- train_mlp(nw, x, y, lambda = 0.1, lr = 0.2, steps = 5, progress = FALSE)
+      ref <- tref_train(nw, x, y, lambda = 0.1, lr = 0.2, steps = 5)
+      expect_equal(tref_pack(fit$network), tref_pack(ref), tolerance = 1e-11)
+      expect_identical(jntk:::net_parametrisation(fit$network$net), "standard")
+    }
+  }
+})
+
+test_that("threads: 1, 2 and 3 give identical bits", {
+  set.seed(61)
+  nw <- sample_mlp(mlp(2, "erf", sigma_b = 0.1), c(70, 130), input_dim = 3)
+  x <- matrix(rnorm(3 * 200), 200, 3) # 3 fixed blocks of inputs; column blocks in the gradient
+  y <- sin(x[, 1])
+  run <- function(th) train_mlp(nw, x, y, lambda = 0.05, lr = 0.5, steps = 3, threads = th,
+                                progress = FALSE, record_kernel = "ntk", x_test = x[1:5, ])
+  a <- run(1)
+  g1 <- training_gradient(nw, x, y, lambda = 0.05, threads = 1)
+  for (th in 2:3) {
+    b <- run(th)
+    expect_identical(tref_pack(b$network), tref_pack(a$network))
+    expect_identical(b$history, a$history)
+    expect_identical(b$kernels, a$kernels)
+    expect_identical(b$outputs, a$outputs)
+    expect_identical(training_gradient(nw, x, y, lambda = 0.05, threads = th), g1)
+  }
+})
+
+test_that("warnings where training goes wrong", {
+  set.seed(62)
+  nw <- sample_mlp(mlp(1, "erf"), width = 8, input_dim = 2)
+  x <- matrix(rnorm(10), 5, 2)
+  y <- rnorm(5)
+  # lr far above 2N / lambda_max of the empirical NTK
+  expect_snapshot(fit <- train_mlp(nw, x, y, lr = 50, steps = 20, progress = FALSE))
+  est <- 2 * 5 / max(eigen(empirical_ntk(nw, x), only.values = TRUE)$values)
+  expect_warning(train_mlp(nw, x, y, lr = 1.01 * est, steps = 1, progress = FALSE),
+                 class = "jntk_warning_divergence")
+  expect_no_warning(train_mlp(nw, x, y, lr = 0.99 * est, steps = 1, progress = FALSE))
+  # a Jacobian penalty too stiff for lr (the NTK estimate does not see it):
+  # the loss grows by orders of magnitude
+  nw0 <- sample_mlp(mlp(0, "identity", sigma_w = 1), integer(0), input_dim = 2)
+  expect_snapshot(fit <- train_mlp(nw0, x, y, lambda = 1e3, lr = 0.5, steps = 12,
+                                   progress = FALSE))
+  expect_gt(max(fit$history$loss), 1e3 * fit$history$loss[1])
+})
+
+test_that("the step routine refuses huge step counts before reserving memory", {
+  set.seed(63)
+  nw <- sample_mlp(mlp(1, "erf"), width = 4, input_dim = 2)
+  a <- jntk:::network_arch(nw$net, nw$widths)
+  x <- matrix(rnorm(6), 3, 2)
+  th <- jntk:::network_theta(nw)
+  expect_error(.Call(jntk:::C_training_gd, th, a$par, a$ipar, x, rnorm(3), 0, 1, .Machine$integer.max, 1L),
+               "per call")
+  expect_error(.Call(jntk:::C_training_gd, th, a$par, a$ipar, x, rnorm(3), 0, 1, -1L, 1L))
+  expect_error(.Call(jntk:::C_training_gd, th, a$par, a$ipar, x, rnorm(2), 0, 1, 1L, 1L))
+  expect_error(.Call(jntk:::C_training_gd, th, a$par, a$ipar, x, rnorm(3), -1, 1, 1L, 1L))
+  expect_error(.Call(jntk:::C_training_gd, th, a$par, a$ipar, x, rnorm(3), 0, 0, 1L, 1L))
+  expect_error(.Call(jntk:::C_training_gd, list(nw$weights, nw$biases), a$par, a$ipar, x,
+                     rnorm(3), 0, 1, 1L, 1L), "flat")
+  expect_error(.Call(jntk:::C_training_loss_grad, th, a$par, a$ipar, x[0, , drop = FALSE],
+                     numeric(0), 0, TRUE, 1L))
+  expect_error(.Call(jntk:::C_training_loss_grad, th, a$par, a$ipar, x, rnorm(3), 0, NA, 1L))
+  res <- .Call(jntk:::C_training_gd, th, a$par, a$ipar, x, rnorm(3), 0, 1, 0L, 1L)
+  expect_identical(res$theta, th)
+  expect_length(res$fit_loss, 0)
+  expect_null(.Call(jntk:::C_training_blas_floor, th, a$par, a$ipar, x, rnorm(3), 0.1, 2L))
+})
+
+test_that("an interrupted train_mlp() returns the fit so far within a second", {
+  skip_on_cran()
+  skip_if_not_installed("callr")
+  skip_if(.Platform$OS.type == "windows", "SIGINT to a child process is POSIX")
+  child <- callr::r_bg(function() {
+    library(jntk)
+    set.seed(64)
+    nw <- sample_mlp(mlp(2, "erf"), width = 128, input_dim = 4)
+    x <- matrix(rnorm(400), 100, 4)
+    msg <- NA
+    fit <- withCallingHandlers(
+      train_mlp(nw, x, sin(x[, 1]), lambda = 0.01, lr = 0.5, steps = 1e6, record_every = 500,
+                progress = FALSE),
+      jntk_warning_interrupted = function(w) {
+        msg <<- conditionMessage(w)
+        invokeRestart("muffleWarning")
+      })
+    list(fit = fit, returned = Sys.time(), message = msg)
+  }, libpath = .libPaths())
+  Sys.sleep(4) # loading, then training
+  sent <- Sys.time()
+  tools::pskill(child$get_pid(), tools::SIGINT)
+  child$wait(20000)
+  expect_false(child$is_alive())
+  res <- child$get_result()
+  delay <- as.numeric(difftime(res$returned, sent, units = "secs"))
+  expect_lt(delay, 1)
+  fit <- res$fit
+  expect_s3_class(fit, "mlp_fit")
+  expect_true(fit$interrupted)
+  expect_gt(fit$steps, 0)
+  expect_lt(fit$steps, 1e6)
+  expect_equal(nrow(fit$history), fit$steps + 1)
+  expect_true(all(is.finite(fit$history$loss)))
+  expect_equal(ncol(fit$fitted), length(fit$record_steps))
+  expect_snapshot(cat(res$message), transform = function(x) gsub("[0-9]+", "<n>", x))
 })

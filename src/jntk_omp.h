@@ -7,8 +7,8 @@
  * allocation, no error, no RNG, no interrupt check); every number is computed
  * by the same operations whatever the thread count, so results do not depend
  * on it. */
-#ifndef JNTK_OMP_H
-#define JNTK_OMP_H
+#ifndef JNTK_JNTK_OMP_H
+#define JNTK_JNTK_OMP_H
 
 #include <stddef.h>
 

@@ -1,0 +1,166 @@
+/* Closed-form dual functions of each activation (math.md §2): with
+ * (u, v) ~ N(0, [[a, c], [c, b]]), g = E[phi(u) phi(v)] and
+ * gd = E[phi'(u) phi'(v)], as plain scalars (inline here: they run in the
+ * pair loops) and as jets (dual.c). Activations without a closed form are in
+ * series.c.
+ *
+ * A pair enters as its variances a, b, covariance c, the gap D = ab - c^2
+ * (>= 0; accurate where the caller knows it, see kernels.c) and, for the
+ * kinked family (relu, leaky relu, abs, identity), the angle theta between
+ * the two feature vectors, carried accurately from layer to layer so that
+ * 1 - rho ~ 1e-14 keeps its digits (dual_kink_next()). */
+#ifndef JNTK_DUAL_H
+#define JNTK_DUAL_H
+
+#include "jntk.h"
+#include "jet.h"
+#include "kernels.h"
+
+#define TWO_OVER_PI 0.636619772367581343075535053490
+
+typedef struct {
+  double a, b, c; /* variances and covariance */
+  double D;       /* ab - c^2 >= 0 */
+  double th;      /* angle in [0, pi] (kinked family only) */
+  double hs, hc;  /* sin(th/2), cos(th/2) (kinked family only) */
+  double ra, rb;  /* sqrt(a), sqrt(b) (kinked family only) */
+} pairval;
+
+/* The half-angle sines of a kinked pair's angle (one sincos per pair and
+ * layer: sin th = 2 hs hc, 1 - cos th = 2 hs^2, 1 + cos th = 2 hc^2). */
+JNTK_INLINE void pair_half_angle(pairval *pv) {
+  pv->hs = sin(0.5 * pv->th);
+  pv->hc = cos(0.5 * pv->th);
+}
+
+JNTK_INLINE int dual_is_kinked(int act) {
+  return act == ACT_IDENTITY || act == ACT_RELU || act == ACT_LEAKY_RELU || act == ACT_ABS;
+}
+JNTK_INLINE int dual_is_series(int act) {
+  return act == ACT_TANH || act == ACT_SOFTPLUS || act == ACT_SIGMOID || act == ACT_SILU;
+}
+
+/* Piecewise-linear family phi(x) = max(x, alpha x) = A1 x + B1 |x| with
+ * A1 = (1 + alpha)/2, B1 = (1 - alpha)/2: alpha is 0 for relu, -1 for abs,
+ * 1 for identity, the slope for leaky relu. With A = A1^2, B = B1^2 and
+ * J(theta) = sin(theta) + (pi/2 - theta) cos(theta):
+ *   g  = A c + B (2/pi) sqrt(ab) J(theta),   gd = A + B (1 - 2 theta/pi),
+ * the arc-cosine kernel (sqrt(ab - c^2) + (pi - theta) c)/(2 pi) for relu.
+ * theta = pi/2 when a or b is 0 (neural-tangents' convention). */
+JNTK_INLINE double kink_alpha(int act, double slope) {
+  return act == ACT_RELU ? 0.0 : (act == ACT_ABS ? -1.0 : (act == ACT_IDENTITY ? 1.0 : slope));
+}
+
+/* asin(rho) for rho = c/s, s = sqrt(ab), sD = sqrt(ab - c^2), accurate to
+ * rounding everywhere: asin where |rho| <= 0.7, else from the complementary
+ * angle asin(sD/s); 0 when s = 0. */
+JNTK_INLINE double asin_rho(double c, double sD, double s) {
+  if (!(s > 0)) return 0.0;
+  double rho = c / s;
+  if (fabs(rho) <= 0.7) return asin(rho);
+  double t = sD / s;
+  if (t > 1) t = 1;
+  return rho > 0 ? M_PI_2 - asin(t) : asin(t) - M_PI_2;
+}
+
+/* E[sin u sin v] = e^{-(a+b)/2} sinh c and E[cos u cos v] = e^{-(a+b)/2} cosh c
+ * with |c| <= sqrt(ab) <= (a+b)/2 clamped, written as
+ *   e^{|c|-h} (1 -/+ e^{-2|c|}) / 2,
+ * which neither overflows nor cancels (1 - e^{-2|c|} = -expm1(-2|c|)). */
+JNTK_INLINE void sincos_dual(double a, double b, double c, double *S, double *C) {
+  double s = sqrt(a * b);
+  if (c > s) c = s;
+  if (c < -s) c = -s;
+  double h = 0.5 * (a + b), ac = fabs(c), e = 0.5 * exp(ac - h);
+  double sh = -e * expm1(-2.0 * ac), ch = e * (1.0 + exp(-2.0 * ac));
+  *S = c < 0 ? -sh : sh;
+  *C = ch;
+}
+
+/* The plain dual of a closed-form activation; always inlined so that the
+ * pair loops, specialised per activation, fold the dispatch away. */
+JNTK_INLINE void dual_closed(const int act, const kpar *kp, const pairval *pv,
+                             double *g, double *gd) {
+  double a = pv->a, b = pv->b, c = pv->c;
+  switch (act) {
+  case ACT_IDENTITY:
+  case ACT_RELU:
+  case ACT_LEAKY_RELU:
+  case ACT_ABS: {
+    double al = kink_alpha(act, kp->slope), A1 = 0.5 * (1.0 + al), B1 = 0.5 * (1.0 - al);
+    double A = A1 * A1, B = B1 * B1;
+    if (B == 0.0 || !(a * b > 0)) {
+      *g = A * c;
+      if (gd) *gd = A;
+      return;
+    }
+    double th = pv->th, s = pv->ra * pv->rb, J = 2.0 * pv->hs * pv->hc + (M_PI_2 - th) * c / s;
+    *g = A * c + B * TWO_OVER_PI * s * J;
+    if (gd) *gd = A + B * (1.0 - TWO_OVER_PI * th);
+    return;
+  }
+  case ACT_ERF: {
+    /* g = (2/pi) asin(2c / sqrt((1+2a)(1+2b))), gd = (4/pi)/sqrt(R) with
+     * R = (1+2a)(1+2b) - 4c^2 = 1 + 2a + 2b + 4D: no cancellation */
+    double R = 1.0 + 2.0 * (a + b) + 4.0 * pv->D;
+    double den = sqrt(R), sQ = sqrt((1.0 + 2.0 * a) * (1.0 + 2.0 * b));
+    *g = TWO_OVER_PI * asin_rho(2.0 * c, den, sQ);
+    if (gd) *gd = 2.0 * TWO_OVER_PI / den;
+    return;
+  }
+  case ACT_GELU: {
+    /* math.md §2; gd = dg/dc (as neural-tangents' Gelu) */
+    double P = a * b, P1 = (1.0 + a) * (1.0 + b);
+    double d2 = 1.0 + a + b + pv->D; /* = P1 - c^2, without the cancellation */
+    double dl = sqrt(d2), al = atan2(c, dl);
+    *g = 0.25 * c + ((c * c + P * d2) / (P1 * dl) + c * al) / (2.0 * M_PI);
+    if (gd)
+      *gd = 0.25 + al / (2.0 * M_PI) +
+            c / (2.0 * M_PI * dl) * (1.0 / d2 + (1.0 - P) / P1 + 1.0);
+    return;
+  }
+  case ACT_SIN:
+  case ACT_COS: {
+    double S, C;
+    sincos_dual(a, b, c, &S, &C);
+    *g = act == ACT_SIN ? S : C;
+    if (gd) *gd = act == ACT_SIN ? C : S;
+    return;
+  }
+  default:
+    *g = NAN;
+    if (gd) *gd = NAN;
+  }
+}
+
+/* g(a, a, a) and its derivative along the diagonal, d/da g(a, a, a)
+ * (= E[phi'^2] + E[phi phi''] by Price's theorem), of a closed form. */
+void dual_diag(const kpar *kp, double a, double *g, double *dg);
+
+/* The angle of the next layer from this layer's (a, b, theta) and the roots
+ * ra1, rb1 of the next variances a1, b1 (kinked family): with alpha = sigma_w^2 (A + B),
+ * beta = sigma_b^2, s = sqrt(ab), e = alpha beta (sqrt a - sqrt b)^2 /
+ * (sqrt(a1 b1) + alpha s + beta),
+ *   sqrt(a1 b1) - c1 = e + sigma_w^2 s [A (1 - cos th) + B G(th)],
+ *   sqrt(a1 b1) + c1 = e + sigma_w^2 s [A (1 + cos th) + B (1 + (2/pi) J(th))] + 2 beta,
+ *   G(th) = (1 - cos th) - (2/pi)(sin th - th cos th),
+ * sums of non-negative terms, so 1 - rho1 and 1 + rho1 keep their relative
+ * accuracy, and theta1 = 2 atan2(sqrt(gap), sqrt(antigap)) is accurate at
+ * both ends. */
+double dual_kink_next(const kpar *kp, const pairval *pv, double ra1, double rb1);
+/* 2 atan2(sqrt(gap), sqrt(antigap)): the angle of a pair from
+ * sqrt(ab) - c >= 0 and sqrt(ab) + c >= 0. */
+double dual_theta(double gap, double antigap);
+
+/* At the diagonal (a, a, a) of a closed form: E[phi^2], g_a = E[phi'' phi]/2,
+ * E[phi'^2], E[phi''^2] and E[phi'''^2] (Price's theorem on the partials;
+ * the kinked family's divergent E[phi''^2] is reported as 0, as its jets
+ * drop it on the diagonal). */
+void dual_diag_moments(const kpar *kp, double a, double *out5);
+
+/* G = g and Gd = gd as jets, given a's derivative in n (an), b's in m (bm)
+ * and the covariance jet c; Gd may be NULL. */
+void dual_jet(const kpar *kp, const pairval *pv, double an, double bm, jet c, jet *G,
+              jet *Gd);
+
+#endif
