@@ -26,7 +26,6 @@
 #include "series.h"
 #include "kernels.h"
 #include "linalg.h"
-#include "plain.h"
 
 #define EPS 2.220446049250313e-16
 /* work units (about 10 ns on one core) between interrupt checks */
@@ -354,10 +353,8 @@ void kernel_plain_worker(const kpar *kp, const kside *s1, const kside *s2, int s
     side_first(kp, s2, &l2);
   }
   plain_ctx x = {kp, s1, s2, &l1, sym ? &l1 : &l2, c, th, NULL, n1, sym, 0};
-  int fast = L > 0 && plain_fast_handles(kp->act); /* plain.c */
-  if (dual_is_kinked(kp->act) && L > 0 && !fast) x.ang = (double *) R_alloc(S, sizeof(double));
+  if (dual_is_kinked(kp->act) && L > 0) x.ang = (double *) R_alloc(S, sizeof(double));
   double pending = 0.0;
-  if (fast) plain_fast_layers(kp, s1, s2, sym, c, th, nthreads);
   if (L == 0) { /* the affine kernel */
     double al0 = kp->sw2 / kp->d;
     for (int j = 0; j < n2; j++) {
@@ -369,7 +366,7 @@ void kernel_plain_worker(const kpar *kp, const kside *s1, const kside *s2, int s
       }
     }
   }
-  for (int l = 0; l < (fast ? 0 : L); l++) {
+  for (int l = 0; l < L; l++) {
     int K = kp->sr ? series_terms_for(kp->sr, layer_rho_max(kp, c, l, &l1, sym ? &l1 : &l2, n1,
                                                             n2, sym, &pending))
                    : 0;

@@ -10,6 +10,7 @@
 #include "linalg.h"
 #include "series.h"
 #include "dual.h"
+#include "plain.h"
 
 /* par = c(sigma_w, sigma_b, kappa, slope, tol), ipar = c(activation, depth,
  * series terms), rule = list(V, wV, Vc, wVc) (the 16-node mixture rule and
@@ -129,10 +130,15 @@ SEXP kernels_plain(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP rule, SEXP what,
   SEXP K1 = want_ntk ? Rf_allocMatrix(REALSXP, n1, n2) : R_NilValue;
   PROTECT(K1);
   double *c = want_nngp ? REAL(K0) : (double *) R_alloc((size_t) n1 * n2, sizeof(double));
-  jntk_gram(k.x1, k.x2, n1, n2, k.d, c, k.q1, k.q2, k.nt);
   kfail fail = {0, 0, 0.0, 0.0, 0};
-  kernel_plain_worker(&k.kp, &k.s1, &k.s2, k.x2 == NULL, c, want_ntk ? REAL(K1) : NULL, &fail,
+  if (k.kp.depth > 0 && plain_fast_handles(k.kp.act)) { /* plain.c: vectorised */
+    plain_fast_kernel(&k.kp, &k.s1, &k.s2, k.x2 == NULL, c, want_ntk ? REAL(K1) : NULL, &fail,
                       k.nt);
+  } else {
+    jntk_gram(k.x1, k.x2, n1, n2, k.d, c, k.q1, k.q2, k.nt);
+    kernel_plain_worker(&k.kp, &k.s1, &k.s2, k.x2 == NULL, c, want_ntk ? REAL(K1) : NULL,
+                        &fail, k.nt);
+  }
   SET_VECTOR_ELT(res, 0, K0);
   SET_VECTOR_ELT(res, 1, K1);
   SET_VECTOR_ELT(res, 2, fail_vector(&fail));

@@ -39,6 +39,7 @@
 #include "dual.h"
 #include "kernels.h"
 #include "plain.h"
+#include "linalg.h"
 
 /* Function multi-versioning: AVX2 and AVX-512 clones of the row loops,
  * chosen at load time by the CPU (GCC >= 8 on x86-64 with ifunc support). */
@@ -142,10 +143,10 @@ static void pside_fill(const kpar *kp, const kside *s, pside *p) {
  * covariance on exit; w the angle code; th (if any) the tangent kernel. */
 JNTK_INLINE void first_rows_t(const int has_th, int n, double al0, double be,
                               const double *restrict nrm, const double *restrict ra, double m,
-                              double rb, double *restrict c, double *restrict w,
-                              double *restrict th) {
+                              double rb, const double *restrict gr, double *restrict c,
+                              double *restrict w, double *restrict th) {
   for (int i = 0; i < n; i++) {
-    double nn = nrm[i], nm = nn * m, p = c[i], S = ra[i] * rb;
+    double nn = nrm[i], nm = nn * m, p = gr[i], S = ra[i] * rb;
     int ok = (nn > 0) & (m > 0) & (S > 0);
     double rho = ok ? (p / nn) / m : 0.0;
     rho = rho > 1 ? 1 : (rho < -1 ? -1 : rho);
@@ -155,7 +156,7 @@ JNTK_INLINE void first_rows_t(const int has_th, int n, double al0, double be,
     anti = anti > 0 ? anti : 0.0;
     double tot = gap + anti;
     int okt = (S > 0) & (tot > 0);
-    double omc = okt ? 2.0 * gap / tot : 1.0, opc = okt ? 2.0 * anti / tot : 1.0;
+    double it = 2.0 / tot, omc = okt ? gap * it : 1.0, opc = okt ? anti * it : 1.0;
     double cv = al0 * p + be;
     w[i] = w_encode(omc, opc);
     c[i] = cv;
@@ -164,12 +165,44 @@ JNTK_INLINE void first_rows_t(const int has_th, int n, double al0, double be,
 }
 
 static PLAIN_CLONES void first_rows(int n, double al0, double be, const double *nrm,
-                                    const double *ra, double m, double rb, double *c,
-                                    double *w, double *th) {
+                                    const double *ra, double m, double rb, const double *gr,
+                                    double *c, double *w, double *th) {
   if (th)
-    first_rows_t(1, n, al0, be, nrm, ra, m, rb, c, w, th);
+    first_rows_t(1, n, al0, be, nrm, ra, m, rb, gr, c, w, th);
   else
-    first_rows_t(0, n, al0, be, nrm, ra, m, rb, c, w, th);
+    first_rows_t(0, n, al0, be, nrm, ra, m, rb, gr, c, w, th);
+}
+
+/* Rows 0..n-1 of column j of the Gram matrix, g_i = sum_k x1[i, k] x2[j, k]
+ * in the order k = 0..d-1 (the squared norms are summed in the same order,
+ * so a point's Gram entry with itself is its squared norm exactly). */
+static PLAIN_CLONES void gram_rows(int n, int d, const double *restrict x1, int ld1,
+                                   const double *restrict y, int ldy, double *restrict g) {
+  for (int i = 0; i < n; i++) g[i] = 0.0;
+  for (int k = 0; k < d; k++) {
+    const double yk = y[(ptrdiff_t) k * ldy], *xk = x1 + (ptrdiff_t) k * ld1;
+    for (int i = 0; i < n; i++) g[i] += xk[i] * yk;
+  }
+}
+
+/* kappa^2 times rows 0..n-1; whether one is not finite. */
+static PLAIN_CLONES int scale_rows(int n, double k2, double *restrict c) {
+  int bad = 0;
+  for (int i = 0; i < n; i++) {
+    double v = c[i] * k2;
+    c[i] = v;
+    bad |= !(fabs(v) <= DBL_MAX);
+  }
+  return bad;
+}
+
+/* Whether a row of the column may have |rho0| > 1 - 1e-4 (a vectorised scan
+ * without divisions, with a margin; first_fix() decides exactly). */
+static PLAIN_CLONES int near_parallel(int n, const double *restrict nrm, double m,
+                                      const double *restrict gram) {
+  int any = 0;
+  for (int i = 0; i < n; i++) any |= fabs(gram[i]) > (1.0 - 2e-4) * (nrm[i] * m);
+  return any;
 }
 
 /* The first layer's near-parallel pairs from the inputs (rare: a scan, then
@@ -178,7 +211,7 @@ static void first_fix(const kpar *kp, const kside *s1, const kside *s2, const ps
                       const pside *p2, int j, int n, const double *gram, double *w) {
   if (!s1->x || !s2->x) return;
   double m = p2->nrm[j], al0 = kp->sw2 / kp->d, be = kp->sb2;
-  if (!(m > 0)) return;
+  if (!(m > 0) || !near_parallel(n, p1->nrm, m, gram)) return;
   for (int i = 0; i < n; i++) {
     double nn = p1->nrm[i];
     if (!(nn > 0)) continue;
@@ -241,7 +274,7 @@ JNTK_INLINE void kink_rows_t(const int has_th, int n, const kink_consts *kc,
     anti = anti > 0 ? anti : 0.0;
     double tot = gap + anti;
     int okt = ok1 & (tot > 0);
-    double omc1 = okt ? 2.0 * gap / tot : 1.0, opc1 = okt ? 2.0 * anti / tot : 1.0;
+    double it = 2.0 / tot, omc1 = okt ? gap * it : 1.0, opc1 = okt ? anti * it : 1.0;
     w[i] = w_encode(omc1, opc1);
   }
 }
@@ -298,11 +331,11 @@ static PLAIN_CLONES void erf_rows(int n, double sw2, double be, const double *va
     erf_rows_t(0, 0, n, sw2, be, va, b, rb, ra, w, c, th);
 }
 
-/* Columns [j0, j1) of all layers. */
-static void plain_columns(const kpar *kp, const kside *s1, const kside *s2, const pside *p1,
-                          const pside *p2, int sym, double *c, double *th, double *wbuf,
-                          int j0, int j1, int nt) {
-  int n1 = s1->n, n2 = s2->n, L = kp->depth, kink = dual_is_kinked(kp->act);
+/* Columns [j0, j1) of all layers; whether a value overflowed. */
+static int plain_columns(const kpar *kp, const kside *s1, const kside *s2, const pside *p1,
+                         const pside *p2, int sym, double *c, double *th, double *wbuf, int j0,
+                         int j1, int nt) {
+  int n1 = s1->n, n2 = s2->n, L = kp->depth, kink = dual_is_kinked(kp->act), over = 0;
   double al0 = kp->sw2 / kp->d;
   kink_consts kc = {0, 0, kp->sw2, kp->sb2, 0};
   if (kink) {
@@ -311,15 +344,14 @@ static void plain_columns(const kpar *kp, const kside *s1, const kside *s2, cons
     kc.B = B1 * B1;
     kc.alpha = kp->sw2 * (kc.A + kc.B);
   }
-  (void) n2;
-  JNTK_OMP(parallel for num_threads(nt) schedule(dynamic, 1))
+  JNTK_OMP(parallel for num_threads(nt) schedule(dynamic, 1) reduction(| : over))
   for (int j = j0; j < j1; j++) {
     int n = sym ? j + 1 : n1;
     ptrdiff_t off = (ptrdiff_t) j * n1;
     double *cj = c + off, *tj = th ? th + off : NULL;
     double *w = wbuf + (ptrdiff_t) jntk_thread_id() * 2 * n1, *gram = w + n1;
-    memcpy(gram, cj, (size_t) n * sizeof(double));
-    first_rows(n, al0, kp->sb2, p1->nrm, p1->r, p2->nrm[j], p2->r[j], cj, w, tj);
+    gram_rows(n, kp->d, s1->x, n1, s2->x + j, n2, gram);
+    first_rows(n, al0, kp->sb2, p1->nrm, p1->r, p2->nrm[j], p2->r[j], gram, cj, w, tj);
     first_fix(kp, s1, s2, p1, p2, j, n, gram, w);
     for (int l = 0; l < L; l++) {
       ptrdiff_t lo = (ptrdiff_t) l * n1, lo2 = (ptrdiff_t) l * n2;
@@ -330,31 +362,53 @@ static void plain_columns(const kpar *kp, const kside *s1, const kside *s2, cons
         erf_rows(n, kp->sw2, kp->sb2, p1->v + lo, p2->v[j + lo2], p2->r[j + lo2],
                  p1->r + lo, l == 0 ? w : NULL, cj, tj);
     }
+    over |= scale_rows(n, kp->k2, cj);
+    if (tj) over |= scale_rows(n, kp->k2, tj);
   }
+  return over;
 }
 
-void plain_fast_layers(const kpar *kp, const kside *s1, const kside *s2, int sym, double *c,
-                       double *th, int nthreads) {
+/* Squared norms in the order of gram_rows(). */
+static void sq_norms(const kside *s, int d, double *q) {
+  for (int i = 0; i < s->n; i++) q[i] = 0.0;
+  for (int k = 0; k < d; k++)
+    for (int i = 0; i < s->n; i++) {
+      double v = s->x[i + (ptrdiff_t) k * s->n];
+      q[i] += v * v;
+    }
+}
+
+void plain_fast_kernel(const kpar *kp, const kside *s1, const kside *s2, int sym, double *c,
+                       double *th, kfail *fail, int nthreads) {
   int n1 = s1->n, n2 = s2->n, L = kp->depth;
+  sq_norms(s1, kp->d, (double *) s1->q);
+  if (!sym) sq_norms(s2, kp->d, (double *) s2->q);
   pside p1, p2;
   pside_fill(kp, s1, &p1);
   if (sym)
     p2 = p1;
   else
     pside_fill(kp, s2, &p2);
-  int nt = jntk_threads(nthreads, (double) n1 * n2 * L, JNTK_GRAIN_PAIR_LAYERS);
+  double work = (double) n1 * n2 * (L + 0.02 * kp->d);
+  int nt = jntk_threads(nthreads, work, JNTK_GRAIN_PAIR_LAYERS);
   double *wbuf = (double *) R_alloc((size_t) nt * 2 * n1, sizeof(double));
-  double per_col = (double) n1 * (L + 1);
-  int j0 = 0;
+  double per_col = (double) n1 * (L + 1), chunk = PLAIN_CHUNK * (nt > 1 ? nt : 1);
+  int j0 = 0, over = 0;
   while (j0 < n2) {
     int j1 = j0;
     double acc = 0;
-    while (j1 < n2 && acc < PLAIN_CHUNK) {
+    while (j1 < n2 && acc < chunk) {
       acc += sym ? (double) (j1 + 1) * (L + 1) : per_col;
       j1++;
     }
-    plain_columns(kp, s1, s2, &p1, &p2, sym, c, th, wbuf, j0, j1, nt);
+    over |= plain_columns(kp, s1, s2, &p1, &p2, sym, c, th, wbuf, j0, j1, nt);
     j0 = j1;
     if (j0 < n2) R_CheckUserInterrupt();
+  }
+  if (over) fail->overflow = 1;
+  if (sym) {
+    int ntm = jntk_threads(nthreads, (double) n1 * n1, JNTK_GRAIN_ELEMENTS);
+    jntk_mirror_upper(c, c, n1, ntm);
+    if (th) jntk_mirror_upper(th, th, n1, ntm);
   }
 }

@@ -4,12 +4,14 @@
 
 #include "kernels.h"
 
-/* Whether plain_fast_layers() computes this activation. */
+/* Whether plain_fast_kernel() computes this activation. */
 int plain_fast_handles(int act);
-/* All hidden layers (depth >= 1) of the NNGP (c) and NTK (th, may be NULL):
- * on entry c holds x1 x2^T (upper triangle when sym), on exit both hold the
- * last layer's kernels before the kappa^2 scaling (the caller's). */
-void plain_fast_layers(const kpar *kp, const kside *s1, const kside *s2, int sym, double *c,
-                       double *th, int nthreads);
+/* The NNGP (c) and NTK (th, may be NULL) for depth >= 1, kappa^2-scaled,
+ * both sides' raw inputs given: computes the squared norms into s1->q and
+ * s2->q, the Gram matrix column by column, every layer, the overflow flag,
+ * and the lower triangle when sym (the whole of kernel_plain_worker()'s job
+ * for these activations). */
+void plain_fast_kernel(const kpar *kp, const kside *s1, const kside *s2, int sym, double *c,
+                       double *th, kfail *fail, int nthreads);
 
 #endif
