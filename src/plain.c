@@ -59,8 +59,15 @@
 #define SQRT1_2 0.70710678118654752440
 /* pairs x layers between interrupt checks (a few milliseconds) */
 #define PLAIN_CHUNK 1048576.0
+#define PLAIN_MAX_DEPTH 64
 
-int plain_fast_handles(int act) { return dual_is_kinked(act) || act == ACT_ERF; }
+int plain_fast_handles(int act, int depth, int n1) {
+  /* per point and layer data stay small, and one column of all layers stays
+   * within the work between two interrupt checks; else kernels.c's
+   * layer-by-layer sweep */
+  return (dual_is_kinked(act) || act == ACT_ERF) && depth >= 1 && depth <= PLAIN_MAX_DEPTH &&
+         (double) n1 * (depth + 1) <= PLAIN_CHUNK;
+}
 
 /* asin(x) for x in [0, 0.7072] given u = sqrt(1 - x^2) (>= x up to rounding):
  * fdlibm's rational form for |v| <= 1/2, and pi/4 + asin((x - u)/sqrt 2)
