@@ -371,3 +371,21 @@ SEXP kernels_diag(SEXP x, SEXP par, SEXP ipar, SEXP rule) {
   UNPROTECT(2);
   return out;
 }
+
+/* For jntk_sitrep(): list(openmp, cores, max_threads, simd) - whether the
+ * package was built with OpenMP, the cores OpenMP sees, its default thread
+ * limit, and the instruction set the vectorised plain kernels run with. */
+SEXP kernels_build_info(void) {
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 4));
+#ifdef _OPENMP
+  SET_VECTOR_ELT(out, 0, Rf_ScalarLogical(TRUE));
+  SET_VECTOR_ELT(out, 2, Rf_ScalarInteger(omp_get_max_threads()));
+#else
+  SET_VECTOR_ELT(out, 0, Rf_ScalarLogical(FALSE));
+  SET_VECTOR_ELT(out, 2, Rf_ScalarInteger(1));
+#endif
+  SET_VECTOR_ELT(out, 1, Rf_ScalarInteger(jntk_cores()));
+  SET_VECTOR_ELT(out, 3, Rf_mkString(plain_simd_level()));
+  UNPROTECT(1);
+  return out;
+}

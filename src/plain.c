@@ -47,6 +47,7 @@
   defined(__linux__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define PLAIN_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#define PLAIN_HAS_CLONES 1
 #endif
 #endif
 #ifndef PLAIN_CLONES
@@ -60,6 +61,23 @@
 /* pairs x layers between interrupt checks (a few milliseconds) */
 #define PLAIN_CHUNK 1048576.0
 #define PLAIN_MAX_DEPTH 64
+
+const char *plain_simd_level(void) {
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+  __builtin_cpu_init();
+#ifdef PLAIN_HAS_CLONES
+  if (__builtin_cpu_supports("avx512f")) return "AVX-512 (function multi-versioning)";
+  if (__builtin_cpu_supports("avx2")) return "AVX2 (function multi-versioning)";
+#endif
+  return "SSE2";
+#elif defined(__x86_64__) || defined(_M_X64)
+  return "SSE2";
+#elif defined(__aarch64__)
+  return "NEON";
+#else
+  return "the compiler's default";
+#endif
+}
 
 int plain_fast_handles(int act, int depth, int n1) {
   /* per point and layer data stay small, and one column of all layers stays

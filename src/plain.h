@@ -15,4 +15,7 @@ int plain_fast_handles(int act, int depth, int n1);
 void plain_fast_kernel(const kpar *kp, const kside *s1, const kside *s2, int sym, double *c,
                        double *th, kfail *fail, int nthreads);
 
+/* The instruction set the row loops run with on this CPU (jntk_sitrep()). */
+const char *plain_simd_level(void);
+
 #endif
