@@ -29,7 +29,7 @@
 #' s$blas_kind
 #' @export
 jntk_sitrep <- function() {
-  info <- .Call(C_kernels_build_info)
+  info <- .Call(C_kernels_build_info, 1L)
   blas <- unname(extSoftVersion()[["BLAS"]])
   if (!nzchar(blas)) blas <- unname(sessionInfo()$BLAS %||% "")
   lapack <- tryCatch(La_library(), error = function(e) "")

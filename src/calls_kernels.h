@@ -11,7 +11,7 @@ SEXP kernels_matvec(SEXP F, SEXP x1, SEXP x2, SEXP v);
 SEXP kernels_dual(SEXP par, SEXP ipar, SEXP rule, SEXP abc);
 SEXP kernels_moments(SEXP par, SEXP ipar, SEXP rule, SEXP abc, SEXP method);
 SEXP kernels_diag(SEXP x, SEXP par, SEXP ipar, SEXP rule);
-SEXP kernels_build_info(void);
+SEXP kernels_build_info(SEXP layout);
 
 #define CALLS_KERNELS                                                          \
   CALLDEF(kernels_plain, 7),                                                   \
@@ -21,6 +21,6 @@ SEXP kernels_build_info(void);
   CALLDEF(kernels_dual, 4),                                                    \
   CALLDEF(kernels_moments, 5),                                                 \
   CALLDEF(kernels_diag, 4),                                                    \
-  CALLDEF(kernels_build_info, 0),
+  CALLDEF(kernels_build_info, 1),
 
 #endif

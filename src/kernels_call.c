@@ -374,8 +374,10 @@ SEXP kernels_diag(SEXP x, SEXP par, SEXP ipar, SEXP rule) {
 
 /* For jntk_sitrep(): list(openmp, cores, max_threads, simd) - whether the
  * package was built with OpenMP, the cores OpenMP sees, its default thread
- * limit, and the instruction set the vectorised plain kernels run with. */
-SEXP kernels_build_info(void) {
+ * limit, and the instruction set the vectorised plain kernels run with.
+ * `layout` is the version of this list the caller expects (1). */
+SEXP kernels_build_info(SEXP layout) {
+  if (jntk_int_scalar(layout, "layout") != 1) Rf_error("'layout' must be 1");
   SEXP out = PROTECT(Rf_allocVector(VECSXP, 4));
 #ifdef _OPENMP
   SET_VECTOR_ELT(out, 0, Rf_ScalarLogical(TRUE));
