@@ -42,9 +42,9 @@
 #include "linalg.h"
 
 /* Function multi-versioning: AVX2 and AVX-512 clones of the row loops,
- * chosen at load time by the CPU (GCC >= 8 on x86-64 with ifunc support). */
+ * chosen at load time by the CPU (GCC >= 8 on x86-64 Linux with glibc's ifunc). */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8 && defined(__x86_64__) && \
-  defined(__linux__) && defined(__has_attribute)
+  defined(__linux__) && defined(__GLIBC__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define PLAIN_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
 #define PLAIN_HAS_CLONES 1
