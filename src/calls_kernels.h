@@ -11,6 +11,7 @@ SEXP kernels_matvec(SEXP F, SEXP x1, SEXP x2, SEXP v);
 SEXP kernels_dual(SEXP par, SEXP ipar, SEXP rule, SEXP abc);
 SEXP kernels_moments(SEXP par, SEXP ipar, SEXP rule, SEXP abc, SEXP method);
 SEXP kernels_diag(SEXP x, SEXP par, SEXP ipar, SEXP rule);
+SEXP kernels_build_info(SEXP layout);
 
 #define CALLS_KERNELS                                                          \
   CALLDEF(kernels_plain, 7),                                                   \
@@ -19,6 +20,7 @@ SEXP kernels_diag(SEXP x, SEXP par, SEXP ipar, SEXP rule);
   CALLDEF(kernels_matvec, 4),                                                  \
   CALLDEF(kernels_dual, 4),                                                    \
   CALLDEF(kernels_moments, 5),                                                 \
-  CALLDEF(kernels_diag, 4),
+  CALLDEF(kernels_diag, 4),                                                    \
+  CALLDEF(kernels_build_info, 1),
 
 #endif

@@ -119,6 +119,17 @@ JNTK_OMP(parallel for num_threads(nt) schedule(static))
   }
 }
 
+/* B (c x r) = A^T for A (r x c), both column-major. */
+static void transpose(const double *A, int r, int c, double *B) {
+  const int T = 32;
+  for (int i0 = 0; i0 < r; i0 += T)
+    for (int j0 = 0; j0 < c; j0 += T) {
+      int i1 = i0 + T < r ? i0 + T : r, j1 = j0 + T < c ? j0 + T : c;
+      for (int i = i0; i < i1; i++)
+        for (int j = j0; j < j1; j++) B[j + (ptrdiff_t) i * c] = A[i + (ptrdiff_t) j * r];
+    }
+}
+
 /* out (n1(d+1) x ncol) = K v for v (n2(d+1) x ncol), in O(n1 n2 d) per column
  * with matrix products. With Rh = X^1 X^2^T (the rho of every pair),
  * XV = X^1 V^T (x^_a . V_b), W_b = x^'_b . V_b and E = XV - Rh o W (e'.V_b):
@@ -127,7 +138,11 @@ JNTK_OMP(parallel for num_threads(nt) schedule(static))
  *     C1 = P m v0 + S E + Tr W - P W,
  *     C2 = Q v0 + (Tq - P) E + U W - rho (P m v0 + S E + Tr W),
  * where V (n2 x d) holds the Jacobian part of v, stored transposed (d x n2)
- * in v's own block-major layout, and likewise the output's J part (d x n1). */
+ * in v's own block-major layout, and likewise the output's J part (d x n1).
+ * Every product is an NN-form dgemm (the reference BLAS runs its transposed
+ * forms at half the speed or less): the operands X^2^T and V are transposed
+ * explicitly (O(n d)), and the J part is formed as its transpose
+ * C1 X^2 + P V (n1 x d), transposed back in O(n1 d). */
 void jacobian_matvec(const double *F, const double *x1, const double *x2,
                      int n1, int n2, int d, const double *v, int ncol,
                      double *out) {
@@ -136,16 +151,20 @@ void jacobian_matvec(const double *F, const double *x1, const double *x2,
                *Ftq = F + 5 * S, *Ftr = F + 6 * S, *Fu = F + 7 * S;
   double *U1 = (double *) R_alloc((size_t) n1 * d, sizeof(double));
   double *U2 = (double *) R_alloc((size_t) n2 * d, sizeof(double));
+  double *U2t = (double *) R_alloc((size_t) n2 * d, sizeof(double));
+  double *V = (double *) R_alloc((size_t) n2 * d, sizeof(double));
+  double *RtT = (double *) R_alloc((size_t) n1 * d, sizeof(double));
   double *nr1 = (double *) R_alloc(n1, sizeof(double)), *nr2 = (double *) R_alloc(n2, sizeof(double));
   unit_rows(x1, n1, d, U1, nr1);
   unit_rows(x2, n2, d, U2, nr2);
+  transpose(U2, n2, d, U2t);
   double *Rh = (double *) R_alloc(S, sizeof(double));
   double *XV = (double *) R_alloc(S, sizeof(double));
   double *C1 = (double *) R_alloc(S, sizeof(double));
   double *W = (double *) R_alloc(n2, sizeof(double));
   double *s = (double *) R_alloc(n1, sizeof(double));
   double one = 1.0, zero = 0.0;
-  F77_CALL(dgemm)("N", "T", &n1, &n2, &d, &one, U1, &n1, U2, &n2, &zero, Rh, &n1 FCONE FCONE);
+  F77_CALL(dgemm)("N", "N", &n1, &n2, &d, &one, U1, &n1, U2t, &d, &zero, Rh, &n1 FCONE FCONE);
   for (ptrdiff_t t = 0; t < S; t++) Rh[t] = Rh[t] > 1 ? 1 : (Rh[t] < -1 ? -1 : Rh[t]);
   for (int k = 0; k < ncol; k++) {
     const double *v0 = v + (ptrdiff_t) k * n2 * (d + 1), *Vt = v0 + n2;
@@ -153,7 +172,7 @@ void jacobian_matvec(const double *F, const double *x1, const double *x2,
     F77_CALL(dgemm)("N", "N", &n1, &n2, &d, &one, U1, &n1, Vt, &d, &zero, XV, &n1 FCONE FCONE);
     for (int b = 0; b < n2; b++) {
       double w = 0;
-      for (int j = 0; j < d; j++) w += U2[b + (ptrdiff_t) j * n2] * Vt[j + (ptrdiff_t) b * d];
+      for (int j = 0; j < d; j++) w += U2t[j + (ptrdiff_t) b * d] * Vt[j + (ptrdiff_t) b * d];
       W[b] = w;
     }
     for (int a = 0; a < n1; a++) { o0[a] = 0; s[a] = 0; }
@@ -168,10 +187,12 @@ void jacobian_matvec(const double *F, const double *x1, const double *x2,
         s[a] += Fq[ab] * vb + (Ftq[ab] - P) * E + Fu[ab] * wb - rho * c1;
       }
     }
-    /* Rt = X^2^T C1^T + Vt P^T + x^_a s_a */
-    F77_CALL(dgemm)("T", "T", &d, &n1, &n2, &one, U2, &n2, C1, &n1, &zero, Rt, &d FCONE FCONE);
-    F77_CALL(dgemm)("N", "T", &d, &n1, &n2, &one, Vt, &d, Fp, &n1, &one, Rt, &d FCONE FCONE);
+    /* Rt^T = C1 X^2 + P V (n1 x d), then Rt = its transpose + x^_a s_a */
+    transpose(Vt, d, n2, V);
+    F77_CALL(dgemm)("N", "N", &n1, &d, &n2, &one, C1, &n1, U2, &n2, &zero, RtT, &n1 FCONE FCONE);
+    F77_CALL(dgemm)("N", "N", &n1, &d, &n2, &one, Fp, &n1, V, &n2, &one, RtT, &n1 FCONE FCONE);
     for (int a = 0; a < n1; a++)
-      for (int i = 0; i < d; i++) Rt[i + (ptrdiff_t) a * d] += s[a] * U1[a + (ptrdiff_t) i * n1];
+      for (int i = 0; i < d; i++)
+        Rt[i + (ptrdiff_t) a * d] = RtT[a + (ptrdiff_t) i * n1] + s[a] * U1[a + (ptrdiff_t) i * n1];
   }
 }

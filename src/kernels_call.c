@@ -10,6 +10,7 @@
 #include "linalg.h"
 #include "series.h"
 #include "dual.h"
+#include "plain.h"
 
 /* par = c(sigma_w, sigma_b, kappa, slope, tol), ipar = c(activation, depth,
  * series terms) for the NTK parametrisation or c(activation, depth, series
@@ -145,10 +146,15 @@ SEXP kernels_plain(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP rule, SEXP what,
   SEXP K1 = want_ntk ? Rf_allocMatrix(REALSXP, n1, n2) : R_NilValue;
   PROTECT(K1);
   double *c = want_nngp ? REAL(K0) : (double *) R_alloc((size_t) n1 * n2, sizeof(double));
-  jntk_gram(k.x1, k.x2, n1, n2, k.d, c, k.q1, k.q2, k.nt);
   kfail fail = {0, 0, 0.0, 0.0, 0};
-  kernel_plain_worker(&k.kp, &k.s1, &k.s2, k.x2 == NULL, c, want_ntk ? REAL(K1) : NULL, &fail,
+  if (plain_fast_handles(k.kp.act, k.kp.depth, n1)) { /* plain.c: vectorised */
+    plain_fast_kernel(&k.kp, &k.s1, &k.s2, k.x2 == NULL, c, want_ntk ? REAL(K1) : NULL, &fail,
                       k.nt);
+  } else {
+    jntk_gram(k.x1, k.x2, n1, n2, k.d, c, k.q1, k.q2, k.nt);
+    kernel_plain_worker(&k.kp, &k.s1, &k.s2, k.x2 == NULL, c, want_ntk ? REAL(K1) : NULL,
+                        &fail, k.nt);
+  }
   SET_VECTOR_ELT(res, 0, K0);
   SET_VECTOR_ELT(res, 1, K1);
   SET_VECTOR_ELT(res, 2, fail_vector(&fail));
@@ -379,5 +385,25 @@ SEXP kernels_diag(SEXP x, SEXP par, SEXP ipar, SEXP rule) {
     if ((i & 255) == 255) R_CheckUserInterrupt();
   }
   UNPROTECT(2);
+  return out;
+}
+
+/* For jntk_sitrep(): list(openmp, cores, max_threads, simd) - whether the
+ * package was built with OpenMP, the cores OpenMP sees, its default thread
+ * limit, and the instruction set the vectorised plain kernels run with.
+ * `layout` is the version of this list the caller expects (1). */
+SEXP kernels_build_info(SEXP layout) {
+  if (jntk_int_scalar(layout, "layout") != 1) Rf_error("'layout' must be 1");
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 4));
+#ifdef _OPENMP
+  SET_VECTOR_ELT(out, 0, Rf_ScalarLogical(TRUE));
+  SET_VECTOR_ELT(out, 2, Rf_ScalarInteger(omp_get_max_threads()));
+#else
+  SET_VECTOR_ELT(out, 0, Rf_ScalarLogical(FALSE));
+  SET_VECTOR_ELT(out, 2, Rf_ScalarInteger(1));
+#endif
+  SET_VECTOR_ELT(out, 1, Rf_ScalarInteger(jntk_cores()));
+  SET_VECTOR_ELT(out, 3, Rf_mkString(plain_simd_level()));
+  UNPROTECT(1);
   return out;
 }

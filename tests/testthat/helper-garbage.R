@@ -20,6 +20,7 @@ garbage_routines <- function() {
 # sizes; each is evaluated in its own environment with `.Call` intercepted.
 garbage_drivers <- function() {
   list(
+    sitrep = quote(jntk_sitrep()),
     plain = quote({
       set.seed(1)
       x <- matrix(rnorm(8), 4, 2); x2 <- matrix(rnorm(6), 3, 2)

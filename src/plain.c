@@ -1,0 +1,439 @@
+/* The plain kernels (NNGP, NTK) of the closed-form activations that dominate
+ * use, the kinked family (relu, leaky relu, abs, identity) and erf, as
+ * branchless loops the compiler vectorises (math.md §2-3; the general path
+ * for every activation is kernels.c).
+ *
+ * Loop order: columns j outer (split over threads), then layers, then rows
+ * i inner, so a column's state (covariance, tangent kernel, angle code)
+ * stays in cache through all layers while the row loop runs in SIMD lanes.
+ * The per-point variances of every layer are computed first (O(n depth)).
+ *
+ * The only transcendental is one arcsine per pair and layer, of an argument
+ * in [0, 1/sqrt 2]: with t = |cos theta| and u = sin theta (or the other
+ * way round, whichever is smaller), asin(t) = pi/4 + asin((t - u)/sqrt 2)
+ * above 1/2, and the arcsine of an argument below 1/2 is fdlibm's rational
+ * approximation (error below 2^-58.75 relative). No branch depends on the
+ * data: both sides of every choice are computed and selected.
+ *
+ * The kinked family keeps the digits of near-parallel and near-antiparallel
+ * pairs as kernels.c does (dual_kink_next()): each pair carries, besides its
+ * covariance, the smaller of 1 - cos theta and 1 + cos theta, encoded in one
+ * number w (w = 1 - cos theta >= 0 when cos theta >= 0, else
+ * w = -(1 + cos theta) < 0, never -0), and the next layer's pair comes from
+ * the same sums of non-negative terms; the first layer's from the inputs
+ * (|x^ -/+ x^'|^2 / 2 where |rho0| > 1 - 1e-4).
+ *
+ * Each number is computed by the same operations whatever the thread count
+ * (a column is one thread's, rows are never split), so results do not
+ * depend on it. Floating-point contraction is off in this file so that the
+ * SIMD body and the scalar remainder of a row loop round alike. */
+#if defined(__GNUC__) && !defined(__clang__)
+/* sqrt without errno and selects over divisions need these to vectorise */
+#pragma GCC optimize("no-math-errno", "no-trapping-math", "fp-contract=off", "vect-cost-model=dynamic")
+#elif defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+#include <float.h>
+#include <string.h>
+#include "jntk.h"
+#include "dual.h"
+#include "kernels.h"
+#include "plain.h"
+#include "linalg.h"
+
+/* Function multi-versioning: AVX2 and AVX-512 clones of the row loops,
+ * chosen at load time by the CPU (GCC >= 8 on x86-64 Linux with glibc's ifunc). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8 && defined(__x86_64__) && \
+  defined(__linux__) && defined(__GLIBC__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define PLAIN_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#define PLAIN_HAS_CLONES 1
+#endif
+#endif
+#ifndef PLAIN_CLONES
+#define PLAIN_CLONES
+#endif
+
+#define PIO2 1.57079632679489661923
+#define PIO4_HI 7.85398163397448278999e-01
+#define PIO4_LO 3.06161699786838301793e-17
+#define SQRT1_2 0.70710678118654752440
+/* pairs x layers between interrupt checks (a few milliseconds) */
+#define PLAIN_CHUNK 1048576.0
+#define PLAIN_MAX_DEPTH 64
+
+const char *plain_simd_level(void) {
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+  __builtin_cpu_init();
+#ifdef PLAIN_HAS_CLONES
+  if (__builtin_cpu_supports("avx512f")) return "AVX-512 (function multi-versioning)";
+  if (__builtin_cpu_supports("avx2")) return "AVX2 (function multi-versioning)";
+#endif
+  return "SSE2";
+#elif defined(__x86_64__) || defined(_M_X64)
+  return "SSE2";
+#elif defined(__aarch64__)
+  return "NEON";
+#else
+  return "the compiler's default";
+#endif
+}
+
+int plain_fast_handles(int act, int depth, int n1) {
+  /* per point and layer data stay small, and one column of all layers stays
+   * within the work between two interrupt checks; else kernels.c's
+   * layer-by-layer sweep */
+  return (dual_is_kinked(act) || act == ACT_ERF) && depth >= 1 && depth <= PLAIN_MAX_DEPTH &&
+         (double) n1 * (depth + 1) <= PLAIN_CHUNK;
+}
+
+/* asin(x) for x in [0, 0.7072] given u = sqrt(1 - x^2) (>= x up to rounding):
+ * fdlibm's rational form for |v| <= 1/2, and pi/4 + asin((x - u)/sqrt 2)
+ * above, where (x - u)/sqrt 2 is in [-0.26, 0]. */
+JNTK_INLINE double asin_small(double x, double u) {
+  int hi = x > 0.5;
+  double v = hi ? (x - u) * SQRT1_2 : x, z = v * v;
+  double p = z * (1.66666666666666657415e-01 +
+                  z * (-3.25565818622400915405e-01 +
+                       z * (2.01212532134862925881e-01 +
+                            z * (-4.00555345006794114027e-02 +
+                                 z * (7.91534994289814532176e-04 +
+                                      z * 3.47933107596021167570e-05)))));
+  double q = 1.0 + z * (-2.40339491173441421878e+00 +
+                        z * (2.02094576023350569471e+00 +
+                             z * (-6.88283971605453293030e-01 + z * 7.70381505559019352791e-02)));
+  double r = v + v * (p / q);
+  return hi ? PIO4_HI + (r + PIO4_LO) : r;
+}
+
+/* asin(t) for t in [0, 1] given u = sqrt(1 - t^2), both accurate. */
+JNTK_INLINE double asin_pair(double t, double u) {
+  int big = t > u;
+  double as = asin_small(big ? u : t, big ? t : u);
+  return big ? PIO2 - as : as;
+}
+
+/* sin t - t cos t for t <= 1/2 (the direct form cancels there):
+ * t^3 sum_{k>=1} (-1)^{k+1} 2k t^{2k-2} / (2k+1)!, eleven terms. */
+JNTK_INLINE double smt_series(double t) {
+  double z = t * t;
+  /* coefficients 2k (-1)^{k+1} / (2k+1)!, k = 1..11, by Horner from k = 11 */
+  double s = 22.0 / 25852016738884976640000.0;
+  s = -20.0 / 51090942171709440000.0 + z * s;
+  s = 18.0 / 121645100408832000.0 + z * s;
+  s = -16.0 / 355687428096000.0 + z * s;
+  s = 14.0 / 1307674368000.0 + z * s;
+  s = -12.0 / 6227020800.0 + z * s;
+  s = 10.0 / 39916800.0 + z * s;
+  s = -8.0 / 362880.0 + z * s;
+  s = 6.0 / 5040.0 + z * s;
+  s = -4.0 / 120.0 + z * s;
+  s = 2.0 / 6.0 + z * s;
+  return t * z * s;
+}
+
+/* The angle code w of (1 - cos theta, 1 + cos theta). */
+JNTK_INLINE double w_encode(double omc, double opc) {
+  return omc <= 1.0 ? omc : -(opc > DBL_MIN ? opc : DBL_MIN);
+}
+
+/* Per-point data of one side: norms and, per layer l = 0..L, the variance
+ * entering hidden layer l + 1 (v[l]) and its square root. */
+typedef struct {
+  double *nrm, *v, *r;
+  int n;
+} pside;
+
+static void pside_fill(const kpar *kp, const kside *s, pside *p) {
+  int n = s->n, L = kp->depth;
+  p->n = n;
+  p->nrm = (double *) R_alloc(n, sizeof(double));
+  p->v = (double *) R_alloc((size_t) n * (L + 1), sizeof(double));
+  p->r = (double *) R_alloc((size_t) n * (L + 1), sizeof(double));
+  double al0 = kp->sw2 / kp->d;
+  for (int i = 0; i < n; i++) {
+    p->nrm[i] = sqrt(s->q[i]);
+    double a = al0 * s->q[i] + kp->sb2;
+    for (int l = 0; l <= L; l++) {
+      p->v[i + (ptrdiff_t) l * n] = a;
+      p->r[i + (ptrdiff_t) l * n] = sqrt(a);
+      double g, dg;
+      dual_diag(kp, a, &g, &dg);
+      a = kp->sw2 * g + kp->sb2;
+    }
+  }
+}
+
+/* First layer of column j: c holds the Gram column on entry and the
+ * covariance on exit; w the angle code; th (if any) the tangent kernel. */
+JNTK_INLINE void first_rows_t(const int has_th, int n, double al0, double be,
+                              const double *restrict nrm, const double *restrict ra, double m,
+                              double rb, const double *restrict gr, double *restrict c,
+                              double *restrict w, double *restrict th) {
+  for (int i = 0; i < n; i++) {
+    double nn = nrm[i], nm = nn * m, p = gr[i], S = ra[i] * rb;
+    int ok = (nn > 0) & (m > 0) & (S > 0);
+    double rho = ok ? (p / nn) / m : 0.0;
+    rho = rho > 1 ? 1 : (rho < -1 ? -1 : rho);
+    double dn = nn - m, e = S > 0 ? al0 * be * dn * dn / (S + al0 * nm + be) : 0.0;
+    double gap = e + al0 * nm * (1.0 - rho), anti = e + al0 * nm * (1.0 + rho) + 2.0 * be;
+    gap = gap > 0 ? gap : 0.0;
+    anti = anti > 0 ? anti : 0.0;
+    double tot = gap + anti;
+    int okt = (S > 0) & (tot > 0);
+    double it = 2.0 / tot, omc = okt ? gap * it : 1.0, opc = okt ? anti * it : 1.0;
+    double cv = al0 * p + be;
+    w[i] = w_encode(omc, opc);
+    c[i] = cv;
+    if (has_th) th[i] = cv;
+  }
+}
+
+static PLAIN_CLONES void first_rows(int n, double al0, double be, const double *nrm,
+                                    const double *ra, double m, double rb, const double *gr,
+                                    double *c, double *w, double *th) {
+  if (th)
+    first_rows_t(1, n, al0, be, nrm, ra, m, rb, gr, c, w, th);
+  else
+    first_rows_t(0, n, al0, be, nrm, ra, m, rb, gr, c, w, th);
+}
+
+/* Rows 0..n-1 of column j of the Gram matrix, g_i = sum_k x1[i, k] x2[j, k]
+ * in the order k = 0..d-1 (the squared norms are summed in the same order,
+ * so a point's Gram entry with itself is its squared norm exactly). */
+static PLAIN_CLONES void gram_rows(int n, int d, const double *restrict x1, int ld1,
+                                   const double *restrict y, int ldy, double *restrict g) {
+  for (int i = 0; i < n; i++) g[i] = 0.0;
+  for (int k = 0; k < d; k++) {
+    const double yk = y[(ptrdiff_t) k * ldy], *xk = x1 + (ptrdiff_t) k * ld1;
+    for (int i = 0; i < n; i++) g[i] += xk[i] * yk;
+  }
+}
+
+/* kappa^2 times rows 0..n-1; whether one is not finite. */
+static PLAIN_CLONES int scale_rows(int n, double k2, double *restrict c) {
+  int bad = 0;
+  for (int i = 0; i < n; i++) {
+    double v = c[i] * k2;
+    c[i] = v;
+    bad |= !(fabs(v) <= DBL_MAX);
+  }
+  return bad;
+}
+
+/* Whether a row of the column may have |rho0| > 1 - 1e-4 (a vectorised scan
+ * without divisions, with a margin; first_fix() decides exactly). */
+static PLAIN_CLONES int near_parallel(int n, const double *restrict nrm, double m,
+                                      const double *restrict gram) {
+  int any = 0;
+  for (int i = 0; i < n; i++) any |= fabs(gram[i]) > (1.0 - 2e-4) * (nrm[i] * m);
+  return any;
+}
+
+/* The first layer's near-parallel pairs from the inputs (rare: a scan, then
+ * O(d) for each such pair). */
+static void first_fix(const kpar *kp, const kside *s1, const kside *s2, const pside *p1,
+                      const pside *p2, int j, int n, const double *gram, double *w) {
+  if (!s1->x || !s2->x) return;
+  double m = p2->nrm[j], al0 = kp->sw2 / kp->d, be = kp->sb2;
+  if (!(m > 0) || !near_parallel(n, p1->nrm, m, gram)) return;
+  for (int i = 0; i < n; i++) {
+    double nn = p1->nrm[i];
+    if (!(nn > 0)) continue;
+    double rho = (gram[i] / nn) / m;
+    if (!(fabs(rho) > 1.0 - 1e-4)) continue;
+    double sm = 0.0, sp = 0.0, in = 1.0 / nn, im = 1.0 / m;
+    for (int k = 0; k < kp->d; k++) {
+      double u = s1->x[i + (ptrdiff_t) k * s1->n] * in, v = s2->x[j + (ptrdiff_t) k * s2->n] * im;
+      sm += (u - v) * (u - v);
+      sp += (u + v) * (u + v);
+    }
+    double S = p1->r[i] * p2->r[j], nm = nn * m;
+    if (!(S > 0)) continue;
+    double dn = nn - m, e = al0 * be * dn * dn / (S + al0 * nm + be);
+    double gap = e + al0 * nm * 0.5 * sm, anti = e + al0 * nm * 0.5 * sp + 2.0 * be;
+    gap = gap > 0 ? gap : 0.0;
+    anti = anti > 0 ? anti : 0.0;
+    double tot = gap + anti;
+    if (tot > 0) w[i] = w_encode(2.0 * gap / tot, 2.0 * anti / tot);
+  }
+}
+
+typedef struct {
+  double A, B, sw2, sb2, alpha; /* kinked family: A1^2, B1^2, sigma_w^2 (A + B) */
+} kink_consts;
+
+/* One hidden layer of the kinked family over rows 0..n-1 of a column (the
+ * arc-cosine recursion of dual_closed() and dual_kink_next() in the
+ * variables 1 -/+ cos theta). */
+JNTK_INLINE void kink_rows_t(const int has_th, int n, const kink_consts *kc,
+                             const double *restrict va, const double *restrict ra,
+                             const double *restrict ra1, double b, double rb, double rb1,
+                             double *restrict c, double *restrict w, double *restrict th) {
+  const double A = kc->A, B = kc->B, sw2 = kc->sw2, be = kc->sb2, alpha = kc->alpha;
+  for (int i = 0; i < n; i++) {
+    double ci = c[i], wi = w[i], s = ra[i] * rb, s1 = ra1[i] * rb1;
+    int ok = va[i] * b > 0, ok1 = ok & (s1 > 0);
+    int pos = wi >= 0;
+    double omc = pos ? wi : 2.0 + wi, opc = pos ? 2.0 - wi : -wi;
+    double cs = pos ? 1.0 - omc : opc - 1.0, sn = sqrt(omc * opc), acs = fabs(cs);
+    /* theta from the arcsine of the smaller of |cos|, sin */
+    int big = acs > sn;
+    double as = asin_small(big ? sn : acs, big ? acs : sn);
+    double thv = big ? (pos ? as : M_PI - as) : (pos ? PIO2 - as : PIO2 + as);
+    double asr = PIO2 - thv; /* asin(rho) */
+    double g = ok ? A * ci + B * TWO_OVER_PI * (s * sn + asr * ci) : A * ci;
+    double gd = ok ? A + B * (1.0 - TWO_OVER_PI * thv) : A;
+    double cn = sw2 * g + be;
+    if (has_th) th[i] = cn + sw2 * gd * th[i];
+    c[i] = cn;
+    /* the next layer's angle (dual_kink_next()) */
+    double smt = thv > 0.5 ? sn - thv * cs : smt_series(thv);
+    double G = omc - TWO_OVER_PI * smt;
+    G = G > 0 ? G : 0.0;
+    double J = sn + asr * cs, dab = ra[i] - rb;
+    double e = ok1 ? alpha * be * dab * dab / (s1 + alpha * s + be) : 0.0;
+    double gap = e + sw2 * s * (A * omc + B * G);
+    double anti = e + sw2 * s * (A * opc + B * (1.0 + TWO_OVER_PI * J)) + 2.0 * be;
+    gap = gap > 0 ? gap : 0.0;
+    anti = anti > 0 ? anti : 0.0;
+    double tot = gap + anti;
+    int okt = ok1 & (tot > 0);
+    double it = 2.0 / tot, omc1 = okt ? gap * it : 1.0, opc1 = okt ? anti * it : 1.0;
+    w[i] = w_encode(omc1, opc1);
+  }
+}
+
+static PLAIN_CLONES void kink_rows(int n, const kink_consts *kc, const double *va,
+                                   const double *ra, const double *ra1, double b, double rb,
+                                   double rb1, double *c, double *w, double *th) {
+  if (th)
+    kink_rows_t(1, n, kc, va, ra, ra1, b, rb, rb1, c, w, th);
+  else
+    kink_rows_t(0, n, kc, va, ra, ra1, b, rb, rb1, c, w, th);
+}
+
+/* One hidden layer of erf over rows 0..n-1 (dual_closed()): the gap
+ * D = ab - c^2 from the angle code on the first layer (w non-NULL), from
+ * the covariances after. */
+JNTK_INLINE void erf_rows_t(const int has_th, const int has_w, int n, double sw2, double be,
+                            const double *restrict va, double b, double rb,
+                            const double *restrict ra, const double *restrict w,
+                            double *restrict c, double *restrict th) {
+  const double wb = 1.0 + 2.0 * b;
+  for (int i = 0; i < n; i++) {
+    double a = va[i], ci = c[i], D;
+    if (has_w) {
+      double wi = w[i];
+      int pos = wi >= 0;
+      double omc = pos ? wi : 2.0 + wi, opc = pos ? 2.0 - wi : -wi, s = ra[i] * rb;
+      D = s * s * (omc * opc);
+    } else {
+      D = a * b - ci * ci;
+      D = D > 0 ? D : 0.0;
+    }
+    double R = 1.0 + 2.0 * (a + b) + 4.0 * D, den = sqrt(R), sQ = sqrt((1.0 + 2.0 * a) * wb);
+    double rho = 2.0 * ci / sQ, t = den / sQ, ar = fabs(rho);
+    t = t < 1 ? t : 1.0;
+    double as = asin_pair(ar, t);
+    double g = TWO_OVER_PI * (rho < 0 ? -as : as), gd = 2.0 * TWO_OVER_PI / den;
+    double cn = sw2 * g + be;
+    if (has_th) th[i] = cn + sw2 * gd * th[i];
+    c[i] = cn;
+  }
+}
+
+static PLAIN_CLONES void erf_rows(int n, double sw2, double be, const double *va, double b,
+                                  double rb, const double *ra, const double *w, double *c,
+                                  double *th) {
+  if (th && w)
+    erf_rows_t(1, 1, n, sw2, be, va, b, rb, ra, w, c, th);
+  else if (th)
+    erf_rows_t(1, 0, n, sw2, be, va, b, rb, ra, w, c, th);
+  else if (w)
+    erf_rows_t(0, 1, n, sw2, be, va, b, rb, ra, w, c, th);
+  else
+    erf_rows_t(0, 0, n, sw2, be, va, b, rb, ra, w, c, th);
+}
+
+/* Columns [j0, j1) of all layers; whether a value overflowed. */
+static int plain_columns(const kpar *kp, const kside *s1, const kside *s2, const pside *p1,
+                         const pside *p2, int sym, double *c, double *th, double *wbuf, int j0,
+                         int j1, int nt) {
+  int n1 = s1->n, n2 = s2->n, L = kp->depth, kink = dual_is_kinked(kp->act), over = 0;
+  double al0 = kp->sw2 / kp->d;
+  kink_consts kc = {0, 0, kp->sw2, kp->sb2, 0};
+  if (kink) {
+    double al = kink_alpha(kp->act, kp->slope), A1 = 0.5 * (1.0 + al), B1 = 0.5 * (1.0 - al);
+    kc.A = A1 * A1;
+    kc.B = B1 * B1;
+    kc.alpha = kp->sw2 * (kc.A + kc.B);
+  }
+  JNTK_OMP(parallel for num_threads(nt) schedule(dynamic, 1) reduction(| : over))
+  for (int j = j0; j < j1; j++) {
+    int n = sym ? j + 1 : n1;
+    ptrdiff_t off = (ptrdiff_t) j * n1;
+    double *cj = c + off, *tj = th ? th + off : NULL;
+    double *w = wbuf + (ptrdiff_t) jntk_thread_id() * 2 * n1, *gram = w + n1;
+    gram_rows(n, kp->d, s1->x, n1, s2->x + j, n2, gram);
+    first_rows(n, al0, kp->sb2, p1->nrm, p1->r, p2->nrm[j], p2->r[j], gram, cj, w, tj);
+    first_fix(kp, s1, s2, p1, p2, j, n, gram, w);
+    for (int l = 0; l < L; l++) {
+      ptrdiff_t lo = (ptrdiff_t) l * n1, lo2 = (ptrdiff_t) l * n2;
+      if (kink)
+        kink_rows(n, &kc, p1->v + lo, p1->r + lo, p1->r + lo + n1, p2->v[j + lo2],
+                  p2->r[j + lo2], p2->r[j + lo2 + n2], cj, w, tj);
+      else
+        erf_rows(n, kp->sw2, kp->sb2, p1->v + lo, p2->v[j + lo2], p2->r[j + lo2],
+                 p1->r + lo, l == 0 ? w : NULL, cj, tj);
+    }
+    over |= scale_rows(n, kp->k2, cj);
+    if (tj) over |= scale_rows(n, kp->k2, tj);
+  }
+  return over;
+}
+
+/* Squared norms in the order of gram_rows(). */
+static void sq_norms(const kside *s, int d, double *q) {
+  for (int i = 0; i < s->n; i++) q[i] = 0.0;
+  for (int k = 0; k < d; k++)
+    for (int i = 0; i < s->n; i++) {
+      double v = s->x[i + (ptrdiff_t) k * s->n];
+      q[i] += v * v;
+    }
+}
+
+void plain_fast_kernel(const kpar *kp, const kside *s1, const kside *s2, int sym, double *c,
+                       double *th, kfail *fail, int nthreads) {
+  int n1 = s1->n, n2 = s2->n, L = kp->depth;
+  sq_norms(s1, kp->d, (double *) s1->q);
+  if (!sym) sq_norms(s2, kp->d, (double *) s2->q);
+  pside p1, p2;
+  pside_fill(kp, s1, &p1);
+  if (sym)
+    p2 = p1;
+  else
+    pside_fill(kp, s2, &p2);
+  double work = (double) n1 * n2 * (L + 0.02 * kp->d);
+  int nt = jntk_threads(nthreads, work, JNTK_GRAIN_PAIR_LAYERS);
+  double *wbuf = (double *) R_alloc((size_t) nt * 2 * n1, sizeof(double));
+  double per_col = (double) n1 * (L + 1), chunk = PLAIN_CHUNK * (nt > 1 ? nt : 1);
+  int j0 = 0, over = 0;
+  while (j0 < n2) {
+    int j1 = j0;
+    double acc = 0;
+    while (j1 < n2 && acc < chunk) {
+      acc += sym ? (double) (j1 + 1) * (L + 1) : per_col;
+      j1++;
+    }
+    over |= plain_columns(kp, s1, s2, &p1, &p2, sym, c, th, wbuf, j0, j1, nt);
+    j0 = j1;
+    if (j0 < n2) R_CheckUserInterrupt();
+  }
+  if (over) fail->overflow = 1;
+  if (sym) {
+    int ntm = jntk_threads(nthreads, (double) n1 * n1, JNTK_GRAIN_ELEMENTS);
+    jntk_mirror_upper(c, c, n1, ntm);
+    if (th) jntk_mirror_upper(th, th, n1, ntm);
+  }
+}
