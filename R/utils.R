@@ -23,9 +23,10 @@ jntk_warn <- function(..., class = NULL, data = NULL) {
 describe_type <- function(x) {
   if (is.null(x)) return("NULL")
   if (is.factor(x)) return("a factor")
-  if (is.character(x)) return("a character vector")
-  if (is.complex(x)) return("a complex vector")
   if (is.data.frame(x)) return("a data frame")
+  shape <- if (is.matrix(x)) "matrix" else if (is.array(x)) "array" else "vector"
+  if (is.character(x)) return(paste("a character", shape))
+  if (is.complex(x)) return(paste("a complex", shape))
   if (is.list(x)) return("a list")
   paste("an object of class", paste0("'", class(x)[1], "'"))
 }
