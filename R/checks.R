@@ -331,3 +331,87 @@ format_duration <- function(seconds) {
   if (seconds < 5400) return(sprintf("%.0f minutes", seconds / 60))
   sprintf("%.1f hours", seconds / 3600)
 }
+
+# A dense kernel matrix given by the user (`as_kernel_matrix(K)`,
+# `gradient_flow(kernel = )`, `block(x)`): numeric (or logical), two
+# dimensions, at least one row and column, every entry finite; `n`: it must
+# be n x n.
+check_kernel_matrix <- function(K, arg, n = NULL, what = "a kernel matrix") {
+  if (is.data.frame(K)) {
+    jntk_abort(sprintf("`%s` must be %s, not a data frame; use `as.matrix(%s)` if every column is numeric.",
+                       arg, what, arg), class = "jntk_error_input")
+  }
+  if (!is.matrix(K) || !(is.numeric(K) || is.logical(K))) {
+    jntk_abort(sprintf("`%s` must be %s (a numeric matrix, e.g. from `ntk()`), not %s.", arg, what,
+                       if (is.matrix(K)) paste("a", typeof(K), "matrix") else describe_type(K)),
+               class = "jntk_error_input")
+  }
+  if (nrow(K) < 1L || ncol(K) < 1L) {
+    jntk_abort(sprintf("`%s` is %d x %d; %s needs at least one row and one column.", arg, nrow(K), ncol(K), what),
+               class = "jntk_error_input")
+  }
+  if (!is.null(n) && (nrow(K) != n || ncol(K) != n)) {
+    jntk_abort(sprintf("`%s` is %d x %d, but %s must be %d x %d here.", arg, nrow(K), ncol(K), what, n, n),
+               class = "jntk_error_input")
+  }
+  bad <- !is.finite(K)
+  if (any(bad)) {
+    w <- which(bad, arr.ind = TRUE)[1L, ]
+    jntk_abort(sprintf("`%s` has %d non-finite entr%s (first: %s at row %d, column %d); %s must be finite.",
+                       arg, sum(bad), if (sum(bad) == 1) "y" else "ies", format(K[w[1], w[2]]), w[1], w[2], what),
+               class = "jntk_error_input")
+  }
+  K
+}
+
+# Two finite increasing numbers (an axis range `xlim`, an interval);
+# `strict = FALSE` allows equal ends. NULL is passed through (the default).
+check_range <- function(x, arg, strict = TRUE, example = "c(-2, 2)") {
+  if (is.null(x)) return(x)
+  if (!is.numeric(x) || is.object(x) || length(x) != 2L || any(!is.finite(x)) ||
+      (strict && x[1] >= x[2]) || (!strict && x[1] > x[2])) {
+    jntk_abort(sprintf("`%s` must be two finite numbers, the first %s the second (e.g. `%s`), not %s.",
+                       arg, if (strict) "<" else "<=", example,
+                       if (is.numeric(x) && length(x) <= 4L) paste0("c(", paste(format(x), collapse = ", "), ")")
+                       else describe_type(x)),
+               class = "jntk_error_argument")
+  }
+  as.double(x)
+}
+
+# Number of points of a drawn curve: a whole number >= 2; more than `max`
+# cannot be seen and would only take time and memory, so it is refused
+# before anything is computed.
+check_resolution <- function(n, arg, max = 1e5) {
+  n <- check_number(n, arg, lower = 2, integer = TRUE)
+  if (n > max) {
+    jntk_abort(sprintf("`%s = %s` points is more than a plot can show (at most %s); a few hundred draw a smooth curve.",
+                       arg, format(n, big.mark = ","), format(max, big.mark = ",", scientific = FALSE)),
+               class = "jntk_error_size")
+  }
+  n
+}
+
+# A vector of whole numbers >= lower (depths, widths), each within R's
+# integers; returned as integer.
+check_whole_numbers <- function(x, arg, lower = 0, distinct = FALSE, what = "whole numbers") {
+  if (!is.numeric(x) || is.object(x) || !length(x) || any(!is.finite(x)) || any(x < lower) ||
+      any(x != round(x)) || (distinct && anyDuplicated(x))) {
+    jntk_abort(sprintf("`%s` must be %s%s >= %s (%s).", arg, if (distinct) "distinct " else "",
+                       "finite whole numbers", format(lower), what),
+               class = "jntk_error_argument")
+  }
+  if (any(x > .Machine$integer.max)) {
+    jntk_abort(sprintf("`%s` has %s, larger than the largest integer R can hold (%d).", arg,
+                       format(max(x)), .Machine$integer.max), class = "jntk_error_size")
+  }
+  as.integer(x)
+}
+
+# Where a plot's legend goes: NULL (no legend), "auto" (where it covers no
+# data) or one of graphics::legend()'s keywords.
+check_legend <- function(legend, arg = "legend") {
+  if (is.null(legend)) return(NULL)
+  check_choice(legend, c("auto", "topright", "topleft", "bottomright", "bottomleft", "top", "bottom",
+                         "right", "left", "center"), arg, "or NULL for no legend")
+}

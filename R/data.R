@@ -104,7 +104,7 @@ sphere_points <- function(n, d, iterations = 200L) {
     attr(x, "angle") <- NULL
     dimnames(x) <- NULL
   } else {
-    check_alloc(2 * as.double(n) * n, sprintf("Spreading %d points", n), "Use fewer points.")
+    check_alloc(2 * as.double(n) * n, sprintf("Spreading `n` = %s points", format(n, big.mark = ",")), "Use fewer points.")
     x <- kronecker_sphere(n, d)
     if (n > 1L && iterations > 0L) x <- riesz_repulsion(x, iterations)
   }
@@ -199,7 +199,7 @@ read_idx <- function(file, flatten = FALSE) {
     jntk_abort("`flatten` must be TRUE or FALSE.", class = "jntk_error_argument")
   }
   if (!file.exists(file) || dir.exists(file)) {
-    jntk_abort(sprintf("IDX file '%s' does not exist; check the path.", file),
+    jntk_abort(sprintf("`file` '%s' does not exist; check the path.", file),
                class = "jntk_error_idx")
   }
   # gzfile() reads plain files unchanged and decompresses gzip ones
@@ -207,11 +207,11 @@ read_idx <- function(file, flatten = FALSE) {
   on.exit(close(con), add = TRUE)
   magic <- readBin(con, "raw", n = 4L)
   if (length(magic) < 4L) {
-    jntk_abort(sprintf("'%s' is not an IDX file: it has %d byte(s), fewer than the 4-byte header.",
+    jntk_abort(sprintf("`file` '%s' is not an IDX file: it has %d byte(s), fewer than the 4-byte header.",
                        file, length(magic)), class = "jntk_error_idx")
   }
   if (magic[1] != as.raw(0) || magic[2] != as.raw(0)) {
-    jntk_abort(sprintf("'%s' is not an IDX file: its first two bytes are %s %s, not 00 00.",
+    jntk_abort(sprintf("`file` '%s' is not an IDX file: its first two bytes are %s %s, not 00 00.",
                        file, format(magic[1]), format(magic[2])), class = "jntk_error_idx")
   }
   types <- list(

@@ -279,7 +279,8 @@ predict.gradient_flow <- function(object, newdata, t = Inf, cov = FALSE, jacobia
   dense_rows <- !identical(fl$solver, "iterative") || cov
   check_alloc(if (dense_rows) as.double(mr) * fl$n * 4 + if (cov) as.double(mr)^2 * (length(t) + 1) else 0 else
                 as.double(fl$n) * fl$k * (length(t) + 2),
-              sprintf("Predicting at %d input(s) and %d time(s)", m, length(t)),
+              sprintf("Predicting at %s input(s) (`newdata`) and %d time(s) (`t`)%s",
+                      format(m, big.mark = ","), length(t), if (cov) " with `cov = TRUE`" else ""),
               "Predict in smaller batches of inputs or times, or with cov = FALSE.")
   nw <- NULL
   if (!is.null(init)) {
@@ -425,7 +426,10 @@ flow_lambda_max <- function(fl) {
 # A training kernel given to gradient_flow(): a dense matrix or a
 # file-backed big.matrix of the right size.
 flow_kernel_argument <- function(K, n, kernel) {
-  ok <- (is.matrix(K) && is.numeric(K)) || inherits(K, "big.matrix")
+  if (is.matrix(K)) {
+    return(check_kernel_matrix(K, "kernel", n, sprintf("the training %s", toupper(kernel))))
+  }
+  ok <- inherits(K, "big.matrix")
   if (!ok || nrow(K) != n || ncol(K) != n) {
     jntk_abort(sprintf(paste0("`kernel` must be the %d x %d training %s (a numeric matrix or a file-backed ",
                               "`big.matrix` from `%s(..., file = )`), not %s."),

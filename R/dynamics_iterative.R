@@ -36,6 +36,10 @@ flow_iterative <- function(net, x, tg, lambda, ridge, kernel, threads, tol) {
     pre <- krylov_preconditioner(S, op, "two_level")
     pre_type <- "two_level"
   } else {
+    check_alloc(2 * as.double(N)^2,
+                sprintf("The %s x %s training NTK of the %s points of `x` (kept dense for lambda = 0)",
+                        format(N, big.mark = ","), format(N, big.mark = ","), format(N, big.mark = ",")),
+                "Use fewer training points.")
     K <- dense_kernel(ntk(net, x, threads = threads))
     mo <- matrix_operator(K, ridge)
     op <- mo[c("fun", "n")]

@@ -114,7 +114,7 @@ empirical_kernel <- function(object, x1, x2, kind, threads, params = network_par
   check_alloc(n_pass + 6 * r1 * r2,
               sprintf("The %s of %d x %d inputs (d = %d, hidden units %s)", what, N1, N2, d,
                       format(n_hidden)),
-              "Use fewer inputs (split x1 / x2 into blocks) or narrower networks.")
+              "Use fewer inputs (split `x1` / `x2` into blocks) or narrower networks.")
   a <- network_arch(object$net, object$widths)
   .Call(C_empirical_kernel, params, a$par, a$ipar, x1, x2, kind_code(kind), threads)
 }

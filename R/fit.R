@@ -301,7 +301,7 @@ plot.mlp_fit <- function(x, which = NULL, xaxis = c("time", "step"), ...) {
   }
   miss <- setdiff(which, avail)
   if (length(miss)) {
-    jntk_abort(sprintf("Nothing to draw for %s: %s", paste0("\"", miss, "\"", collapse = ", "),
+    jntk_abort(sprintf("Nothing to draw for `which = %s`: %s", paste0("\"", miss, "\"", collapse = ", "),
                        "record kernels with `record_kernel` and test outputs with `x_test` in `train_mlp()`."),
                class = "jntk_error_argument")
   }

@@ -231,8 +231,8 @@ gp_check_kernel <- function(net, kernel, jacobian, what) {
 
 gp_check_size <- function(n, N, d, grad) {
   check_alloc(3 * as.double(n)^2,
-              sprintf("The %s x %s training covariance of the GP (and its Cholesky factor)",
-                      format(n, big.mark = ","), format(n, big.mark = ",")),
+              sprintf("The %s x %s training covariance of the GP (and its Cholesky factor) for the %s points of `x`",
+                      format(n, big.mark = ","), format(n, big.mark = ","), format(N, big.mark = ",")),
               if (grad) sprintf(paste0(
                 "With gradients n = N(d + 1) = %s; use fewer points, gradients at a subset of them, ",
                 "or dy = NULL (n = N). A matrix-free solver for large N is planned (`solver =`)."),

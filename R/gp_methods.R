@@ -53,8 +53,8 @@ predict.gp_fit <- function(object, newdata, cov = FALSE, jacobian = FALSE,
   m <- nrow(xn); d <- gp$d
   mr <- if (jacobian) m * (d + 1) else m
   check_alloc(2 * as.double(mr) * gp$n + if (cov) 2 * as.double(mr)^2 else 0,
-              sprintf("Predicting at %s input(s)%s", format(m, big.mark = ","),
-                      if (jacobian) " with gradients" else ""),
+              sprintf("Predicting at %s input(s) (`newdata`)%s%s", format(m, big.mark = ","),
+                      if (jacobian) " with gradients" else "", if (cov) " with `cov = TRUE`" else ""),
               "Predict in batches of inputs, or with cov = FALSE.")
   Kx <- gp_cross(gp, xn, jacobian, threads)
   mean_rows <- Kx %*% gp$alpha                                 # mr x k
@@ -346,7 +346,8 @@ plot.gp_fit <- function(x, output = 1L, n = 200L, xlim = NULL, main = NULL, xlab
                         ylab = NULL, ...) {
   gp <- x
   output <- check_number(output, "output", lower = 1, upper = gp$k, integer = TRUE)
-  n <- check_number(n, "n", lower = 2, integer = TRUE)
+  n <- check_resolution(n, "n")
+  xlim <- check_range(xlim, "xlim")
   if (gp$d > 1L) return(invisible(gp_plot_loo(gp, output, main, xlab, ylab, ...)))
   xs <- gp$x[, 1]
   if (is.null(xlim)) xlim <- range(xs) + c(-0.1, 0.1) * max(diff(range(xs)), 1)

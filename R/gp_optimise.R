@@ -150,12 +150,7 @@ gp_optimise <- function(gp, par = c("sigma_w", "sigma_b", "kappa", "noise"), dep
 }
 
 gp_check_depths <- function(depth) {
-  if (!is.numeric(depth) || !length(depth) || anyNA(depth) || any(depth < 0) ||
-      any(depth != round(depth)) || anyDuplicated(depth)) {
-    jntk_abort("`depth` must be NULL or distinct whole numbers >= 0 (numbers of hidden layers).",
-               class = "jntk_error_argument")
-  }
-  as.integer(depth)
+  check_whole_numbers(depth, "depth", distinct = TRUE, what = "numbers of hidden layers; or NULL")
 }
 
 gp_check_starts <- function(starts, par) {

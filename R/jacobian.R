@@ -98,7 +98,7 @@ check_jntk_smooth <- function(net) {
   if (net$smooth) return(invisible(net))
   smooth <- .jntk_activations$name[.jntk_activations$smooth & .jntk_activations$name != "identity"]
   jntk_abort(sprintf(paste0(
-    "The JNTK of \"%s\" is infinite on the diagonal: for a kinked activation the ",
+    "`net` has the kinked activation \"%s\", whose JNTK is infinite on the diagonal: the ",
     "limiting NTK has a -c|x - x'| cusp, so its mixed second derivative diverges as ",
     "x' -> x, and finite-width values grow with width. Use a smooth activation (%s), ",
     "or `jacobian_nngp()`, which is finite for \"%s\"."),
@@ -121,8 +121,9 @@ jacobian_kernel <- function(net, x1, x2, kind, as, threads) {
   n1 <- inp$n1; n2 <- inp$n2; d <- inp$d
   check_alloc(8 * as.double(n1) * n2 * length(kind) +
                 kernel_work_doubles(net, n1, n2, TRUE, 1 + 8 * !("jacobian_nngp" %in% kind)),
-              sprintf("The per-pair scalars of a %d x %d Jacobian kernel%s", n1, n2,
-                      if (length(kind) > 1L) " pair" else ""),
+              sprintf("The per-pair scalars of a %s x %s Jacobian kernel%s (%s)", format(n1, big.mark = ","),
+                      format(n2, big.mark = ","), if (length(kind) > 1L) " pair" else "",
+                      if (is.null(x2)) "the points of `x1` with themselves" else "the points of `x1` by those of `x2`"),
               "Compute it in blocks of rows of `x1`.")
   if (as == "matrix") check_dense(n1, n2, d, length(kind))
   kp <- kernel_par(net, "jntk" %in% kind, "JNTK")

@@ -165,8 +165,9 @@ kernel_plain_call <- function(net, x1, x2, what, threads) {
   threads <- check_threads(threads)
   n_out <- as.double(inp$n1) * inp$n2 * sum(what)
   check_alloc(n_out + kernel_work_doubles(net, inp$n1, inp$n2, FALSE, !what[1]),
-              sprintf("A %s x %s kernel matrix%s", format(inp$n1, big.mark = ","),
-                      format(inp$n2, big.mark = ","), if (sum(what) > 1) " pair" else ""),
+              sprintf("A %s x %s kernel matrix%s (%s)", format(inp$n1, big.mark = ","),
+                      format(inp$n2, big.mark = ","), if (sum(what) > 1) " pair" else "",
+                      if (is.null(x2)) "the points of `x1` with themselves" else "the points of `x1` by those of `x2`"),
               "Compute it in blocks of rows of `x1` (e.g. 1,000 at a time).")
   if (inp$n1 > .Machine$integer.max / inp$n2) {
     jntk_abort(sprintf("A %d x %d matrix exceeds R's matrix size limit; compute it in blocks of rows of `x1`.",

@@ -50,14 +50,7 @@ as_kernel_matrix <- function(K, center = FALSE) {
   need_suggested("kernlab", "as_kernel_matrix()")
   center <- check_flag(center, "center")
   if (methods::is(K, "jntk_structured")) K <- as.matrix(K)
-  if (!is.matrix(K) || !(is.numeric(K) || is.logical(K))) {
-    jntk_abort(sprintf("`K` must be a numeric kernel matrix (e.g. from `ntk()`), not %s.", describe_type(K)),
-               class = "jntk_error_input")
-  }
-  if (any(!is.finite(K))) {
-    jntk_abort(sprintf("`K` has %d non-finite entries; a kernel matrix must be finite.", sum(!is.finite(K))),
-               class = "jntk_error_input")
-  }
+  K <- check_kernel_matrix(K, "K")
   if (center && nrow(K) != ncol(K)) {
     jntk_abort(sprintf("`center = TRUE` needs a square (training) kernel matrix, not %d x %d.", nrow(K), ncol(K)),
                class = "jntk_error_input")

@@ -117,7 +117,8 @@ plot.mlp <- function(x, kernel = c("ntk", "nngp"), n_points = 200L, legend = "au
     jntk_abort("`kernel` must be \"ntk\", \"nngp\" or both.", class = "jntk_error_argument")
   }
   kernel <- unique(kernel)
-  n_points <- check_number(n_points, "n_points", lower = 2, integer = TRUE)
+  n_points <- check_resolution(n_points, "n_points")
+  legend <- check_legend(legend)
   d <- net$input_dim %||% 2L
   gamma <- seq(0, 2 * pi, length.out = n_points)
   pts <- matrix(0, n_points, d)
@@ -148,4 +149,29 @@ plot.mlp <- function(x, kernel = c("ntk", "nngp"), n_points = 200L, legend = "au
   for (k in kernel) graphics::lines(gamma, vals[[k]], col = cols[[k]], lwd = 2)
   draw_legend()
   invisible(data.frame(angle = gamma, vals))
+}
+
+#' Predictions need a model: an architecture has none
+#'
+#' An [mlp()] describes an infinite-width architecture and its kernels, not a
+#' model fitted to data, so `predict()` on it stops and says what to use
+#' instead: [gradient_flow()] and [predict.gradient_flow()] (the trained
+#' infinite-width network), [gp_fit()] and [predict.gp_fit()] (Bayesian
+#' inference with the NNGP or NTK), or [sample_mlp()] and
+#' [predict.mlp_network()] (a finite network of this architecture).
+#'
+#' @param object An architecture from [mlp()].
+#' @param ... Unused.
+#' @return Nothing: always an error of class `jntk_error_argument`.
+#' @seealso [gradient_flow()], [gp_fit()], [sample_mlp()].
+#' @examples
+#' net <- mlp(2, "erf")
+#' try(predict(net, matrix(0, 1, 2)))
+#' @export
+predict.mlp <- function(object, ...) {
+  jntk_abort(paste0(
+    "`object` is an architecture from `mlp()`, which has no data to predict from: fit it with ",
+    "`gradient_flow(net, x, y)` or `gp_fit(net, x, y)` and predict from that, or draw a finite ",
+    "network with `sample_mlp(net, width, input_dim)` and predict with it."),
+    class = "jntk_error_argument")
 }

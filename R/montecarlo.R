@@ -66,7 +66,8 @@ monte_carlo <- function(net, x, width, n_samples = 1000L,
   r <- if (kernel %in% c("jacobian_nngp", "jntk")) N * (d + 1) else N
   checkpoints <- running_points(running, n_samples)
   check_alloc(as.double(r)^2 * (4 + length(checkpoints)),
-              sprintf("A Monte Carlo estimate of a %d x %d kernel%s", r, r,
+              sprintf("A Monte Carlo estimate of a %s x %s kernel (the %d point(s) of `x`)%s",
+                      format(r, big.mark = ","), format(r, big.mark = ","), nrow(x),
                       if (length(checkpoints)) sprintf(" with %d running estimates", length(checkpoints)) else ""),
               "Use fewer inputs or fewer running estimates.")
   run <- if (length(checkpoints)) array(NA_real_, c(length(checkpoints), r, r)) else NULL
@@ -234,12 +235,13 @@ kernel_convergence <- function(net, x, widths = 2^(6:13), n_rep = 10L,
   check_width_limit(net, kernel, "kernel_convergence")
   nngp_method <- check_choice(nngp_method, c("empirical", "monte_carlo"), "nngp_method")
   x <- as_input_matrix(x, "x", d = net_input_dim(net))
-  if (!is.numeric(widths) || length(widths) < 2L || anyNA(widths) || any(widths < 1) ||
-      any(widths != round(widths)) || anyDuplicated(widths)) {
+  if (!is.numeric(widths) || length(widths) < 2L) {
     jntk_abort("`widths` must be at least two different positive whole numbers, e.g. `2^(6:13)`.",
                class = "jntk_error_argument")
   }
-  widths <- sort(as.integer(widths))
+  widths <- sort(check_whole_numbers(widths, "widths", lower = 1, distinct = TRUE,
+                                     what = "at least two, e.g. `2^(6:13)`"))
+  check_network_alloc(c(ncol(x), rep(max(widths), net$depth), 1), "widths")
   n_rep <- check_number(n_rep, "n_rep", lower = 2, integer = TRUE,
                         hint = "at least 2 repetitions are needed for intervals")
   n_samples <- check_number(n_samples, "n_samples", lower = 2, integer = TRUE)

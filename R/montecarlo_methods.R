@@ -52,6 +52,9 @@ plot.jntk_convergence <- function(x, ..., col = NULL, label = NULL, add = FALSE,
   cvs <- c(list(x), do.call(c, lapply(dots[is_cv], function(d) if (inherits(d, "jntk_convergence")) list(d) else d)))
   gpar <- dots[!is_cv]
   add <- check_flag(add, "add")
+  reference <- check_flag(reference, "reference")
+  if (!is.null(repetitions)) repetitions <- check_flag(repetitions, "repetitions")
+  legend <- check_legend(legend)
   n_new <- length(cvs)
   if (!is.null(label) && length(label) != n_new) {
     jntk_abort(sprintf("`label` must have one entry per curve (%d), not %d.", n_new, length(label)),

@@ -59,9 +59,7 @@ sample_mlp <- function(net, width, input_dim = net$input_dim) {
   }
   widths <- check_widths(width, net$depth, explain = TRUE)
   sizes <- c(d, widths, 1L)
-  n_par <- network_n_par(sizes)
-  check_alloc(n_par, sprintf("A network with %s parameters", format(n_par, big.mark = ",")),
-              "Use smaller widths.")
+  check_network_alloc(sizes, "width")
   weights <- vector("list", net$depth + 1L)
   biases <- vector("list", net$depth + 1L)
   for (l in seq_along(weights)) {
@@ -115,17 +113,20 @@ mlp_network <- function(net, weights, biases) {
                          l, ncol(W), l - 1L, nrow(weights[[l - 1L]])),
                  class = "jntk_error_argument")
     }
-    b <- biases[[l]]
-    if (!is.numeric(b) || length(b) != nrow(W) || any(!is.finite(b))) {
-      jntk_abort(sprintf("`biases[[%d]]` must be a finite numeric vector of length %d.", l, nrow(W)),
-                 class = "jntk_error_argument")
-    }
     storage.mode(weights[[l]]) <- "double"
-    biases[[l]] <- as.double(b)
   }
+  # the weights' shapes first: a wrong order of layers is a `weights` mistake
   if (nrow(weights[[L1]]) != 1L) {
     jntk_abort(sprintf("The output layer `weights[[%d]]` must have 1 row (scalar output), not %d.",
                        L1, nrow(weights[[L1]])), class = "jntk_error_argument")
+  }
+  for (l in seq_len(L1)) {
+    b <- biases[[l]]
+    if (!is.numeric(b) || length(b) != nrow(weights[[l]]) || any(!is.finite(b))) {
+      jntk_abort(sprintf("`biases[[%d]]` must be a finite numeric vector of length %d (the rows of `weights[[%d]]`).",
+                         l, nrow(weights[[l]]), l), class = "jntk_error_argument")
+    }
+    biases[[l]] <- as.double(b)
   }
   if (!is.null(net$input_dim) && ncol(weights[[1]]) != net$input_dim) {
     jntk_abort(sprintf("`weights[[1]]` has %d columns but `net` has input_dim %d.",
@@ -201,6 +202,18 @@ widths_hint <- function(depth) {
 
 # Number of parameters of a network with layer sizes `sizes` (d, n_1, ..., 1),
 # counted in double (no integer overflow).
+# Refuse a network whose parameters do not fit in memory; `sizes` are the
+# layer sizes (input, hidden..., output), `arg` the argument giving the widths.
+check_network_alloc <- function(sizes, arg) {
+  n_par <- network_n_par(sizes)
+  hidden <- sizes[-c(1L, length(sizes))]
+  check_alloc(n_par, sprintf("A network with %s parameters (`%s` = %s)", format(n_par, big.mark = ","), arg,
+                             if (length(hidden) <= 3L) paste(format(hidden, big.mark = ","), collapse = ", ") else
+                               sprintf("up to %s units per layer", format(max(hidden), big.mark = ","))),
+              sprintf("Use smaller `%s`.", arg))
+  invisible(n_par)
+}
+
 network_n_par <- function(sizes) {
   sizes <- as.double(sizes)
   k <- length(sizes)

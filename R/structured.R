@@ -152,14 +152,18 @@ block <- function(x, which = c("ff", "fj", "jf", "jj"), n1 = NULL, n2 = NULL) {
   which <- check_choice(which, c("ff", "fj", "jf", "jj"), "which",
                         "f for outputs, j for Jacobians, rows first")
   if (methods::is(x, "jntk_structured")) return(structured_block(x, which))
-  if (!is.matrix(x)) {
-    jntk_abort("`x` must be a structured Jacobian kernel or a dense Jacobian kernel matrix.",
-               class = "jntk_error_argument")
+  if (!is.matrix(x) && !is.data.frame(x)) {
+    jntk_abort(sprintf("`x` must be a structured Jacobian kernel or a dense Jacobian kernel matrix, not %s.",
+                       describe_type(x)), class = "jntk_error_argument")
   }
-  if (is.null(n1)) n1 <- sum(startsWith(rownames(x) %||% "", "f("))
-  if (is.null(n2)) n2 <- sum(startsWith(colnames(x) %||% "", "f("))
+  x <- check_kernel_matrix(x, "x", what = "a Jacobian kernel matrix")
+  n1 <- if (is.null(n1)) sum(startsWith(rownames(x) %||% "", "f(")) else
+    check_number(n1, "n1", lower = 1, upper = nrow(x), integer = TRUE)
+  n2 <- if (is.null(n2)) sum(startsWith(colnames(x) %||% "", "f(")) else
+    check_number(n2, "n2", lower = 1, upper = ncol(x), integer = TRUE)
   if (n1 < 1 || n2 < 1) {
-    jntk_abort("Cannot tell the number of points: give `n1` and `n2`.", class = "jntk_error_argument")
+    jntk_abort("`x` has no \"f(...)\" row and column names, so the number of points is unknown: give `n1` and `n2`.",
+               class = "jntk_error_argument")
   }
   r <- if (which %in% c("ff", "fj")) seq_len(n1) else seq_len(nrow(x))[-seq_len(n1)]
   c <- if (which %in% c("ff", "jf")) seq_len(n2) else seq_len(ncol(x))[-seq_len(n2)]

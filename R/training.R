@@ -146,7 +146,7 @@ train_mlp <- function(network, x, y, lambda = 0, lr = 1, steps = 100L, x_test = 
   k_side <- switch(record_kernel, none = 0, ntk = N, jntk = as.double(N) * (d + 1))
   n_records <- n_rec * (N + (if (is.null(x_test)) 0 else nrow(x_test)) + k_side^2)
   check_alloc(n_scratch + n_records + 3 * as.double(steps),
-              sprintf("Training a network with %s parameters on %d inputs for %s steps%s",
+              sprintf("Training a network with %s parameters on %d inputs for `steps` = %s%s",
                       format(n_par, big.mark = ","), N, format(steps, big.mark = ","),
                       if (k_side > 0) sprintf(" and recording %d %s x %s kernels", n_rec,
                                               format(k_side), format(k_side)) else ""),

@@ -23,9 +23,15 @@ jntk_warn <- function(..., class = NULL, data = NULL) {
 describe_type <- function(x) {
   if (is.null(x)) return("NULL")
   if (is.factor(x)) return("a factor")
-  if (is.character(x)) return("a character vector")
-  if (is.complex(x)) return("a complex vector")
   if (is.data.frame(x)) return("a data frame")
+  # jntk's own objects (lists underneath) by their class: "an mlp_network"
+  own <- c(mlp = "an architecture from `mlp()`", mlp_network = "a finite network (`mlp_network`)",
+           mlp_fit = "a trained network (`mlp_fit`)", gradient_flow = "a `gradient_flow`",
+           gp_fit = "a `gp_fit`")
+  if (is.object(x) && any(class(x) %in% names(own))) return(own[[intersect(class(x), names(own))[1]]])
+  shape <- if (is.matrix(x)) "matrix" else if (is.array(x)) "array" else "vector"
+  if (is.character(x)) return(paste("a character", shape))
+  if (is.complex(x)) return(paste("a complex", shape))
   if (is.list(x)) return("a list")
   paste("an object of class", paste0("'", class(x)[1], "'"))
 }
