@@ -17,10 +17,14 @@
 #'
 #' Lists the activations understood by [mlp()], whether their kernels have
 #' closed forms or use Gauss-Hermite quadrature, and whether they are smooth
-#' enough (continuous second derivative) for the JNTK.
+#' enough (continuous second derivative) for the JNTK. Besides these names,
+#' [mlp()] accepts any smooth activation as a vectorised R function (with
+#' optional derivatives), for the infinite-width kernels only; see "Activations
+#' given as R functions" in [mlp()].
 #'
 #' @return A data frame with columns `name`, `formula`, `closed_form` and
 #'   `smooth`.
+#' @seealso [mlp()].
 #' @examples
 #' activations()
 #' @export
@@ -136,4 +140,106 @@ mixture_rule <- function(M = 16L) {
   rule <- list(nodes = exp(r$nodes[o]), weights = r$weights[o] / sum(r$weights))
   .jntk_cache[[key]] <- rule
   rule
+}
+
+# ---- activations given as R functions -------------------------------------------
+
+# The activation of mlp(): a name from the registry, or an R function phi
+# (with optional derivatives: `dphi`, `d2phi`, or a list of phi and its first
+# derivatives in order). Returns the code, the name stored in the network and,
+# for a function, the list of functions.
+activation_spec <- function(activation, dphi = NULL, d2phi = NULL, label = "function") {
+  if (is.character(activation)) {
+    if (!is.null(dphi) || !is.null(d2phi)) {
+      jntk_abort("`dphi` and `d2phi` are for an activation given as an R function; a built-in activation has its own derivatives.",
+                 class = "jntk_error_argument")
+    }
+    return(list(code = activation_code(activation), name = activation, funs = NULL))
+  }
+  funs <- if (is.function(activation)) list(activation) else activation
+  if (!is.list(funs) || length(funs) < 1L || length(funs) > 5L ||
+      !all(vapply(funs, is.function, NA))) {
+    jntk_abort(paste0("`activation` must be one string naming an activation (see `activations()`), ",
+                      "an R function phi, or a list of phi and up to four of its derivatives ",
+                      "(list(phi, dphi, d2phi, ...)), not ", describe_type(activation), "."),
+               class = "jntk_error_argument")
+  }
+  extra <- list(dphi, d2phi)
+  for (k in 1:2) {
+    if (is.null(extra[[k]])) next
+    if (!is.function(extra[[k]])) {
+      jntk_abort(sprintf("`%s` must be an R function (the %s derivative of the activation) or NULL.",
+                         c("dphi", "d2phi")[k], c("first", "second")[k]), class = "jntk_error_argument")
+    }
+    if (length(funs) > k && !is.null(funs[[k + 1L]])) {
+      jntk_abort(sprintf("The %s derivative is given twice (in the list `activation` and as `%s`); give it once.",
+                         c("first", "second")[k], c("dphi", "d2phi")[k]), class = "jntk_error_argument")
+    }
+    if (length(funs) < k) {
+      jntk_abort("`d2phi` needs `dphi` as well (the derivatives are used in order).",
+                 class = "jntk_error_argument")
+    }
+    funs[[k + 1L]] <- extra[[k]]
+  }
+  probe <- c(-2, -0.5, 0, 0.5, 2)
+  for (o in seq_along(funs)) activation_values(funs[[o]], probe, o - 1L, label)
+  list(code = 100L, name = paste0("R:", label), funs = funs, label = label)
+}
+
+# phi^(o)(x) by the user's function, checked: a double vector as long as x,
+# finite everywhere.
+activation_values <- function(f, x, o, label) {
+  what <- if (o == 0L) sprintf("The activation `%s`", label) else
+    sprintf("The %s derivative of the activation `%s`", c("first", "second", "third", "fourth")[o], label)
+  y <- tryCatch(f(x), error = function(e) {
+    jntk_abort(sprintf("%s failed on a vector of %d values: %s", what, length(x), conditionMessage(e)),
+               class = "jntk_error_activation")
+  })
+  if (!is.numeric(y) || length(y) != length(x)) {
+    jntk_abort(sprintf(paste0("%s must be vectorised: given a numeric vector of %d values it returned ",
+                              "%s of length %d (write it with vectorised operations, e.g. pmax() ",
+                              "rather than max())."),
+                       what, length(x), describe_type(y), length(y)), class = "jntk_error_activation")
+  }
+  y <- as.double(y)
+  bad <- !is.finite(y)
+  if (any(bad)) {
+    jntk_abort(sprintf(paste0("%s returned %s at x = %.6g; it must be finite on the real line ",
+                              "(the kernels evaluate it at pre-activations up to about 90 standard ",
+                              "deviations)."), what, format(y[bad][1]), x[bad][1]),
+               class = "jntk_error_activation")
+  }
+  y
+}
+
+# The evaluator the C series machinery calls (src/series_user.c): phi^(o)
+# for o < G at x, as one double vector (G columns of length(x)).
+activation_evaluator <- function(funs, label) {
+  force(funs)
+  force(label)
+  function(x, G) {
+    out <- numeric(length(x) * G)
+    for (o in seq_len(G)) out[(o - 1L) * length(x) + seq_along(x)] <- activation_values(funs[[o]], x, o - 1L, label)
+    out
+  }
+}
+
+# The two extra elements of the kernels' `rule` for an R-function activation.
+activation_user_rule <- function(net) {
+  list(activation_evaluator(net$activation_fun, net$activation_label),
+       length(net$activation_fun))
+}
+
+# Finite networks evaluate their activation in C, layer by layer inside the
+# parallel regions, where an R function cannot be called.
+check_finite_activation <- function(net) {
+  if (!is.null(net$activation_fun)) {
+    jntk_abort(sprintf(paste0(
+      "Finite networks cannot use an activation given as an R function (`%s`): their layers run ",
+      "in compiled code, in parallel, where R cannot be called. Use a built-in activation (see ",
+      "`activations()`) for sample_mlp(), train_mlp() and the empirical kernels; the infinite-width ",
+      "kernels (nngp(), ntk(), jacobian_nngp(), jntk()) accept it."), net$activation_label),
+      class = "jntk_error_unsupported")
+  }
+  invisible(net)
 }

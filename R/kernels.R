@@ -109,6 +109,7 @@ kernel_par <- function(net) {
     r <- mixture_rule(16L); rc <- mixture_rule(32L)
     list(r$nodes, r$weights, rc$nodes, rc$weights)
   }
+  if (!is.null(net$activation_fun)) rule <- c(rule, activation_user_rule(net))
   list(par = c(net$sigma_w, net$sigma_b, net$kappa, net$slope, net$quadrature_tol %||% 1e-10),
        ipar = c(as.integer(net$activation_code), as.integer(net$depth), .jntk_series_terms),
        rule = rule)

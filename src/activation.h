@@ -17,7 +17,11 @@ enum jntk_act {
   ACT_SOFTPLUS = 9,
   ACT_SIGMOID = 10,
   ACT_SILU = 11,
-  ACT_COUNT = 12
+  ACT_COUNT = 12,
+  /* an R function (mlp(activation = <function>)): analytic kernels only, by
+   * the series machinery on tables of phi (series_user.c); outside the
+   * range 0..ACT_COUNT - 1 so that the finite networks refuse it */
+  ACT_USER = 100
 };
 
 /* out[k] = phi^(k)(x) for k = 0..nd (nd <= 4). Kinked activations use their

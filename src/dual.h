@@ -37,7 +37,8 @@ JNTK_INLINE int dual_is_kinked(int act) {
   return act == ACT_IDENTITY || act == ACT_RELU || act == ACT_LEAKY_RELU || act == ACT_ABS;
 }
 JNTK_INLINE int dual_is_series(int act) {
-  return act == ACT_TANH || act == ACT_SOFTPLUS || act == ACT_SIGMOID || act == ACT_SILU;
+  return act == ACT_TANH || act == ACT_SOFTPLUS || act == ACT_SIGMOID || act == ACT_SILU ||
+         act == ACT_USER;
 }
 
 /* Piecewise-linear family phi(x) = max(x, alpha x) = A1 x + B1 |x| with

@@ -31,7 +31,8 @@ static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP rule, int d) {
   const int *ip = INTEGER(ipar);
   kp->act = ip[0];
   kp->depth = ip[1];
-  if (kp->act < 0 || kp->act >= ACT_COUNT) Rf_error("unknown activation code %d", kp->act);
+  if ((kp->act < 0 || kp->act >= ACT_COUNT) && kp->act != ACT_USER)
+    Rf_error("unknown activation code %d", kp->act);
   if (kp->depth < 0 || kp->depth == NA_INTEGER) Rf_error("depth must be >= 0");
   kp->sw2 = p[0] * p[0];
   kp->sb2 = p[1] * p[1];
@@ -42,7 +43,7 @@ static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP rule, int d) {
   kp->nthreads = 1;
   kp->sr = NULL;
   if (dual_is_series(kp->act)) {
-    if (!Rf_isNewList(rule) || XLENGTH(rule) != 4)
+    if (!Rf_isNewList(rule) || XLENGTH(rule) != (kp->act == ACT_USER ? 6 : 4))
       Rf_error("'rule' must be list(nodes, weights, nodes, weights) of the two mixture rules");
     for (int r = 0; r < 4; r += 2) {
       SEXP V = VECTOR_ELT(rule, r), wV = VECTOR_ELT(rule, r + 1);
@@ -60,6 +61,8 @@ static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP rule, int d) {
     kp->sr = (series_rule *) R_alloc(1, sizeof(series_rule));
     series_rule_init(kp->sr, kp->act, kp->slope, REAL(V), REAL(wV), (int) XLENGTH(V), REAL(Vc),
                      REAL(wVc), (int) XLENGTH(Vc), ip[2], kp->tol);
+    if (kp->act == ACT_USER)
+      series_user_attach(kp->sr, VECTOR_ELT(rule, 4), Rf_asInteger(VECTOR_ELT(rule, 5)));
   }
 }
 

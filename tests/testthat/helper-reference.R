@@ -52,7 +52,12 @@ ref_derivs <- list(
   relu = function(x, k) switch(k + 1, pmax(x, 0), as.numeric(x > 0), 0 * x, 0 * x, 0 * x),
   leaky_relu = function(x, k) switch(k + 1, ifelse(x > 0, x, 0.01 * x), ifelse(x > 0, 1, 0.01),
                                      0 * x, 0 * x, 0 * x),
-  abs = function(x, k) switch(k + 1, abs(x), sign(x), 0 * x, 0 * x, 0 * x)
+  abs = function(x, k) switch(k + 1, abs(x), sign(x), 0 * x, 0 * x, 0 * x),
+  # no closed form in the package: a test of mlp(activation = <R function>)
+  gauss = function(x, k) {
+    e <- exp(-x^2 / 2)
+    switch(k + 1, e, -x * e, (x^2 - 1) * e, (3 * x - x^3) * e, (x^4 - 6 * x^2 + 3) * e)
+  }
 )
 kref_phi <- lapply(ref_derivs, function(f) list(function(x) f(x, 0), function(x) f(x, 1)))
 
