@@ -1,35 +1,55 @@
 # The activation registry. Codes match src/activation.h.
 .jntk_activations <- data.frame(
   name = c("identity", "relu", "leaky_relu", "abs", "erf", "gelu", "sin", "cos",
-           "tanh", "softplus", "sigmoid", "silu"),
-  code = 0:11,
+           "tanh", "softplus", "sigmoid", "silu", "sign", "step", "exp", "gaussian", "rbf"),
+  code = 0:16,
   # kernel by closed form (TRUE) or by Gauss-Hermite quadrature (FALSE)
-  closed_form = c(rep(TRUE, 8), rep(FALSE, 4)),
+  closed_form = c(rep(TRUE, 8), rep(FALSE, 4), rep(TRUE, 5)),
   # phi has a continuous second derivative (needed by the JNTK)
-  smooth = c(TRUE, FALSE, FALSE, FALSE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE),
+  smooth = c(TRUE, FALSE, FALSE, FALSE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE,
+             FALSE, FALSE, TRUE, TRUE, TRUE),
+  # the kernels that are finite: phi with a jump has an infinite NTK (its
+  # derivative is a delta function), so only its NNGP exists
+  kernels = c("all", rep("no JNTK", 3), rep("all", 8), "NNGP only", "NNGP only",
+              rep("all", 3)),
   formula = c("x", "max(x, 0)", "max(x, slope * x)", "|x|", "erf(x)",
               "x * pnorm(x)", "sin(x)", "cos(x)", "tanh(x)", "log(1 + exp(x))",
-              "1 / (1 + exp(-x))", "x / (1 + exp(-x))"),
+              "1 / (1 + exp(-x))", "x / (1 + exp(-x))", "sign(x)", "x > 0 (relu^0)",
+              "exp(x)", "exp(-x^2)", "sqrt(2) * sin(sqrt(2) * x + pi / 4)"),
   stringsAsFactors = FALSE
 )
 
 #' Supported activation functions
 #'
 #' Lists the activations understood by [mlp()], whether their kernels have
-#' closed forms or use Gauss-Hermite quadrature, and whether they are smooth
-#' enough (continuous second derivative) for the JNTK. Besides these names,
+#' closed forms or use Gauss-Hermite quadrature, whether they are smooth
+#' enough (continuous second derivative) for the JNTK, and which kernels are
+#' finite.
+#'
+#' The closed forms beyond the classic ones follow neural-tangents' `stax`
+#' activations at their default parameters: `"sign"` (`Sign()`) and `"step"`
+#' (the Heaviside function, `RectifiedMonomial(0)`), whose NNGPs are the
+#' arc-sine kernels \eqn{(2/\pi)\arcsin\rho} and \eqn{1/4 +
+#' \arcsin(\rho)/(2\pi)} and whose NTK and Jacobian kernels are infinite
+#' (refused with class `jntk_error_unsupported`); `"exp"` (`Exp(1, 1)`,
+#' \eqn{E = e^{(a+b)/2+c}}); `"gaussian"` (`Gaussian(1, -1)`,
+#' \eqn{e^{-x^2}}, \eqn{E = ((1+2a)(1+2b)-4c^2)^{-1/2}}); and `"rbf"`
+#' (`Rbf(1)`, random Fourier features of the squared-exponential kernel,
+#' \eqn{E = e^{-(a+b-2c)}}, so that a one-layer NNGP with `sigma_b = 0` is
+#' \eqn{\sigma_w^2 e^{-\sigma_w^2 |x-x'|^2/d}}). Here \eqn{E = E[\phi(u)\phi(v)]}
+#' for \eqn{(u, v)} Gaussian with covariance \eqn{[[a, c], [c, b]]}. Besides these names,
 #' [mlp()] accepts any smooth activation as a vectorised R function (with
 #' optional derivatives), for the infinite-width kernels only; see "Activations
 #' given as R functions" in [mlp()].
 #'
-#' @return A data frame with columns `name`, `formula`, `closed_form` and
-#'   `smooth`.
+#' @return A data frame with columns `name`, `formula`, `closed_form`,
+#'   `smooth` and `kernels` (`"all"`, `"no JNTK"` or `"NNGP only"`).
 #' @seealso [mlp()].
 #' @examples
 #' activations()
 #' @export
 activations <- function() {
-  a <- .jntk_activations[, c("name", "formula", "closed_form", "smooth")]
+  a <- .jntk_activations[, c("name", "formula", "closed_form", "smooth", "kernels")]
   rownames(a) <- NULL
   a
 }
@@ -242,4 +262,44 @@ check_finite_activation <- function(net) {
       class = "jntk_error_unsupported")
   }
   invisible(net)
+}
+
+# NNGP-only activations (a jump: phi' is a delta function) refuse the NTK and
+# the Jacobian kernels.
+activation_jumps <- function(net) is.null(net$activation_fun) && net$activation %in% c("sign", "step")
+
+check_activation_kind <- function(net, what) {
+  if (activation_jumps(net) && what != "NNGP") {
+    jntk_abort(sprintf(paste0(
+      "The %s of \"%s\" is infinite: the activation jumps at 0, so its derivative is a delta ",
+      "function and E[phi'(u) phi'(v)] diverges as x' -> x. Only its NNGP (nngp()) exists; use a ",
+      "continuous activation (e.g. \"erf\" for \"sign\", \"relu\" or \"gelu\" for \"step\") ",
+      "for the NTK and the Jacobian kernels."), what, net$activation),
+      class = "jntk_error_unsupported")
+  }
+  invisible(net)
+}
+
+# kernel_error_bound() for the NNGP of sign and step, whose layer map
+# f asin(rho) (f = 2/pi, 1/(2 pi)) is not Lipschitz at rho = +-1 but
+# 1/2-Hoelder: |asin x - asin y| <= (pi / sqrt 2) sqrt|x - y| on [-1, 1]. An
+# error e_c in the covariance and e_a in the variances (>= a_min) moves rho by
+# at most (e_c + e_a) / a_min, plus the rounding of the gap ab - c^2 from which
+# asin is taken near the ends (4 eps); the diagonal g(a, a, a) is a constant
+# (1 or 1/2), so the variances carry only their rounding. Near-parallel inputs
+# therefore keep about sqrt(eps) of relative accuracy from the second layer
+# on, and this bound says so (it is ~1e-8 relative at every depth >= 1).
+jump_error_bound <- function(net, Dg, e_c) {
+  eps <- .Machine$double.eps
+  sw2 <- net$sigma_w^2; sb2 <- net$sigma_b^2
+  f <- if (net$activation == "sign") 2 / pi else 1 / (2 * pi)
+  e_a <- e_c
+  for (l in seq_len(net$depth)) {
+    a <- Dg[, l, 1]
+    if (!any(a > 0)) { e_c <- 2 * eps * sb2; e_a <- e_c; next }  # phi(0) = 0: exact
+    drho <- (e_c + e_a) / min(a[a > 0]) + 4 * eps
+    e_c <- sw2 * (f * (pi / sqrt(2)) * sqrt(drho) + 8 * eps) + 2 * eps * (sw2 + sb2)
+    e_a <- 2 * eps * (sw2 + sb2)
+  }
+  net$kappa^2 * e_c * (1 + 2 * eps)
 }

@@ -159,6 +159,7 @@ kernel_fail <- function(fail, net, what) {
 
 kernel_plain_call <- function(net, x1, x2, what, threads) {
   inp <- kernel_inputs(net, x1, x2)
+  if (what[2]) check_activation_kind(net, "NTK")
   threads <- check_threads(threads)
   n_out <- as.double(inp$n1) * inp$n2 * sum(what)
   check_alloc(n_out + kernel_work_doubles(net, inp$n1, inp$n2, FALSE, !what[1]),
@@ -227,6 +228,7 @@ kernel_error_bound <- function(net, x1, x2 = NULL, kind = "nngp") {
   q <- rowSums(X^2)
   e_c <- sw2 / d * max(q) * eps * (2 + 2 * sqrt(d)) + 2 * eps * sb2
   e_a <- e_c; e_t <- e_c
+  if (activation_jumps(net)) return(jump_error_bound(net, Dg, e_c))  # NNGP only
   Th <- Dg[, 1, 1]              # Theta^1(x, x) = Sigma^1(x, x)
   for (l in seq_len(L)) {
     a <- Dg[, l, 1]; G0 <- max(Dg[, l, 2]); G1 <- max(Dg[, l, 4])
