@@ -1,31 +1,55 @@
 # The activation registry. Codes match src/activation.h.
 .jntk_activations <- data.frame(
   name = c("identity", "relu", "leaky_relu", "abs", "erf", "gelu", "sin", "cos",
-           "tanh", "softplus", "sigmoid", "silu"),
-  code = 0:11,
+           "tanh", "softplus", "sigmoid", "silu", "sign", "step", "exp", "gaussian", "rbf"),
+  code = 0:16,
   # kernel by closed form (TRUE) or by Gauss-Hermite quadrature (FALSE)
-  closed_form = c(rep(TRUE, 8), rep(FALSE, 4)),
+  closed_form = c(rep(TRUE, 8), rep(FALSE, 4), rep(TRUE, 5)),
   # phi has a continuous second derivative (needed by the JNTK)
-  smooth = c(TRUE, FALSE, FALSE, FALSE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE),
+  smooth = c(TRUE, FALSE, FALSE, FALSE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE,
+             FALSE, FALSE, TRUE, TRUE, TRUE),
+  # the kernels that are finite: phi with a jump has an infinite NTK (its
+  # derivative is a delta function), so only its NNGP exists
+  kernels = c("all", rep("no JNTK", 3), rep("all", 8), "NNGP only", "NNGP only",
+              rep("all", 3)),
   formula = c("x", "max(x, 0)", "max(x, slope * x)", "|x|", "erf(x)",
               "x * pnorm(x)", "sin(x)", "cos(x)", "tanh(x)", "log(1 + exp(x))",
-              "1 / (1 + exp(-x))", "x / (1 + exp(-x))"),
+              "1 / (1 + exp(-x))", "x / (1 + exp(-x))", "sign(x)", "x > 0 (relu^0)",
+              "exp(x)", "exp(-x^2)", "sqrt(2) * sin(sqrt(2) * x + pi / 4)"),
   stringsAsFactors = FALSE
 )
 
 #' Supported activation functions
 #'
 #' Lists the activations understood by [mlp()], whether their kernels have
-#' closed forms or use Gauss-Hermite quadrature, and whether they are smooth
-#' enough (continuous second derivative) for the JNTK.
+#' closed forms or use Gauss-Hermite quadrature, whether they are smooth
+#' enough (continuous second derivative) for the JNTK, and which kernels are
+#' finite.
 #'
-#' @return A data frame with columns `name`, `formula`, `closed_form` and
-#'   `smooth`.
+#' The closed forms beyond the classic ones follow neural-tangents' `stax`
+#' activations at their default parameters: `"sign"` (`Sign()`) and `"step"`
+#' (the Heaviside function, `RectifiedMonomial(0)`), whose NNGPs are the
+#' arc-sine kernels \eqn{(2/\pi)\arcsin\rho} and \eqn{1/4 +
+#' \arcsin(\rho)/(2\pi)} and whose NTK and Jacobian kernels are infinite
+#' (refused with class `jntk_error_unsupported`); `"exp"` (`Exp(1, 1)`,
+#' \eqn{E = e^{(a+b)/2+c}}); `"gaussian"` (`Gaussian(1, -1)`,
+#' \eqn{e^{-x^2}}, \eqn{E = ((1+2a)(1+2b)-4c^2)^{-1/2}}); and `"rbf"`
+#' (`Rbf(1)`, random Fourier features of the squared-exponential kernel,
+#' \eqn{E = e^{-(a+b-2c)}}, so that a one-layer NNGP with `sigma_b = 0` is
+#' \eqn{\sigma_w^2 e^{-\sigma_w^2 |x-x'|^2/d}}). Here \eqn{E = E[\phi(u)\phi(v)]}
+#' for \eqn{(u, v)} Gaussian with covariance \eqn{[[a, c], [c, b]]}. Besides these names,
+#' [mlp()] accepts any smooth activation as a vectorised R function (with
+#' optional derivatives), for the infinite-width kernels only; see "Activations
+#' given as R functions" in [mlp()].
+#'
+#' @return A data frame with columns `name`, `formula`, `closed_form`,
+#'   `smooth` and `kernels` (`"all"`, `"no JNTK"` or `"NNGP only"`).
+#' @seealso [mlp()].
 #' @examples
 #' activations()
 #' @export
 activations <- function() {
-  a <- .jntk_activations[, c("name", "formula", "closed_form", "smooth")]
+  a <- .jntk_activations[, c("name", "formula", "closed_form", "smooth", "kernels")]
   rownames(a) <- NULL
   a
 }
@@ -136,4 +160,146 @@ mixture_rule <- function(M = 16L) {
   rule <- list(nodes = exp(r$nodes[o]), weights = r$weights[o] / sum(r$weights))
   .jntk_cache[[key]] <- rule
   rule
+}
+
+# ---- activations given as R functions -------------------------------------------
+
+# The activation of mlp(): a name from the registry, or an R function phi
+# (with optional derivatives: `dphi`, `d2phi`, or a list of phi and its first
+# derivatives in order). Returns the code, the name stored in the network and,
+# for a function, the list of functions.
+activation_spec <- function(activation, dphi = NULL, d2phi = NULL, label = "function") {
+  if (is.character(activation)) {
+    if (!is.null(dphi) || !is.null(d2phi)) {
+      jntk_abort("`dphi` and `d2phi` are for an activation given as an R function; a built-in activation has its own derivatives.",
+                 class = "jntk_error_argument")
+    }
+    return(list(code = activation_code(activation), name = activation, funs = NULL))
+  }
+  funs <- if (is.function(activation)) list(activation) else activation
+  if (!is.list(funs) || length(funs) < 1L || length(funs) > 5L ||
+      !all(vapply(funs, is.function, NA))) {
+    jntk_abort(paste0("`activation` must be one string naming an activation (see `activations()`), ",
+                      "an R function phi, or a list of phi and up to four of its derivatives ",
+                      "(list(phi, dphi, d2phi, ...)), not ", describe_type(activation), "."),
+               class = "jntk_error_argument")
+  }
+  extra <- list(dphi, d2phi)
+  for (k in 1:2) {
+    if (is.null(extra[[k]])) next
+    if (!is.function(extra[[k]])) {
+      jntk_abort(sprintf("`%s` must be an R function (the %s derivative of the activation) or NULL.",
+                         c("dphi", "d2phi")[k], c("first", "second")[k]), class = "jntk_error_argument")
+    }
+    if (length(funs) > k && !is.null(funs[[k + 1L]])) {
+      jntk_abort(sprintf("The %s derivative is given twice (in the list `activation` and as `%s`); give it once.",
+                         c("first", "second")[k], c("dphi", "d2phi")[k]), class = "jntk_error_argument")
+    }
+    if (length(funs) < k) {
+      jntk_abort("`d2phi` needs `dphi` as well (the derivatives are used in order).",
+                 class = "jntk_error_argument")
+    }
+    funs[[k + 1L]] <- extra[[k]]
+  }
+  probe <- c(-2, -0.5, 0, 0.5, 2)
+  for (o in seq_along(funs)) activation_values(funs[[o]], probe, o - 1L, label)
+  list(code = 100L, name = paste0("R:", label), funs = funs, label = label)
+}
+
+# phi^(o)(x) by the user's function, checked: a double vector as long as x,
+# finite everywhere.
+activation_values <- function(f, x, o, label) {
+  what <- if (o == 0L) sprintf("The activation `%s`", label) else
+    sprintf("The %s derivative of the activation `%s`", c("first", "second", "third", "fourth")[o], label)
+  y <- tryCatch(f(x), error = function(e) {
+    jntk_abort(sprintf("%s failed on a vector of %d values: %s", what, length(x), conditionMessage(e)),
+               class = "jntk_error_activation")
+  })
+  if (!is.numeric(y) || length(y) != length(x)) {
+    jntk_abort(sprintf(paste0("%s must be vectorised: given a numeric vector of %d values it returned ",
+                              "%s of length %d (write it with vectorised operations, e.g. pmax() ",
+                              "rather than max())."),
+                       what, length(x), describe_type(y), length(y)), class = "jntk_error_activation")
+  }
+  y <- as.double(y)
+  bad <- !is.finite(y)
+  if (any(bad)) {
+    jntk_abort(sprintf(paste0("%s returned %s at x = %.6g; it must be finite on the real line ",
+                              "(the kernels evaluate it at pre-activations up to about 90 standard ",
+                              "deviations)."), what, format(y[bad][1]), x[bad][1]),
+               class = "jntk_error_activation")
+  }
+  y
+}
+
+# The evaluator the C series machinery calls (src/series_user.c): phi^(o)
+# for o < G at x, as one double vector (G columns of length(x)).
+activation_evaluator <- function(funs, label) {
+  force(funs)
+  force(label)
+  function(x, G) {
+    out <- numeric(length(x) * G)
+    for (o in seq_len(G)) out[(o - 1L) * length(x) + seq_along(x)] <- activation_values(funs[[o]], x, o - 1L, label)
+    out
+  }
+}
+
+# The two extra elements of the kernels' `rule` for an R-function activation.
+activation_user_rule <- function(net) {
+  list(activation_evaluator(net$activation_fun, net$activation_label),
+       length(net$activation_fun))
+}
+
+# Finite networks evaluate their activation in C, layer by layer inside the
+# parallel regions, where an R function cannot be called.
+check_finite_activation <- function(net) {
+  if (!is.null(net$activation_fun)) {
+    jntk_abort(sprintf(paste0(
+      "Finite networks cannot use an activation given as an R function (`%s`): their layers run ",
+      "in compiled code, in parallel, where R cannot be called. Use a built-in activation (see ",
+      "`activations()`) for sample_mlp(), train_mlp() and the empirical kernels; the infinite-width ",
+      "kernels (nngp(), ntk(), jacobian_nngp(), jntk()) accept it."), net$activation_label),
+      class = "jntk_error_unsupported")
+  }
+  invisible(net)
+}
+
+# NNGP-only activations (a jump: phi' is a delta function) refuse the NTK and
+# the Jacobian kernels.
+activation_jumps <- function(net) is.null(net$activation_fun) && net$activation %in% c("sign", "step")
+
+check_activation_kind <- function(net, what) {
+  if (activation_jumps(net) && what != "NNGP") {
+    jntk_abort(sprintf(paste0(
+      "The %s of \"%s\" is infinite: the activation jumps at 0, so its derivative is a delta ",
+      "function and E[phi'(u) phi'(v)] diverges as x' -> x. Only its NNGP (nngp()) exists; use a ",
+      "continuous activation (e.g. \"erf\" for \"sign\", \"relu\" or \"gelu\" for \"step\") ",
+      "for the NTK and the Jacobian kernels."), what, net$activation),
+      class = "jntk_error_unsupported")
+  }
+  invisible(net)
+}
+
+# kernel_error_bound() for the NNGP of sign and step, whose layer map
+# f asin(rho) (f = 2/pi, 1/(2 pi)) is not Lipschitz at rho = +-1 but
+# 1/2-Hoelder: |asin x - asin y| <= (pi / sqrt 2) sqrt|x - y| on [-1, 1]. An
+# error e_c in the covariance and e_a in the variances (>= a_min) moves rho by
+# at most (e_c + e_a) / a_min, plus the rounding of the gap ab - c^2 from which
+# asin is taken near the ends (4 eps); the diagonal g(a, a, a) is a constant
+# (1 or 1/2), so the variances carry only their rounding. Near-parallel inputs
+# therefore keep about sqrt(eps) of relative accuracy from the second layer
+# on, and this bound says so (it is ~1e-8 relative at every depth >= 1).
+jump_error_bound <- function(net, Dg, e_c) {
+  eps <- .Machine$double.eps
+  sw2 <- net$sigma_w^2; sb2 <- net$sigma_b^2
+  f <- if (net$activation == "sign") 2 / pi else 1 / (2 * pi)
+  e_a <- e_c
+  for (l in seq_len(net$depth)) {
+    a <- Dg[, l, 1]
+    if (!any(a > 0)) { e_c <- 2 * eps * sb2; e_a <- e_c; next }  # phi(0) = 0: exact
+    drho <- (e_c + e_a) / min(a[a > 0]) + 4 * eps
+    e_c <- sw2 * (f * (pi / sqrt(2)) * sqrt(drho) + 8 * eps) + 2 * eps * (sw2 + sb2)
+    e_a <- 2 * eps * (sw2 + sb2)
+  }
+  net$kappa^2 * e_c * (1 + 2 * eps)
 }

@@ -95,6 +95,7 @@ jntk <- function(net, x1, x2 = NULL, as = c("matrix", "structured"),
 
 # The JNTK needs a continuous phi'': refuse kinked activations.
 check_jntk_smooth <- function(net) {
+  check_activation_kind(net, "JNTK")
   if (net$smooth) return(invisible(net))
   smooth <- .jntk_activations$name[.jntk_activations$smooth & .jntk_activations$name != "identity"]
   jntk_abort(sprintf(paste0(
@@ -117,6 +118,7 @@ match_as <- function(as) {
 # One or both Jacobian kinds from one pass; a list for two kinds.
 jacobian_kernel <- function(net, x1, x2, kind, as, threads) {
   inp <- kernel_inputs(net, x1, x2)
+  check_activation_kind(net, kind_label(kind[1]))
   threads <- check_threads(threads)
   n1 <- inp$n1; n2 <- inp$n2; d <- inp$d
   check_alloc(8 * as.double(n1) * n2 * length(kind) +

@@ -114,6 +114,7 @@ kernel_par <- function(net, tangent = FALSE, what = "NTK") {
   }
   ipar <- c(as.integer(net$activation_code), as.integer(net$depth), .jntk_series_terms)
   if (tangent && net_parametrisation(net) == "standard") ipar <- c(ipar, 1L, net_widths(net, what))
+  if (!is.null(net$activation_fun)) rule <- c(rule, activation_user_rule(net))
   list(par = c(net$sigma_w, net$sigma_b, net$kappa, net$slope, net$quadrature_tol %||% 1e-10),
        ipar = ipar, rule = rule)
 }
@@ -162,6 +163,7 @@ kernel_fail <- function(fail, net, what) {
 
 kernel_plain_call <- function(net, x1, x2, what, threads) {
   inp <- kernel_inputs(net, x1, x2)
+  if (what[2]) check_activation_kind(net, "NTK")
   threads <- check_threads(threads)
   n_out <- as.double(inp$n1) * inp$n2 * sum(what)
   check_alloc(n_out + kernel_work_doubles(net, inp$n1, inp$n2, FALSE, !what[1]),
@@ -233,6 +235,7 @@ kernel_error_bound <- function(net, x1, x2 = NULL, kind = "nngp") {
   q <- rowSums(X^2)
   e_c <- sw2 / d * max(q) * eps * (2 + 2 * sqrt(d)) + 2 * eps * sb2
   e_a <- e_c; e_t <- e_c
+  if (activation_jumps(net)) return(jump_error_bound(net, Dg, e_c))  # NNGP only
   Th <- Dg[, 1, 1]              # Theta^1(x, x) = Sigma^1(x, x)
   if (std) {                    # Theta^1 = x.x' + 1[bias]: the Gram matrix's rounding
     bt <- as.numeric(net$sigma_b > 0)

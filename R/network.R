@@ -44,6 +44,7 @@
 #' @export
 sample_mlp <- function(net, width, input_dim = net$input_dim) {
   check_mlp(net)
+  check_finite_activation(net)
   param <- net_parametrisation(net)
   if (is.null(input_dim)) {
     jntk_abort("`input_dim` is missing: give the input dimension d (or set `input_dim` in `mlp()`).",
@@ -267,6 +268,7 @@ print.summary.mlp_network <- function(x, ...) {
 # (0 ntk, 1 standard), d, n_1, ..., n_L, 1); see src/mlp.h. The parameters go
 # alongside, as list(weights, biases) or as the flat theta.
 network_arch <- function(net, widths) {
+  check_finite_activation(net)
   blas_forms()
   list(par = as.double(c(net$sigma_w, net$sigma_b, net$kappa, net$slope)),
        ipar = c(as.integer(net$activation_code),

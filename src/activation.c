@@ -104,6 +104,37 @@ void act_derivs(int code, double slope, double x, int nd, double *out) {
     for (k = 1; k <= nd; k++) out[k] = k * ls[k - 1] + x * ls[k];
     break;
   }
+  case ACT_SIGN: /* almost-everywhere derivatives, as autodiff */
+    out[0] = x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0);
+    break;
+  case ACT_STEP:
+    out[0] = x > 0 ? 1.0 : 0.0;
+    break;
+  case ACT_EXP: {
+    double e = exp(x);
+    for (k = 0; k <= nd; k++) out[k] = e;
+    break;
+  }
+  case ACT_GAUSSIAN: {
+    double e = exp(-x * x), x2 = x * x;
+    out[0] = e;
+    if (nd >= 1) out[1] = -2.0 * x * e;
+    if (nd >= 2) out[2] = (4.0 * x2 - 2.0) * e;
+    if (nd >= 3) out[3] = (-8.0 * x2 + 12.0) * x * e;
+    if (nd >= 4) out[4] = (16.0 * x2 * x2 - 48.0 * x2 + 12.0) * e;
+    break;
+  }
+  case ACT_RBF: {
+    /* sqrt(2) sin(sqrt(2) x + pi/4) = sin(r x) + cos(r x), r = sqrt(2):
+     * each derivative multiplies by r and turns (sin + cos) into (cos - sin) */
+    double sn = sin(M_SQRT2 * x), cs = cos(M_SQRT2 * x), p = sn + cs, m = cs - sn, f = 1.0;
+    double v[4] = {p, m, -p, -m};
+    for (k = 0; k <= nd; k++) {
+      out[k] = f * v[k % 4];
+      f *= M_SQRT2;
+    }
+    break;
+  }
   default:
     for (k = 0; k <= nd; k++) out[k] = NAN;
   }

@@ -17,7 +17,16 @@ enum jntk_act {
   ACT_SOFTPLUS = 9,
   ACT_SIGMOID = 10,
   ACT_SILU = 11,
-  ACT_COUNT = 12
+  ACT_SIGN = 12,     /* NNGP only */
+  ACT_STEP = 13,     /* Heaviside, relu^0 (NNGP only) */
+  ACT_EXP = 14,      /* exp(x) */
+  ACT_GAUSSIAN = 15, /* exp(-x^2) */
+  ACT_RBF = 16,      /* sqrt(2) sin(sqrt(2) x + pi/4) */
+  ACT_COUNT = 17,
+  /* an R function (mlp(activation = <function>)): analytic kernels only, by
+   * the series machinery on tables of phi (series_user.c); outside the
+   * range 0..ACT_COUNT - 1 so that the finite networks refuse it */
+  ACT_USER = 100
 };
 
 /* out[k] = phi^(k)(x) for k = 0..nd (nd <= 4). Kinked activations use their

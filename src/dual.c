@@ -79,6 +79,28 @@ void dual_diag(const kpar *kp, double a, double *g, double *dg) {
     *g = 0.5 * (1.0 + exp(-2.0 * a));
     *dg = -exp(-2.0 * a);
     return;
+  case ACT_SIGN:
+    *g = a > 0 ? 1.0 : 0.0;
+    *dg = 0.0;
+    return;
+  case ACT_STEP:
+    *g = a > 0 ? 0.5 : 0.0;
+    *dg = 0.0;
+    return;
+  case ACT_EXP:
+    *g = exp(2.0 * a);
+    *dg = 2.0 * *g;
+    return;
+  case ACT_GAUSSIAN: {
+    double R = 1.0 + 4.0 * a;
+    *g = 1.0 / sqrt(R);
+    *dg = -2.0 * *g / R;
+    return;
+  }
+  case ACT_RBF:
+    *g = 1.0;
+    *dg = 0.0;
+    return;
   case ACT_GELU: {
     /* total derivative: a jet whose n-entry is d/da, for a, b and c alike */
     jet x = jconst(a), G;
@@ -180,13 +202,63 @@ void dual_jet(const kpar *kp, const pairval *pv, double an, double bm, jet c, je
     if (Gd) *Gd = jcompose3_pair(an, bm, c, is_sin ? PC : PS);
     return;
   }
-  default:
+  case ACT_EXP: {
+    /* g = gd = e^{(a + b)/2 + c}: g_a = g_b = g/2, g_c = g_cc = g,
+     * g_ac = g_bc = g/2, g_ab = g/4 */
+    double e = exp(0.5 * (pv->a + pv->b) + c.v);
+    double P[8] = {e, 0.5 * e, 0.5 * e, e, e, 0.5 * e, 0.5 * e, 0.25 * e};
+    *G = jcompose3_pair(an, bm, c, P);
+    if (Gd) *Gd = *G;
+    return;
+  }
+  case ACT_GAUSSIAN: {
+    /* g = R^-1/2, R = u w - 4c^2 = 1 + 2a + 2b + 4D, u = 1 + 2a, w = 1 + 2b
+     * (erf's gdot up to the factor 4/pi):
+     *   g_a = -w R^-3/2, g_c = 4c R^-3/2, g_cc = 4 R^-3/2 + 48 c^2 R^-5/2,
+     *   g_ac = -12 c w R^-5/2, g_ab = -2 R^-3/2 + 3 u w R^-5/2;
+     * gd = g_c = 4c R^-3/2:
+     *   gd_a = -12 c w R^-5/2, gd_c = 4 R^-3/2 + 48 c^2 R^-5/2,
+     *   gd_cc = 144 c R^-5/2 + 960 c^3 R^-7/2,
+     *   gd_ac = -12 w R^-5/2 - 240 c^2 w R^-7/2,
+     *   gd_ab = -24 c R^-5/2 + 60 c u w R^-7/2 */
+    double av = pv->a, bv = pv->b, cv = c.v, u = 1.0 + 2.0 * av, w = 1.0 + 2.0 * bv;
+    double R = 1.0 + 2.0 * (av + bv) + 4.0 * pv->D, r1 = 1.0 / sqrt(R), r3 = r1 / R,
+           r5 = r3 / R, r7 = r5 / R, c2 = cv * cv;
+    double P[8] = {r1, -w * r3, -u * r3, 4.0 * cv * r3, 4.0 * r3 + 48.0 * c2 * r5,
+                   -12.0 * cv * w * r5, -12.0 * cv * u * r5, -2.0 * r3 + 3.0 * u * w * r5};
+    *G = jcompose3_pair(an, bm, c, P);
+    if (Gd) {
+      double Pd[8] = {4.0 * cv * r3, -12.0 * cv * w * r5, -12.0 * cv * u * r5,
+                      4.0 * r3 + 48.0 * c2 * r5, 144.0 * cv * r5 + 960.0 * c2 * cv * r7,
+                      -12.0 * w * r5 - 240.0 * c2 * w * r7, -12.0 * u * r5 - 240.0 * c2 * u * r7,
+                      -24.0 * cv * r5 + 60.0 * cv * u * w * r7};
+      *Gd = jcompose3_pair(an, bm, c, Pd);
+    }
+    return;
+  }
+  case ACT_RBF: {
+    /* g = e^{-(a + b - 2c)}: g_a = g_b = -g, g_c = 2g, g_cc = 4g,
+     * g_ac = g_bc = -2g, g_ab = g; gd = 2g */
+    double e = exp(-dual_rbf_exponent(pv->a, pv->b, c.v, pv->D));
+    double P[8] = {e, -e, -e, 2.0 * e, 4.0 * e, -2.0 * e, -2.0 * e, e};
+    *G = jcompose3_pair(an, bm, c, P);
+    if (Gd) *Gd = jaffine(*G, 2.0, 0.0);
+    return;
+  }
+  default: /* sign, step (NNGP only: no Jacobian kernels) and series */
     *G = jconst(NAN);
     if (Gd) *Gd = jconst(NAN);
   }
 }
 
 void dual_diag_moments(const kpar *kp, double a, double *out5) {
+  if (dual_is_nngp_only(kp->act)) {
+    /* E[phi^2]; the derivative moments are infinite (delta functions) */
+    double dg;
+    dual_diag(kp, a, &out5[0], &dg);
+    for (int e = 1; e < 5; e++) out5[e] = INFINITY;
+    return;
+  }
   pairval pv = {a, a, a, 0.0, 0.0, 0.0, 1.0, sqrt(a), sqrt(a)};
   /* seeds: c.w = 1 reads g_c and g_cc off G (and gd_c, gd_cc off Gd);
    * an = 1 with c.n = 0 reads g_a */

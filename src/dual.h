@@ -37,7 +37,8 @@ JNTK_INLINE int dual_is_kinked(int act) {
   return act == ACT_IDENTITY || act == ACT_RELU || act == ACT_LEAKY_RELU || act == ACT_ABS;
 }
 JNTK_INLINE int dual_is_series(int act) {
-  return act == ACT_TANH || act == ACT_SOFTPLUS || act == ACT_SIGMOID || act == ACT_SILU;
+  return act == ACT_TANH || act == ACT_SOFTPLUS || act == ACT_SIGMOID || act == ACT_SILU ||
+         act == ACT_USER;
 }
 
 /* Piecewise-linear family phi(x) = max(x, alpha x) = A1 x + B1 |x| with
@@ -76,6 +77,17 @@ JNTK_INLINE void sincos_dual(double a, double b, double c, double *S, double *C)
   *S = c < 0 ? -sh : sh;
   *C = ch;
 }
+
+/* a + b - 2c >= 0 for the rbf dual, accurate also for c close to sqrt(ab):
+ * (sqrt a - sqrt b)^2 + 2 D / (sqrt(ab) + c) when c > 0. */
+JNTK_INLINE double dual_rbf_exponent(double a, double b, double c, double D) {
+  if (!(c > 0)) return a + b - 2.0 * c;
+  double ra = sqrt(a), rb = sqrt(b), d = ra - rb;
+  return d * d + 2.0 * D / (ra * rb + c);
+}
+
+/* Activations whose NTK (and Jacobian kernels) are infinite: NNGP only. */
+JNTK_INLINE int dual_is_nngp_only(int act) { return act == ACT_SIGN || act == ACT_STEP; }
 
 /* The plain dual of a closed-form activation; always inlined so that the
  * pair loops, specialised per activation, fold the dispatch away. */
@@ -125,6 +137,45 @@ JNTK_INLINE void dual_closed(const int act, const kpar *kp, const pairval *pv,
     sincos_dual(a, b, c, &S, &C);
     *g = act == ACT_SIN ? S : C;
     if (gd) *gd = act == ACT_SIN ? C : S;
+    return;
+  }
+  case ACT_SIGN:
+  case ACT_STEP: {
+    /* sign: (2/pi) asin(rho); step: 1/4 + asin(rho)/(2 pi) (arc-cosine
+     * kernel of order 0), 0 at a zero variance (phi(0) = 0). Their NTK is
+     * infinite on the diagonal and refused in R; gd is the almost-everywhere
+     * derivative's, 0, as the finite networks use. */
+    double s = sqrt(a * b);
+    if (!(s > 0)) *g = 0.0;
+    else {
+      double as = asin_rho(c, sqrt(pv->D), s);
+      *g = act == ACT_SIGN ? TWO_OVER_PI * as : 0.25 + as / (2.0 * M_PI);
+    }
+    if (gd) *gd = 0.0;
+    return;
+  }
+  case ACT_EXP: {
+    /* E[e^u e^v] = e^{(a + b + 2c)/2} = gd */
+    double e = exp(0.5 * (a + b) + c);
+    *g = e;
+    if (gd) *gd = e;
+    return;
+  }
+  case ACT_GAUSSIAN: {
+    /* E[e^{-u^2 - v^2}] = det(I + 2 Sigma)^{-1/2} = R^{-1/2} with R = 1 + 2a
+     * + 2b + 4D; gd = dg/dc = 4c R^{-3/2} */
+    double R = 1.0 + 2.0 * (a + b) + 4.0 * pv->D, r1 = 1.0 / sqrt(R);
+    *g = r1;
+    if (gd) *gd = 4.0 * c * r1 / R;
+    return;
+  }
+  case ACT_RBF: {
+    /* E[phi(u) phi(v)] = e^{-(a + b - 2c)} = e^{-E}, E = Var(u - v)/2 =
+     * (sqrt a - sqrt b)^2 + 2 (sqrt(ab) - c), without the cancellation when
+     * c > 0; gd = 2 g */
+    double e = dual_rbf_exponent(a, b, c, pv->D);
+    *g = exp(-e);
+    if (gd) *gd = 2.0 * *g;
     return;
   }
   default:

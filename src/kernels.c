@@ -291,6 +291,7 @@ PLAIN_COLUMN(plain_gelu, ACT_GELU)
 PLAIN_COLUMN(plain_sin, ACT_SIN)
 PLAIN_COLUMN(plain_cos, ACT_COS)
 PLAIN_COLUMN(plain_tanh, ACT_TANH) /* any series activation: the code is the same */
+PLAIN_COLUMN(plain_closed, kp->act) /* the other closed forms, dispatched per pair */
 
 /* Column function: one column j, rows 0..iend-1, of one layer. */
 typedef void (*column_fn)(const void *, int, int, kfail *, double *);
@@ -305,7 +306,7 @@ static column_fn plain_for(int act) {
   case ACT_GELU: return plain_gelu;
   case ACT_SIN: return plain_sin;
   case ACT_COS: return plain_cos;
-  default: return plain_tanh;
+  default: return dual_is_series(act) ? plain_tanh : plain_closed;
   }
 }
 

@@ -33,7 +33,8 @@ static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP rule, int d) {
   const int *ip = INTEGER(ipar);
   kp->act = ip[0];
   kp->depth = ip[1];
-  if (kp->act < 0 || kp->act >= ACT_COUNT) Rf_error("unknown activation code %d", kp->act);
+  if ((kp->act < 0 || kp->act >= ACT_COUNT) && kp->act != ACT_USER)
+    Rf_error("unknown activation code %d", kp->act);
   if (kp->depth < 0 || kp->depth == NA_INTEGER) Rf_error("depth must be >= 0");
   kp->std = 0;
   kp->wd = NULL;
@@ -59,7 +60,7 @@ static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP rule, int d) {
   kp->nthreads = 1;
   kp->sr = NULL;
   if (dual_is_series(kp->act)) {
-    if (!Rf_isNewList(rule) || XLENGTH(rule) != 4)
+    if (!Rf_isNewList(rule) || XLENGTH(rule) != (kp->act == ACT_USER ? 6 : 4))
       Rf_error("'rule' must be list(nodes, weights, nodes, weights) of the two mixture rules");
     for (int r = 0; r < 4; r += 2) {
       SEXP V = VECTOR_ELT(rule, r), wV = VECTOR_ELT(rule, r + 1);
@@ -77,6 +78,8 @@ static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP rule, int d) {
     kp->sr = (series_rule *) R_alloc(1, sizeof(series_rule));
     series_rule_init(kp->sr, kp->act, kp->slope, REAL(V), REAL(wV), (int) XLENGTH(V), REAL(Vc),
                      REAL(wVc), (int) XLENGTH(Vc), ip[2], kp->tol);
+    if (kp->act == ACT_USER)
+      series_user_attach(kp->sr, VECTOR_ELT(rule, 4), Rf_asInteger(VECTOR_ELT(rule, 5)));
   }
 }
 
@@ -147,7 +150,9 @@ SEXP kernels_plain(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP rule, SEXP what,
   PROTECT(K1);
   double *c = want_nngp ? REAL(K0) : (double *) R_alloc((size_t) n1 * n2, sizeof(double));
   kfail fail = {0, 0, 0.0, 0.0, 0};
-  if (plain_fast_handles(k.kp.act, k.kp.depth, n1)) { /* plain.c: vectorised */
+  /* plain.c (vectorised): the NTK parametrisation only; the standard one,
+   * whose NTK weight terms carry the widths, stays in kernels.c */
+  if (!k.kp.std && plain_fast_handles(k.kp.act, k.kp.depth, n1)) {
     plain_fast_kernel(&k.kp, &k.s1, &k.s2, k.x2 == NULL, c, want_ntk ? REAL(K1) : NULL, &fail,
                       k.nt);
   } else {

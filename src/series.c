@@ -56,6 +56,8 @@ static void gh_rule(int n, double *z, double *w) {
   for (int i = 0; i < n; i++) w[i] /= tot;
 }
 
+void series_gh_rule(int n, double *z, double *w) { gh_rule(n, z, w); }
+
 /* H[m + k nq] = h_k(z_m), k < K: orthonormal Hermite polynomials. */
 static void hermite_matrix(int nq, int K, const double *z, double *H) {
   for (int m = 0; m < nq; m++) {
@@ -122,6 +124,15 @@ void series_rule_init(series_rule *sr, int act, double slope, const double *V,
   sr->eps_mehler = 5e-14;
   sr->eps_mix = 3e-14;
   sr->fail_tol = 0.1 * tol;
+  sr->ufun = R_NilValue;
+  sr->ugiven = 0;
+  for (int k = 0; k < SERIES_KUSER; k++) {
+    double f = 1.0;
+    for (int t = 0; t < 5; t++) {
+      sr->cs[t][k] = sqrt(f);
+      f *= (double) (k + t + 1);
+    }
+  }
 }
 
 /* The Gauss-Hermite rules are built once per process (on the main thread,
@@ -320,7 +331,8 @@ void series_side_finish(series_side *sd) {
 }
 
 int series_terms_for(const series_rule *sr, double rmax) {
-  if (!(rmax < 1.0)) return sr->K;
+  /* an R-function activation sums its diagonal pairs by Mehler too */
+  if (!(rmax < 1.0) || sr->act == ACT_USER) return sr->K;
   double t = rmax < 1e-300 ? 1.0 : sr->log_tau / log(rmax) + 2.0;
   int K = t > sr->K ? sr->K : (int) t;
   return K < 16 ? (16 < sr->K ? 16 : sr->K) : K;
@@ -338,11 +350,16 @@ void series_side_alloc(series_side *sd, int n, int nord, int K) {
   sd->nrm = (double *) R_alloc((size_t) n * nord, sizeof(double));
   sd->tail = (double *) R_alloc((size_t) n * nord * SERIES_NCHK, sizeof(double));
   sd->tabbed = (int *) R_alloc(n, sizeof(int));
+  sd->cerr = NULL;
 }
 
 void series_side_fill(const kpar *kp, const double *v, const double *dv, int i0, int i1,
                       series_side *sd, double *vn, double *dvn, int nthreads) {
   series_rule *sr = kp->sr;
+  if (sr->act == ACT_USER) {
+    series_user_fill(kp, v, dv, i0, i1, sd, vn, dvn, nthreads);
+    return;
+  }
   int K = sd->K, nord = sd->nord, n = i1 - i0;
   if (n <= 0) return;
   int *cls = (int *) R_alloc(n, sizeof(int));
@@ -513,9 +530,18 @@ double series_pair(const series_rule *sr, const series_side *s1, int i,
         break;
       }
     }
+    /* an R-function activation has no second method: K terms and the
+     * bound on the rest */
+    int over = 0;
+    if (nt > K && sr->act == ACT_USER) {
+      over = 1;
+      nt = K;
+    }
     if (nt <= K) {
       const double *A = s1->tab + (ptrdiff_t) i * nord * Kt, *Bt = s2->tab + (ptrdiff_t) j * nord * Kt;
-      double rk[256]; /* K <= 128 */
+      const double *ce1 = s1->cerr ? s1->cerr + (ptrdiff_t) i * nord : NULL,
+                   *ce2 = s2->cerr ? s2->cerr + (ptrdiff_t) j * nord : NULL;
+      double rk[SERIES_KUSER]; /* K <= 128, SERIES_KUSER for R functions */
       rk[0] = 1.0;
       for (int k = 1; k < nt; k++) rk[k] = rk[k - 1] * rho;
       double acc[SERIES_NMOM];
@@ -530,12 +556,31 @@ double series_pair(const series_rule *sr, const series_side *s1, int i,
         if (k < nt) s0 += x[k] * y[k] * rk[k];
         acc[t] = s0 + s1v;
       }
+      double uerr[SERIES_NMOM];
+      for (int t = 0; t < nm; t++) uerr[t] = 0.0;
+      if (ce1 && ce2) {
+        /* the coefficients' own errors, |dA_k| <= e1 cs[s1][k] (and B's),
+         * through the sum: sum_k (|dA_k| |B_k| + |A_k| |dB_k| + |dA_k dB_k|) |rho|^k */
+        for (int t = 0; t < nm; t++) {
+          int o = ij[t][0], p = ij[t][1];
+          const double *x = A + o * Kt, *y = Bt + p * Kt;
+          const double *c1 = sr->cs[series_user_shift(sr, o)], *c2 = sr->cs[series_user_shift(sr, p)];
+          double e1 = ce1[o], e2 = ce2[p], s = 0.0;
+          for (int k = 0; k < nt; k++)
+            s += (e1 * c1[k] * (fabs(y[k]) + e2 * c2[k]) + e2 * c2[k] * fabs(x[k])) * fabs(rk[k]);
+          uerr[t] = s;
+          if (over)
+            uerr[t] += pow(ar, Kt) * s1->tail[((ptrdiff_t) i * nord + o) * SERIES_NCHK + SERIES_NCHK - 1] *
+                       s2->tail[((ptrdiff_t) j * nord + p) * SERIES_NCHK + SERIES_NCHK - 1];
+        }
+      }
       double rel = 0.0;
       for (int t = 0; t < nm; t++) {
         mo[t] = acc[t];
         double sc = s1->nrm[(ptrdiff_t) i * nord + ij[t][0]] * s2->nrm[(ptrdiff_t) j * nord + ij[t][1]],
                mx = s1->nmax[ij[t][0]] * s2->nmax[ij[t][1]];
-        double r = mx > 0 ? (sr->tau + sr->eps_mehler) * sc / mx : 0.0;
+        double r = mx > 0 ? ((sr->tau + sr->eps_mehler) * sc + uerr[t]) / mx : 0.0;
+        if (!(uerr[t] <= 1e300)) r = INFINITY; /* an order that cannot be derived */
         if (r > rel) rel = r;
       }
       return rel;

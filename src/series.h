@@ -54,6 +54,7 @@
 #define SERIES_NCHK 4    /* tail checkpoints: 16, 32, 64, K terms */
 #define SERIES_KMIX 32   /* Hermite terms of large-variance points (mixture) */
 #define SERIES_MCOEF 32  /* mixture nodes for those coefficients */
+#define SERIES_KUSER 256 /* Mehler terms of an R-function activation */
 
 typedef struct series_rule {
   int act;
@@ -72,6 +73,13 @@ typedef struct series_rule {
   double eps_mehler;   /* coefficient error of the tables (relative) */
   double eps_mix;      /* quadrature error of the mixture (relative) */
   double fail_tol;     /* estimated relative error above which a pair fails */
+  /* an R-function activation (act == ACT_USER, series_user.c): the closure
+   * ufun(x, G) returns phi^(o)(x) for o < G as a length(x) x G matrix, with
+   * ugiven orders supplied by the user; the others by Gaussian integration
+   * by parts. cs[s][k] = sqrt((k+1)...(k+s)) (the factors of that step). */
+  SEXP ufun;
+  int ugiven;
+  double cs[5][SERIES_KUSER];
 } series_rule;
 
 /* Per point data of one side at one layer. */
@@ -83,6 +91,10 @@ typedef struct {
   int *tabbed;   /* terms of point i's table: K (Gauss-Hermite), SERIES_KMIX
                   * (large variances: closed forms from the mixture) */
   double nmax[5]; /* largest nrm of each order over the side's points */
+  double *cerr;  /* n x nord or NULL: the error of coefficient k of order o
+                  * of point i is at most cerr[i * nord + o] cs[s_o][k]
+                  * (R-function activations; s_o the integration-by-parts
+                  * steps of order o) */
 } series_side;
 
 /* The moments (i, j) used by the jets, in the order of dual_series_jet(). */
@@ -122,6 +134,18 @@ int series_terms_for(const series_rule *sr, double rmax);
 double series_pair(const series_rule *sr, const series_side *s1, int i,
                    const series_side *s2, int j, double a, double b, double c, double D,
                    double Derr, int nm, const int (*ij)[2], double *mo);
+/* R-function activations (series_user.c): attach the closure and the
+ * number of orders supplied (main thread); fill a side like
+ * series_side_fill() (which calls it), evaluating phi on the nodes of a
+ * ladder of Gauss-Hermite rules (256 to 2048 nodes) chosen per point by
+ * comparing consecutive rules. */
+/* The n-node Gauss-Hermite rule, probabilists' weight (main thread). */
+void series_gh_rule(int n, double *z, double *w);
+void series_user_attach(series_rule *sr, SEXP fun, int given);
+void series_user_fill(const kpar *kp, const double *v, const double *dv, int i0, int i1,
+                      series_side *sd, double *vn, double *dvn, int nthreads);
+/* The shifts s_o of the orders o < nord: o - min(o, given - 1). */
+int series_user_shift(const series_rule *sr, int o);
 /* The same by the mixture alone (test hook and diagonal). scale[t] is the
  * pair's Cauchy-Schwarz scale of moment t (a moment is 0 where it is 0;
  * NULL: none), and the estimate is relative to ref[t] (NULL: scale, or the

@@ -52,8 +52,31 @@ ref_derivs <- list(
   relu = function(x, k) switch(k + 1, pmax(x, 0), as.numeric(x > 0), 0 * x, 0 * x, 0 * x),
   leaky_relu = function(x, k) switch(k + 1, ifelse(x > 0, x, 0.01 * x), ifelse(x > 0, 1, 0.01),
                                      0 * x, 0 * x, 0 * x),
-  abs = function(x, k) switch(k + 1, abs(x), sign(x), 0 * x, 0 * x, 0 * x)
+  abs = function(x, k) switch(k + 1, abs(x), sign(x), 0 * x, 0 * x, 0 * x),
+  # neural-tangents' Sign(), RectifiedMonomial(0), Exp(1, 1), Gaussian(1, -1),
+  # Rbf(1); the jumps' derivatives almost everywhere (0)
+  sign = function(x, k) if (k == 0) sign(x) else 0 * x,
+  step = function(x, k) if (k == 0) as.numeric(x > 0) else 0 * x,
+  exp = function(x, k) exp(x),
+  gaussian = function(x, k) {
+    e <- exp(-x^2)
+    switch(k + 1, e, -2 * x * e, (4 * x^2 - 2) * e, (12 * x - 8 * x^3) * e,
+           (16 * x^4 - 48 * x^2 + 12) * e)
+  },
+  rbf = function(x, k) {
+    r <- sqrt(2); p <- sin(r * x) + cos(r * x); m <- cos(r * x) - sin(r * x)
+    r^k * switch(k %% 4 + 1, p, m, -p, -m)
+  },
+  # no closed form in the package: a test of mlp(activation = <R function>)
+  gauss = function(x, k) {
+    e <- exp(-x^2 / 2)
+    switch(k + 1, e, -x * e, (x^2 - 1) * e, (3 * x - x^3) * e, (x^4 - 6 * x^2 + 3) * e)
+  }
 )
+# Activations by the kernels they have: the NNGP-only ones (a jump) have no
+# NTK or Jacobian kernels; exp overflows integrate() and huge inputs.
+ref_acts_ntk <- function() activations()$name[activations()$kernels != "NNGP only"]
+ref_nngp_only <- c("sign", "step")
 kref_phi <- lapply(ref_derivs, function(f) list(function(x) f(x, 0), function(x) f(x, 1)))
 
 # ---------------------------------------------------------------------------

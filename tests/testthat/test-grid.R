@@ -14,7 +14,7 @@ grid_points <- function(scale) {
 grid_cell <- function(act, depth, scale, sw, sb) {
   net <- mlp(depth, act, sigma_w = sw, sigma_b = sb)
   x <- grid_points(scale)
-  kinds <- c("nngp", "ntk", "jacobian_nngp", if (net$smooth) "jntk")
+  kinds <- if (act %in% ref_nngp_only) "nngp" else c("nngp", "ntk", "jacobian_nngp", if (net$smooth) "jntk")
   for (kind in kinds) {
     lab <- sprintf("%s depth %d scale %g sigma_w %g sigma_b %g %s", act, depth, scale, sw, sb, kind)
     K <- tryCatch(analytic_kernel(net, x, kind = kind),

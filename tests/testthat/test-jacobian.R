@@ -12,7 +12,7 @@ test_that("Jacobian NNGP and JNTK match the shared reference values", {
 test_that("the f-block equals the plain kernels; ordering and dimnames", {
   set.seed(4)
   x1 <- matrix(rnorm(9), 3, dimnames = list(c("a", "b", "c"), NULL)); x2 <- matrix(rnorm(6), 2)
-  for (act in activations()$name) {
+  for (act in ref_acts_ntk()) {
     net <- mlp(2, act, sigma_b = 0.2)
     K <- jacobian_nngp(net, x1, x2)
     expect_equal(dim(K), c(12L, 8L))
@@ -28,7 +28,9 @@ test_that("the f-block equals the plain kernels; ordering and dimnames", {
 test_that("Jacobian kernels agree with finite differences of nngp() and ntk()", {
   set.seed(5)
   x1 <- matrix(rnorm(6), 2); x2 <- matrix(rnorm(9), 3)
-  for (act in activations()$name) {
+  # (exp's doubly exponential kernel defeats these step sizes at sigma_w = 1.2:
+  # test-activation_closed.R checks it against the reference jets)
+  for (act in setdiff(ref_acts_ntk(), "exp")) {
     net <- mlp(2, act, sigma_w = 1.2, sigma_b = 0.3, kappa = 0.8)
     # central differences: first derivatives (h = 1e-5) have truncation ~1e-10
     # and rounding ~1e-11; mixed ones (h = 1e-4) truncation ~1e-8, rounding
@@ -100,7 +102,7 @@ test_that("relu: exact diagonal, continuity next to it, no NaN", {
 
 test_that("hard inputs: zero norm, d = 1, identical and collinear points, depth 100", {
   x <- rbind(c(0, 0), c(1, 2), c(1, 2), c(2, 4), -c(1, 2))
-  for (act in activations()$name) {
+  for (act in setdiff(ref_acts_ntk(), "exp")) { # exp overflows at depth 3 (a classed error)
     for (sb in c(0, 0.2)) {
       net <- mlp(3, act, sigma_b = sb)
       K <- jacobian_nngp(net, x)

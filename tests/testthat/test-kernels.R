@@ -24,8 +24,9 @@ test_that("dual functions agree with numerical integration", {
   # (identical inputs, c^2 = ab, are checked against exact values elsewhere;
   # nested integrate() is unreliable when the conditional variance is tiny)
   abc <- rbind(c(1, 1, 0.3), c(0.5, 2, -0.7), c(1.3, 0.8, 0.9), c(3, 0.4, 1.0))
-  # closed forms, and the Hermite series of the other activations (200 terms)
-  for (act in activations()$name) {
+  # closed forms, and the Hermite series of the other activations (200 terms);
+  # exp's integrand overflows integrate() (test-activation_closed.R checks it)
+  for (act in setdiff(activations()$name, "exp")) {
     net <- mlp(1, act)
     kp <- jntk:::kernel_par(net)
     C <- .Call(jntk:::C_kernels_dual, kp$par, kp$ipar, kp$rule, abc)
@@ -104,7 +105,8 @@ test_that("depth 0 is the affine kernel and kappa scales by kappa^2", {
 
 test_that("numerically sound on hard inputs: no NaN, exact where known", {
   x <- rbind(c(0, 0, 0), c(1, 2, 3), c(1, 2, 3), -c(1, 2, 3), 1e-8 * c(1, -1, 2), 1e8 * c(3, 1, 1))
-  for (act in activations()$name) {
+  # (sign, step: NNGP only; exp overflows at 1e8: test-activation_closed.R)
+  for (act in setdiff(ref_acts_ntk(), "exp")) {
     for (sb in c(0, 0.1)) {
       net <- mlp(3, act, sigma_b = sb)
       if (act %in% c("sin", "cos") ) x_use <- x[-6, ] else x_use <- x
