@@ -57,7 +57,8 @@ activations <- function() {
 activation_code <- function(name) {
   if (!is.character(name) || length(name) != 1L || is.na(name)) {
     jntk_abort("`activation` must be one string naming an activation, one of: ",
-               paste(.jntk_activations$name, collapse = ", "), ".",
+               paste(.jntk_activations$name, collapse = ", "),
+               "; or an R function (see ?mlp, \"Activations given as R functions\").",
                class = "jntk_error_argument")
   }
   i <- match(name, .jntk_activations$name)
@@ -66,7 +67,7 @@ activation_code <- function(name) {
              Tanh = "tanh", swish = "silu", logistic = "sigmoid", linear = "identity",
              leakyrelu = "leaky_relu", LeakyRelu = "leaky_relu")
     hint <- if (!is.na(alt[name])) sprintf(" Did you mean \"%s\"?", alt[name]) else ""
-    jntk_abort(sprintf("Unknown activation \"%s\".%s Supported activations: %s.",
+    jntk_abort(sprintf("`activation`: unknown activation \"%s\".%s Supported activations: %s.",
                        name, hint, paste(.jntk_activations$name, collapse = ", ")),
                class = "jntk_error_activation")
   }

@@ -206,6 +206,12 @@ mlp <- function(depth, activation = "relu", sigma_w = 1, sigma_b = 0, kappa = 1,
     jntk_abort("`depth` (the number of hidden layers) is missing; e.g. `mlp(depth = 3)` for Jacot et al.'s L = 4.",
                class = "jntk_error_argument")
   }
+  if (is.numeric(depth) && length(depth) > 1L) {
+    jntk_abort(paste0("`depth` is one number, the count of hidden layers (e.g. `mlp(depth = 2)`); ",
+                      "layer widths such as c(512, 512) go to `sample_mlp(net, width = )` or, for the ",
+                      "standard parametrisation, to `mlp(..., widths = )`."),
+               class = "jntk_error_argument")
+  }
   depth <- check_number(depth, "depth", lower = 0, integer = TRUE,
                         hint = "it counts hidden layers (Jacot et al.'s L = 4 is depth = 3)")
   act <- activation_spec(activation, dphi, d2phi,

@@ -86,9 +86,9 @@ min_eigenvalue <- function(net, x, kernel = c("ntk", "jntk"), depth = NULL,
   threads <- check_threads(threads)
   single <- is.null(depth) && length(kernel) == 1L
   if (is.null(depth)) depth <- net$depth
-  if (!is.numeric(depth) || !length(depth) || anyNA(depth) || any(depth < 0) ||
-      any(depth != round(depth))) {
-    jntk_abort("`depth` must be NULL or a vector of whole numbers >= 0 (numbers of hidden layers).",
+  if (!is.numeric(depth) || !length(depth) || any(!is.finite(depth)) || any(depth < 0) ||
+      any(depth != round(depth)) || any(depth > 1000)) {
+    jntk_abort("`depth` must be NULL or a vector of whole numbers from 0 to 1000 (numbers of hidden layers).",
                class = "jntk_error_argument")
   }
   rows <- list()
