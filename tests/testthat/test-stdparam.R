@@ -85,7 +85,7 @@ test_that("standard NTK = neural-tangents' stax recursion in plain R (closed for
 
 test_that("standard NTK of every activation = the recursion rebuilt from NTK-parametrised kernels", {
   x <- std_x()
-  for (act in activations()$name) {
+  for (act in setdiff(activations()$name, c("sign", "step"))) {  # sign, step: NNGP only
     net <- mlp(2, act, sigma_w = 1.2, sigma_b = 0.4, kappa = 0.8, parametrisation = "standard",
                widths = c(30, 70))
     # both sides use the same dual functions; the rebuild divides by
@@ -100,7 +100,8 @@ test_that("standard = ntk parametrisation exactly when n_l = d = sigma_w^2 and s
   # the two recursions are the same for every kind, activation and depth
   set.seed(1)
   x <- matrix(rnorm(8), 4, 2)
-  for (act in activations()$name) for (sb in c(0, 1)) {
+  # exp: its kernels grow doubly exponentially with depth and overflow here (a classed error)
+  for (act in setdiff(activations()$name, c("sign", "step", "exp"))) for (sb in c(0, 1)) {
     ref <- mlp(2, act, sigma_w = sqrt(2), sigma_b = sb, kappa = 0.6)
     std <- mlp(2, act, sigma_w = sqrt(2), sigma_b = sb, kappa = 0.6, parametrisation = "standard",
                widths = 2)
