@@ -31,7 +31,7 @@
 jntk_sitrep <- function() {
   info <- .Call(C_kernels_build_info, 1L)
   blas <- unname(extSoftVersion()[["BLAS"]])
-  if (!nzchar(blas)) blas <- unname(sessionInfo()$BLAS %||% "")
+  if (!nzchar(blas)) blas <- unname(utils::sessionInfo()$BLAS %||% "")
   lapack <- tryCatch(La_library(), error = function(e) "")
   kind <- blas_kind(blas)
   out <- list(blas = blas, lapack = lapack, blas_kind = kind, openmp = info[[1]],
