@@ -152,6 +152,8 @@ run_block_tasks <- function(tasks, make, place, what) {
 # given; `consume(k, value)` runs on the main process in task order. At most
 # one task per worker plus one is in flight, so memory stays a few results.
 # Without the future package: the same tasks, streams and order, sequentially.
+# `make` is called once per task, in order 1..n (monte_carlo() relies on it
+# to hand out its streams as it goes).
 future_tasks <- function(n, make, consume, fun, seeds = NULL, what = "the tasks") {
   pb <- progress_start(n)
   on.exit(progress_end(pb), add = TRUE)
@@ -187,7 +189,13 @@ future_tasks <- function(n, make, consume, fun, seeds = NULL, what = "the tasks"
 # One L'Ecuyer-CMRG stream per task (parallel::nextRNGStream), derived from
 # the user's generator by one draw, as future's `seed = TRUE` does: the same
 # streams whatever the plan, and set.seed() reproduces them.
-parallel_seeds <- function(n) {
+parallel_seeds <- function(n) seed_stream()(n)
+
+# The same streams handed out a few at a time: seed_stream() draws from the
+# user's generator once, and the function it returns gives the next n streams
+# on each call. A long run (monte_carlo() with 1e6 networks) then never spends
+# seconds, and memory, on streams up front, and stays interruptible.
+seed_stream <- function() {
   r <- sample.int(.Machine$integer.max, 1L)
   user <- get(".Random.seed", envir = globalenv())
   # putting the user's .Random.seed back also restores the generator's kind
@@ -195,12 +203,14 @@ parallel_seeds <- function(n) {
   RNGkind("L'Ecuyer-CMRG")
   set.seed(r)
   s <- get(".Random.seed", envir = globalenv())
-  out <- vector("list", n)
-  for (k in seq_len(n)) {
-    out[[k]] <- s
-    s <- parallel::nextRNGStream(s)
+  function(n) {
+    out <- vector("list", n)
+    for (k in seq_len(n)) {
+      out[[k]] <- s
+      s <<- parallel::nextRNGStream(s)
+    }
+    out
   }
-  out
 }
 
 # Evaluate `expr` with .Random.seed set to `seed` (NULL: as it is), then put

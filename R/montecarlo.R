@@ -75,17 +75,24 @@ monte_carlo <- function(net, x, width, n_samples = 1000L,
   # on the current plan, each network its own L'Ecuyer-CMRG stream: the same
   # numbers, to the last bit, for every plan. Chunks are combined in order
   # (Chan et al.'s pairwise update of Welford's sums).
-  seeds <- parallel_seeds(n_samples)
-  chunks <- split(seq_len(n_samples), ceiling(seq_len(n_samples) / mc_chunk_size(n_samples)))
+  # The streams and the chunks' index ranges are made as the chunks are (in
+  # order), not all up front: for 1e6 networks that would be seconds in
+  # split() and nextRNGStream(), uninterruptible in part.
+  next_seeds <- seed_stream()
+  cs <- mc_chunk_size(n_samples)
+  n_chunks <- ceiling(n_samples / cs)
+  chunk <- function(k) ((k - 1) * cs + 1):min(k * cs, n_samples)
   est <- matrix(0, r, r); m2 <- matrix(0, r, r); n_done <- 0
-  future_tasks(length(chunks), function(k) {
+  future_tasks(n_chunks, function(k) {
+    ids <- chunk(k)
     list(net = net, widths = widths, x = x, kernel = kernel, threads = threads,
-         seeds = seeds[chunks[[k]]], at = match(checkpoints, chunks[[k]]))
+         seeds = next_seeds(length(ids)), at = match(checkpoints, ids))
   }, function(k, v) {
-    nb <- length(chunks[[k]]); nt <- n_done + nb
+    ids <- chunk(k)
+    nb <- length(ids); nt <- n_done + nb
     delta <- v$mean - est
     if (!is.null(run)) {
-      w <- which(!is.na(match(checkpoints, chunks[[k]])))
+      w <- which(!is.na(match(checkpoints, ids)))
       for (i in seq_along(w)) {
         c <- v$running_n[i]
         run[w[i], , ] <<- est + (v$running[[i]] - est) * c / (n_done + c)
