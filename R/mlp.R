@@ -144,9 +144,10 @@
 #' the inputs down). The function must be finite on the real line; it is
 #' evaluated at pre-activations of up to about 90 standard deviations
 #' (the largest node of the 2048-node rule).
-#' Finite networks ([sample_mlp()], [train_mlp()], the empirical kernels)
-#' run their layers in compiled code and refuse an R-function activation
-#' (class `jntk_error_unsupported`); use a built-in activation there.
+#' Finite networks ([sample_mlp()], [train_mlp()], the empirical kernels,
+#' [monte_carlo()]) accept it too, calling R once per layer; see [sample_mlp()],
+#' section "Activations given as R functions", for how and how accurately
+#' their derivatives are taken.
 #'
 #' @param depth Number of hidden layers \eqn{L} (a whole number >= 0; 0 gives the
 #'   affine kernel \eqn{\sigma_w^2 x\cdot x'/d + \sigma_b^2}).

@@ -20,6 +20,38 @@
 #' Both draw the same standard normal numbers in the same order, so the two
 #' parametrisations of one seed are the same function at initialisation.
 #'
+#' @section Activations given as R functions:
+#' A network of `mlp(activation = f)` (optionally with `dphi`, `d2phi`) works
+#' everywhere a built-in activation does: [predict()][predict.mlp_network()],
+#' [input_jacobian()], the empirical kernels, [train_mlp()] (also with
+#' `lambda > 0`), [monte_carlo()]. The compiled forward pass stops after each
+#' hidden layer's pre-activations and calls R once on all of them (a vector of
+#' width x number of inputs values) for \eqn{\phi}, once for each derivative
+#' the user gave, and once for the finite-difference stencil below; R is never
+#' called from a parallel region, and the results do not depend on `threads`.
+#' Every result is checked (a double vector of the right length, finite): a
+#' function that fails or returns anything else stops with an error of class
+#' `jntk_error_activation` naming the activation.
+#'
+#' \eqn{\phi'} (every pass but the forward one needs it) and \eqn{\phi''} (the
+#' empirical JNTK and training with `lambda > 0`) come from the user's `dphi`
+#' and `d2phi` when given; then the network computes the same numbers as a
+#' built-in activation with the same formulas (e.g. `tanh` with `dphi =
+#' function(x) 1 - tanh(x)^2` is `"tanh"` to the last bit). Otherwise they are
+#' fourth-order central differences on one stencil \eqn{x \pm h, x \pm 2h} with
+#' \eqn{h = \epsilon^{1/6}\max(1, |x|)} (about \eqn{2.5	imes 10^{-3}}; complex
+#' steps are not available for an R function): truncation error
+#' \eqn{h^4|\phi^{(5)}|/30} and \eqn{h^4|\phi^{(6)}|/90}, rounding about
+#' \eqn{1.5\epsilon|\phi|/h} and \eqn{5\epsilon|\phi|/h^2}. For `tanh` on
+#' \eqn{[-8, 8]} the measured errors are \eqn{2	imes 10^{-11}} for \eqn{\phi'}
+#' and \eqn{1.2	imes 10^{-10}} for \eqn{\phi''}; a function with larger high
+#' derivatives is proportionally less accurate, so give `dphi` (and
+#' `d2phi`) when you have them. With `dphi` alone, \eqn{\phi''} is the same
+#' difference of `dphi`. The cost is four extra evaluations of \eqn{\phi} per
+#' layer (or of \eqn{\phi'}) on top of R's own per-call overhead; an
+#' interrupt while R evaluates the function stops [train_mlp()] at the last
+#' block of 10 steps (its fit up to there is returned).
+#'
 #' @param net An architecture from [mlp()].
 #' @param width The hidden-layer widths \eqn{n_1, \dots, n_L}: one number
 #'   used for every hidden layer, or `net$depth` numbers, one per hidden
@@ -44,7 +76,6 @@
 #' @export
 sample_mlp <- function(net, width, input_dim = net$input_dim) {
   check_mlp(net)
-  check_finite_activation(net)
   param <- net_parametrisation(net)
   if (is.null(input_dim)) {
     jntk_abort("`input_dim` is missing: give the input dimension d (or set `input_dim` in `mlp()`).",
@@ -268,11 +299,52 @@ print.summary.mlp_network <- function(x, ...) {
 # (0 ntk, 1 standard), d, n_1, ..., n_L, 1); see src/mlp.h. The parameters go
 # alongside, as list(weights, biases) or as the flat theta.
 network_arch <- function(net, widths) {
-  check_finite_activation(net)
   blas_forms()
-  list(par = as.double(c(net$sigma_w, net$sigma_b, net$kappa, net$slope)),
+  par <- as.double(c(net$sigma_w, net$sigma_b, net$kappa, net$slope))
+  if (!is.null(net$activation_fun)) {
+    attr(par, "user") <- list(network_activation_evaluator(net$activation_fun, net$activation_label),
+                              min(length(net$activation_fun), 3L))
+  }
+  list(par = par,
        ipar = c(as.integer(net$activation_code),
                 if (net_parametrisation(net) == "ntk") 0L else 1L, as.integer(widths)))
+}
+
+# The evaluator that src/mlp_user.c calls for an activation given as an R
+# function: fun(x, o) = phi^(o)(x) (o = 0, 1, 2, as far as the user gave
+# them) on a whole layer's pre-activations, checked: a finite double vector
+# as long as x, else an error of class jntk_error_activation that names the
+# activation, the derivative and the first bad pre-activation.
+network_activation_evaluator <- function(funs, label) {
+  force(funs)
+  force(label)
+  function(x, o) {
+    what <- if (o == 0L) sprintf("The activation `%s`", label) else
+      sprintf("The %s derivative of the activation `%s`", c("first", "second")[o], label)
+    y <- tryCatch(funs[[o + 1L]](x), error = function(e) {
+      jntk_abort(sprintf("%s failed in a finite network's layer (%d pre-activations): %s", what,
+                         length(x), conditionMessage(e)), class = "jntk_error_activation")
+    })
+    if (!is.numeric(y)) {
+      jntk_abort(sprintf("%s must return numbers: given a layer's %d pre-activations it returned %s.",
+                         what, length(x), describe_type(y)), class = "jntk_error_activation")
+    }
+    if (length(y) != length(x)) {
+      jntk_abort(sprintf(paste0(
+        "%s must be vectorised: given a layer's %d pre-activations it returned %s of length %d ",
+        "(write it with vectorised operations, e.g. pmax() rather than max())."),
+        what, length(x), describe_type(y), length(y)), class = "jntk_error_activation")
+    }
+    y <- as.double(y)
+    bad <- which(!is.finite(y))
+    if (length(bad)) {
+      jntk_abort(sprintf(paste0(
+        "%s returned %s at the pre-activation %.6g in a finite network; it must be finite ",
+        "wherever the network evaluates it."), what, format(y[bad[1L]]), x[bad[1L]]),
+        class = "jntk_error_activation")
+    }
+    y
+  }
 }
 
 network_params <- function(object) list(object$weights, object$biases)

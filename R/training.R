@@ -198,6 +198,9 @@ train_mlp <- function(network, x, y, lambda = 0, lr = 1, steps = 100L, x_test = 
   }
   # C checks for interrupts between steps; chunks only drive the progress bar
   chunk <- if (show_bar) max(1L, as.integer(ceiling(steps / 100))) else 1000000L
+  # an R-function activation: an interrupt usually arrives while R runs it,
+  # a long jump out of the C loop that loses its chunk; keep chunks short
+  if (!is.null(network$net$activation_fun)) chunk <- min(chunk, 10L)
   t0 <- proc.time()[["elapsed"]]
   pos <- 0L
   status <- 0L

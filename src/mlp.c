@@ -41,7 +41,10 @@ void mlp_from_R(SEXP params, SEXP par, SEXP ipar, mlp_net *net) {
     Rf_error("'par' needs sigma_w > 0, sigma_b >= 0, kappa > 0");
   const int *ip = INTEGER(ipar);
   net->act = ip[0];
-  if (net->act < 0 || net->act >= ACT_COUNT) Rf_error("unknown activation code");
+  net->user = R_NilValue;
+  net->user_nfun = 0;
+  if (net->act == ACT_USER) mlp_user_from_R(par, net);
+  else if (net->act < 0 || net->act >= ACT_COUNT) Rf_error("unknown activation code");
   net->param = ip[1];
   if (net->param != MLP_NTK && net->param != MLP_STANDARD)
     Rf_error("parametrisation code must be 0 (ntk) or 1 (standard)");
@@ -228,26 +231,34 @@ static void mlp_gemm_wt(const mlp_net *net, const mlp_work *w, int l, int cols, 
   else jntk_gemm('T', 'N', np, cols, nl, net->a[l], net->W[l], nl, B, nl, 0.0, C, np);
 }
 
+void mlp_forward_pre(const mlp_net *net, mlp_work *w, int l, int lo, int hi) {
+  const int cols = hi - lo, nl = net->n[l], np = net->n[l - 1];
+  if (cols <= 0) return;
+  const double *zin = w->z[l - 1] + (ptrdiff_t) lo * np;
+  if (l < net->L1) {
+    jntk_gemm('N', 'N', nl, cols, np, net->a[l], net->W[l], nl, zin, np, 0.0,
+              w->z[l] + (ptrdiff_t) lo * nl, nl);
+  } else {
+    double *f = w->f + lo;
+    jntk_gemm('N', 'N', 1, cols, np, net->a[l], net->W[l], 1, zin, np, 0.0, f, 1);
+    for (int c = 0; c < cols; c++) f[c] = net->kappa * (f[c] + net->beta * net->b[l][0]);
+  }
+}
+
 void mlp_forward(const mlp_net *net, mlp_work *w, int lo, int hi) {
   const int L1 = net->L1, cols = hi - lo;
   if (cols <= 0) return;
   for (int l = 1; l <= L1; l++) {
-    int nl = net->n[l], np = net->n[l - 1];
-    const double *zin = w->z[l - 1] + (ptrdiff_t) lo * np;
-    if (l < L1) {
-      double *H = w->z[l] + (ptrdiff_t) lo * nl;
-      ptrdiff_t o = (ptrdiff_t) lo * nl;
-      jntk_gemm('N', 'N', nl, cols, np, net->a[l], net->W[l], nl, zin, np, 0.0, H, nl);
-      /* z = phi(h + beta b) in place, with phi' and phi'' */
-      for (int c = 0; c < cols; c++) {
-        ptrdiff_t oc = (ptrdiff_t) c * nl;
-        act_layer(net->act, net->slope, H + oc, nl, net->b[l], net->beta,
-                  w->d1[l] ? w->d1[l] + o + oc : NULL, w->d2[l] ? w->d2[l] + o + oc : NULL);
-      }
-    } else {
-      double *f = w->f + lo;
-      jntk_gemm('N', 'N', 1, cols, np, net->a[l], net->W[l], 1, zin, np, 0.0, f, 1);
-      for (int c = 0; c < cols; c++) f[c] = net->kappa * (f[c] + net->beta * net->b[l][0]);
+    mlp_forward_pre(net, w, l, lo, hi);
+    if (l == L1) break;
+    int nl = net->n[l];
+    double *H = w->z[l] + (ptrdiff_t) lo * nl;
+    ptrdiff_t o = (ptrdiff_t) lo * nl;
+    /* z = phi(h + beta b) in place, with phi' and phi'' */
+    for (int c = 0; c < cols; c++) {
+      ptrdiff_t oc = (ptrdiff_t) c * nl;
+      act_layer(net->act, net->slope, H + oc, nl, net->b[l], net->beta,
+                w->d1[l] ? w->d1[l] + o + oc : NULL, w->d2[l] ? w->d2[l] + o + oc : NULL);
     }
   }
 }
@@ -358,6 +369,10 @@ void mlp_run(const mlp_net *net, mlp_work *w, int nt) {
 JNTK_OMP(parallel num_threads(nt))
     mlp_transpose_weights(net, w, jntk_thread_id(), nt);
   }
+  /* an R-function activation: the forward pass layer by layer, R called
+   * between the parallel regions (mlp_user.c) */
+  int user = net->act == ACT_USER;
+  if (user) mlp_user_forward(net, w, nt);
   /* the blocks are independent: rounds of nt blocks, one per thread, with a
    * check for interrupts between rounds (outside the parallel regions) */
   for (int r0 = 0; r0 < nb; r0 += nt) {
@@ -366,7 +381,7 @@ JNTK_OMP(parallel for num_threads(nt) schedule(static, 1))
     for (int b = r0; b < r1; b++) {
       int lo, hi;
       mlp_block(N, nb, b, &lo, &hi);
-      mlp_forward(net, w, lo, hi);
+      if (!user) mlp_forward(net, w, lo, hi);
       if (reverse) mlp_reverse(net, w, lo, hi);
       if (tangent) mlp_tangent(net, w, lo, hi);
       if (forrev) mlp_fwd_over_rev(net, w, NULL, lo, hi);

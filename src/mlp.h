@@ -46,7 +46,9 @@ enum mlp_param { MLP_NTK = 0, MLP_STANDARD = 1 };
 typedef struct {
   int L1;              /* weight layers l = 1..L1 */
   const int *n;        /* n[0..L1]: n[0] = d, n[L1] = 1 */
-  int act;             /* activation code (activation.h) */
+  int act;             /* activation code (activation.h); ACT_USER: an R function */
+  SEXP user;           /* ACT_USER: its evaluator (mlp_user.c), else R_NilValue */
+  int user_nfun;       /* ACT_USER: how many of phi, phi', phi'' the user gave */
   int param;           /* MLP_NTK or MLP_STANDARD */
   double slope;        /* leaky_relu slope */
   double kappa;        /* output scale */
@@ -119,6 +121,23 @@ void mlp_forward(const mlp_net *net, mlp_work *w, int lo, int hi);
 void mlp_reverse(const mlp_net *net, mlp_work *w, int lo, int hi);
 void mlp_tangent(const mlp_net *net, mlp_work *w, int lo, int hi);
 void mlp_fwd_over_rev(const mlp_net *net, mlp_work *w, const double *seed, int lo, int hi);
+
+/* The forward pass of layer l (1..L1) on inputs lo..hi-1 up to the
+ * pre-activation: z[l] = a_l W^l z^{l-1} without the bias (l < L1), or the
+ * outputs f (l = L1, bias and kappa included). */
+void mlp_forward_pre(const mlp_net *net, mlp_work *w, int l, int lo, int hi);
+
+/* ---- activations given as R functions (mlp_user.c) ----
+ * Read the evaluator that R attached to `par` (attribute "user": list(fun,
+ * nfun), R/network.R) for activation code ACT_USER. */
+void mlp_user_from_R(SEXP par, mlp_net *net);
+/* The whole forward pass of all N inputs of w for an ACT_USER network: per
+ * layer the pre-activations in parallel over the fixed input blocks (nt
+ * threads), then one call of the R function on the layer's n_l N values
+ * on this (the main) thread, outside any parallel region; phi' and phi''
+ * (when w has the buffers) by the user's functions or by finite
+ * differences (mlp_user.c). */
+void mlp_user_forward(const mlp_net *net, mlp_work *w, int nt);
 
 /* All requested passes (by w's buffers) on all N inputs, nt threads: the
  * inputs are split in blocks fixed by N alone, so that every number is the

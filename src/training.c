@@ -39,7 +39,9 @@
  * fixed blocks of inputs; the gradient products split their columns into
  * fixed blocks, shared by the threads in proportion to their work. No inner
  * sum is ever split and no block depends on the thread count, so every
- * number is the same whatever the number of threads (with any BLAS). */
+ * number is the same whatever the number of threads (with any BLAS).
+ * An activation given as an R function runs its forward pass before the
+ * step's parallel region (mlp_user_forward, src/mlp_user.c). */
 #include <string.h>
 #include "mlp.h"
 #include "calls_training.h"
@@ -219,12 +221,16 @@ static void tr_evaluate(tr_state *s, int want, double *grad, const double *theta
   mlp_work *w = &s->w;
   int N = s->N, nb = s->nb;
   int *bad = (int *) R_alloc(nt, sizeof(int));
+  /* an R-function activation: the forward pass first, R called between
+   * parallel regions (mlp_user.c) */
+  int user = net->act == ACT_USER;
+  if (user) mlp_user_forward(net, w, nt);
 JNTK_OMP(parallel num_threads(nt))
   {
     int tid = jntk_thread_id(), b0, b1, lo, hi;
     jntk_thread_blocks(nb, tid, nt, &b0, &b1);
     mlp_transpose_weights(net, w, tid, nt);
-    for (int b = b0; b < b1; b++) {
+    for (int b = b0; b < b1 && !user; b++) {
       mlp_block(N, nb, b, &lo, &hi);
       mlp_forward(net, w, lo, hi);
     }

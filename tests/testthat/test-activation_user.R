@@ -91,11 +91,7 @@ test_that("bad R-function activations give classed errors", {
                class = "jntk_error_activation")
 })
 
-test_that("finite networks refuse an R-function activation", {
-  net <- mlp(2, tanh)
-  expect_snapshot(error = TRUE, sample_mlp(net, 8, input_dim = 2))
-  expect_error(check_finite_activation(net), class = "jntk_error_unsupported")
-})
+# finite networks with an R-function activation: test-mlp_user.R
 
 test_that("an R-function network prints what it is", {
   expect_snapshot(print(mlp(2, tanh)))
