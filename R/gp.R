@@ -66,11 +66,32 @@
 #' neural-tangents has no gradient observations and no marginal likelihood.
 #'
 #' @section Large N:
-#' `solver = "dense"` (the only solver today) factorises the
-#' \eqn{n \times n} training kernel, \eqn{n = N} or \eqn{N(d+1)} with
-#' gradients: \eqn{O(n^3)} time and \eqn{O(n^2)} memory. A matrix-free solver
-#' (preconditioned conjugate gradients on the structured Jacobian kernel) will
-#' be offered through the same argument.
+#' `solver = "dense"` factorises the \eqn{n \times n} training covariance,
+#' \eqn{n = N} or \eqn{N(d+1)} with gradients: \eqn{O(n^3)} time and
+#' \eqn{3n^2} doubles of memory. `solver = "iterative"` never factorises it:
+#' \eqn{\alpha = (K_{XX} + D)^{-1} z} comes from preconditioned conjugate
+#' gradients ([solve()][solve-structured], src/krylov.c), each column to the
+#' relative residual `tol`. With gradient observations the training kernel
+#' stays structured (the eight scalars per pair of [jacobian_nngp()] /
+#' [jntk()], \eqn{8N^2} doubles instead of \eqn{N^2(d+1)^2}, each product
+#' \eqn{O(N^2 d)}) with the two-level block preconditioner of
+#' [solve()][solve-structured] when `dy_noise = noise` (a diagonal one
+#' otherwise); without gradients the \eqn{N \times N} kernel is kept dense
+#' (no factor, diagonal preconditioner). `"auto"` (default) is dense when
+#' \eqn{n \le} 10,000 (option `jntk.gp_dense_max`) and the dense solver's
+#' \eqn{3n^2} doubles fit the memory budget (option `jntk.max_memory_gb`),
+#' else iterative. An iterative fit predicts the mean at any number of points
+#' by products with the structured cross kernel; the variance (and `cov`)
+#' costs one more CG solve per predicted row (\eqn{m}, or \eqn{m(d+1)} with
+#' `jacobian = TRUE`), so [predict.gp_fit()] computes it for at most 200 rows
+#' (`var = FALSE` for the mean alone). It has no log marginal likelihood (CG
+#' does not give \eqn{\log\det(K_{XX} + D)}): [logLik()], [summary()],
+#' [gp_optimise()], [anova()] and the leave-one-out plot refuse it with an
+#' error of class `jntk_error_unsupported`; there is no jitter (a solve that
+#' does not converge is an error of class `jntk_error_convergence` asking for
+#' `noise`). The mean and variances agree with the dense solver's to the
+#' solve's accuracy (about `tol` times the condition number of
+#' \eqn{K_{XX} + D}).
 #'
 #' @param net An architecture from [mlp()].
 #' @param x Training inputs, an \eqn{N \times d} matrix (rows are points; a
@@ -89,7 +110,10 @@
 #' @param kernel `"nngp"` (exact Bayesian inference for the infinitely wide
 #'   network) or `"ntk"` (the NTK-GP; gradient observations then need the JNTK,
 #'   so a smooth activation).
-#' @param solver `"dense"` (Cholesky; see Large N).
+#' @param solver `"auto"` (default), `"dense"` (Cholesky) or `"iterative"`
+#'   (conjugate gradients); see Large N.
+#' @param tol Relative residual of the iterative solves (`solver =
+#'   "iterative"`).
 #' @param threads Number of threads for the kernels.
 #' @return An object of class `"gp_fit"`: a list with the architecture `net`,
 #'   `kernel`, the data (`x`, `y` as an \eqn{N \times k} matrix, `dy` as an
@@ -120,15 +144,21 @@
 #' c(values = sqrt(mean((predict(g0, xt)$mean - sin(xt[, 1]))^2)),
 #'   gradients = sqrt(mean((predict(g1, xt)$mean - sin(xt[, 1]))^2)))
 #' logLik(g1)
+#' # the same posterior mean without factorising the 48 x 48 covariance
+#' g2 <- gp_fit(net, x, y, dy = cbind(cos(x[, 1]), 0), noise = 1e-6, solver = "iterative")
+#' g2$cg$iterations
+#' max(abs(predict(g2, xt, var = FALSE)$mean - predict(g1, xt)$mean))
 #' @importFrom stats logLik nobs fitted residuals coef anova
 #' @export
 gp_fit <- function(net, x, y, dy = NULL, noise = 0, dy_noise = noise,
-                   kernel = c("nngp", "ntk"), solver = "dense", threads = default_threads()) {
+                   kernel = c("nngp", "ntk"), solver = c("auto", "dense", "iterative"),
+                   tol = 1e-10, threads = default_threads()) {
   check_mlp(net)
   kernel <- check_choice(kernel, c("nngp", "ntk"), "kernel",
                          "the prior covariance: the network's NNGP, or its NTK for the NTK-GP")
-  solver <- check_choice(solver, "dense", "solver",
-                         "a matrix-free solver for large N is planned")
+  solver <- check_choice(solver, c("auto", "dense", "iterative"), "solver",
+                         "\"iterative\" solves by conjugate gradients without the Cholesky factor")
+  tol <- check_number(tol, "tol", lower = 0, lower_open = TRUE, upper = 1e-2)
   # A vector with as many entries as there are values is N one-dimensional
   # points (the kriging user's habit); otherwise a vector is one point.
   if (is.null(dim(x)) && is.numeric(x) && length(x) > 1L && length(x) == NROW(y) &&
@@ -145,14 +175,19 @@ gp_fit <- function(net, x, y, dy = NULL, noise = 0, dy_noise = noise,
   threads <- check_threads(threads)
   gp_check_kernel(net, kernel, !is.null(DY), "Gradient observations (`dy`)")
   data <- list(x = x, y = tg$y, dy = DY, levels = tg$levels, target = tg$type)
-  gp_build(net, data, kernel, noise, dy_noise, tied, solver, threads)
+  gp_build(net, data, kernel, noise, dy_noise, tied, solver, threads, tol = tol)
 }
 
 # The fit from validated pieces (also used by gp_optimise() to refit).
-gp_build <- function(net, data, kernel, noise, dy_noise, tied, solver, threads, warn = TRUE) {
+gp_build <- function(net, data, kernel, noise, dy_noise, tied, solver, threads, warn = TRUE,
+                     tol = 1e-10) {
   N <- nrow(data$x); d <- ncol(data$x); k <- ncol(data$y)
   grad <- !is.null(data$dy)
   n <- if (grad) N * (d + 1) else N
+  if (solver == "auto") solver <- gp_auto_solver(n)
+  if (solver == "iterative") {
+    return(gp_build_iterative(net, data, kernel, noise, dy_noise, tied, threads, tol))
+  }
   gp_check_size(n, N, d, grad)
   K <- gp_prior(net, kernel, data$x, grad, threads)
   z <- gp_stack(data$y, data$dy)
@@ -235,9 +270,10 @@ gp_check_size <- function(n, N, d, grad) {
                       format(n, big.mark = ","), format(n, big.mark = ","), format(N, big.mark = ",")),
               if (grad) sprintf(paste0(
                 "With gradients n = N(d + 1) = %s; use fewer points, gradients at a subset of them, ",
-                "or dy = NULL (n = N). A matrix-free solver for large N is planned (`solver =`)."),
+                "or dy = NULL (n = N); or solver = \"iterative\" (conjugate gradients on the ",
+                "structured kernel, no factor)."),
                 format(n, big.mark = ",")) else
-                "Use fewer training points; a matrix-free solver for large N is planned (`solver =`).")
+                "Use fewer training points, or solver = \"iterative\" (conjugate gradients, no factor).")
 }
 
 # Stacked observations: c(y, t(dy)) per output (block-major), an n x k matrix.

@@ -18,6 +18,11 @@
 #' @param jacobian Also return the law of \eqn{\partial f/\partial x} (for
 #'   `kernel = "ntk"` only with a smooth activation: the NTK-GP of a kinked
 #'   activation has gradients of infinite variance).
+#' @param var Compute the posterior variances. For a fit with `solver =
+#'   "iterative"` each predicted row (value, and gradient entry with
+#'   `jacobian = TRUE`) costs one conjugate-gradient solve, and at most 200
+#'   rows are allowed; `var = FALSE` gives the mean alone (`var` is then
+#'   `NA`). See [gp_fit()], section Large N.
 #' @param threads Number of threads for the kernels.
 #' @param ... Unused.
 #' @return An object of class `"gp_prediction"`: a list with `mean` (a vector
@@ -40,7 +45,7 @@
 #' p
 #' as.data.frame(p)
 #' @export
-predict.gp_fit <- function(object, newdata, cov = FALSE, jacobian = FALSE,
+predict.gp_fit <- function(object, newdata, cov = FALSE, jacobian = FALSE, var = TRUE,
                            threads = object$threads, ...) {
   gp <- object
   if (missing(newdata) || is.null(newdata)) newdata <- gp$x
@@ -48,8 +53,14 @@ predict.gp_fit <- function(object, newdata, cov = FALSE, jacobian = FALSE,
   xn <- as_input_matrix(newdata, "newdata", structure(gp$d, why = "the training input `x`"))
   cov <- check_flag(cov, "cov")
   jacobian <- check_flag(jacobian, "jacobian")
+  var <- check_flag(var, "var")
+  if (cov && !var) {
+    jntk_abort("`cov = TRUE` needs `var = TRUE` (the variances are its diagonal).",
+               class = "jntk_error_argument")
+  }
   threads <- check_threads(threads)
   gp_check_kernel(gp$net, gp$kernel, jacobian, "Gradient predictions (`jacobian = TRUE`)")
+  if (identical(gp$solver, "iterative")) return(gp_predict_iterative(gp, xn, cov, jacobian, var, threads))
   m <- nrow(xn); d <- gp$d
   mr <- if (jacobian) m * (d + 1) else m
   check_alloc(2 * as.double(mr) * gp$n + if (cov) 2 * as.double(mr)^2 else 0,
@@ -58,6 +69,7 @@ predict.gp_fit <- function(object, newdata, cov = FALSE, jacobian = FALSE,
               "Predict in batches of inputs, or with cov = FALSE.")
   Kx <- gp_cross(gp, xn, jacobian, threads)
   mean_rows <- Kx %*% gp$alpha                                 # mr x k
+  if (!var) return(gp_prediction(gp, xn, mean_rows, rep(NA_real_, mr), NULL, jacobian))
   V <- backsolve(gp$chol, t(Kx), transpose = TRUE)             # R^-T K_Xx
   if (cov) {
     C <- gp_prior(gp$net, gp$kernel, xn, jacobian, threads) - crossprod(V)
@@ -203,12 +215,18 @@ print.gp_fit <- function(x, ...) {
               if (x$gradients) sprintf(", with %d gradient observation(s)", x$N * x$d * x$k) else ""))
   cf <- coef(x)
   cat(sprintf("  scales : %s\n", paste(sprintf("%s = %.4g", names(cf), cf), collapse = ", ")))
-  ll <- logLik(x)
-  cat(sprintf("  log marginal likelihood %.6g (df %d, nobs %d)\n", as.numeric(ll),
-              attr(ll, "df"), attr(ll, "nobs")))
-  cat(sprintf("  Cholesky of the %d x %d covariance: %s, condition number %.2g (unit diagonal, estimate)\n",
-              x$n, x$n, if (x$jitter > 0) sprintf("JITTER %.0e x diagonal added", x$jitter) else
-                "no jitter", 1 / x$rcond^2))
+  if (identical(x$solver, "iterative")) {
+    cat(sprintf("  conjugate gradients on the %d x %d covariance (%s preconditioner): %s iteration(s), relative residual %.2g; no log marginal likelihood\n",
+                x$n, x$n, x$cg$preconditioner, paste(x$cg$iterations, collapse = "/"),
+                max(x$cg$residual)))
+  } else {
+    ll <- logLik(x)
+    cat(sprintf("  log marginal likelihood %.6g (df %d, nobs %d)\n", as.numeric(ll),
+                attr(ll, "df"), attr(ll, "nobs")))
+    cat(sprintf("  Cholesky of the %d x %d covariance: %s, condition number %.2g (unit diagonal, estimate)\n",
+                x$n, x$n, if (x$jitter > 0) sprintf("JITTER %.0e x diagonal added", x$jitter) else
+                  "no jitter", 1 / x$rcond^2))
+  }
   o <- x$optimisation
   if (!is.null(o) && length(o$par)) {
     cat(sprintf("  scales by evidence (%s): %d of %d start(s) reached the best%s\n",
@@ -235,9 +253,12 @@ print.gp_fit <- function(x, ...) {
 #'   so [AIC()] and [BIC()] work. `nobs()`: that count. `fitted()`: the
 #'   posterior mean of \eqn{f} at the training inputs; `residuals()`: `y`
 #'   minus it (vectors, or \eqn{N \times k} matrices). `coef()`: the scales
-#'   `sigma_w`, `sigma_b`, `kappa`, `noise` (and `dy_noise`).
+#'   `sigma_w`, `sigma_b`, `kappa`, `noise` (and `dy_noise`). A fit with
+#'   `solver = "iterative"` has no `logLik()` (an error of class
+#'   `jntk_error_unsupported`; see Large N).
 #' @export
 logLik.gp_fit <- function(object, ...) {
+  gp_refuse_iterative(object, "`logLik()`")
   structure(object$loglik, df = object$df, nobs = nobs(object), class = "logLik")
 }
 
@@ -313,6 +334,7 @@ print.summary.gp_fit <- function(x, ...) {
 # the inverse covariance: mean y_i - a_i / [K^-1]_ii, variance 1 / [K^-1]_ii
 # (Rasmussen and Williams 2006, eq. 5.12; the variance includes the noise).
 gp_loo <- function(gp) {
+  gp_refuse_iterative(gp, "The leave-one-out diagnostic (summary(), plot() for d > 1)")
   fr <- seq_len(gp$N)
   Kinv_d <- diag(chol2inv(gp$chol))[fr]
   res <- gp$alpha[fr, , drop = FALSE] / Kinv_d

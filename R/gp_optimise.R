@@ -112,6 +112,7 @@ gp_optimise <- function(gp, par = c("sigma_w", "sigma_b", "kappa", "noise"), dep
     jntk_abort(sprintf("`gp` must be a fit from `gp_fit()`, not %s.", describe_type(gp)),
                class = "jntk_error_argument")
   }
+  gp_refuse_iterative(gp, "`gp_optimise()` (maximising the evidence)")
   all_par <- c("sigma_w", "sigma_b", "kappa", "noise", if (gp$gradients) "dy_noise")
   if (!is.character(par) || anyNA(par) || any(!par %in% all_par) || anyDuplicated(par)) {
     jntk_abort(sprintf("`par` must name distinct scales among %s%s.",
@@ -428,6 +429,7 @@ anova.gp_fit <- function(object, ...) {
     jntk_abort(sprintf("Evidence compares fits of the same data, but fit(s) %s have other inputs or observations than the first.",
                        paste(which(!same), collapse = ", ")), class = "jntk_error_argument")
   }
+  for (f in fits) gp_refuse_iterative(f, "`anova()` (comparing fits by evidence)")
   ll <- vapply(fits, function(f) f$loglik, numeric(1))
   df <- vapply(fits, function(f) as.integer(f$df), integer(1))
   tab <- data.frame(kernel = vapply(fits, function(f) f$kernel, ""),

@@ -73,6 +73,11 @@
 #' nw <- sample_mlp(mlp(2, "erf"), width = 64, input_dim = 3)
 #' nw
 #' summary(nw)
+#' # an activation given as an R function: the same network as "tanh"
+#' set.seed(2); a <- sample_mlp(mlp(2, tanh), width = 16, input_dim = 3)
+#' set.seed(2); b <- sample_mlp(mlp(2, "tanh"), width = 16, input_dim = 3)
+#' x <- matrix(rnorm(6), 2, 3)
+#' max(abs(input_jacobian(a, x) - input_jacobian(b, x)))  # finite differences: ~1e-11
 #' @export
 sample_mlp <- function(net, width, input_dim = net$input_dim) {
   check_mlp(net)
