@@ -184,7 +184,7 @@ gp_build <- function(net, data, kernel, noise, dy_noise, tied, solver, threads, 
   N <- nrow(data$x); d <- ncol(data$x); k <- ncol(data$y)
   grad <- !is.null(data$dy)
   n <- if (grad) N * (d + 1) else N
-  if (solver == "auto") solver <- gp_auto_solver(n)
+  if (solver == "auto") solver <- gp_auto_solver(n, N, grad)
   if (solver == "iterative") {
     return(gp_build_iterative(net, data, kernel, noise, dy_noise, tied, threads, tol))
   }
@@ -265,15 +265,17 @@ gp_check_kernel <- function(net, kernel, jacobian, what) {
 }
 
 gp_check_size <- function(n, N, d, grad) {
+  it <- if (gp_iterative_fits(N, n, grad)) {
+    if (grad) "; or solver = \"iterative\" (conjugate gradients on the structured kernel, no factor)" else
+      ", or solver = \"iterative\" (conjugate gradients, no factor)"
+  } else ""
   check_alloc(3 * as.double(n)^2,
               sprintf("The %s x %s training covariance of the GP (and its Cholesky factor) for the %s points of `x`",
                       format(n, big.mark = ","), format(n, big.mark = ","), format(N, big.mark = ",")),
               if (grad) sprintf(paste0(
                 "With gradients n = N(d + 1) = %s; use fewer points, gradients at a subset of them, ",
-                "or dy = NULL (n = N); or solver = \"iterative\" (conjugate gradients on the ",
-                "structured kernel, no factor)."),
-                format(n, big.mark = ",")) else
-                "Use fewer training points, or solver = \"iterative\" (conjugate gradients, no factor).")
+                "or dy = NULL (n = N)%s."), format(n, big.mark = ","), it) else
+                sprintf("Use fewer training points%s.", it))
 }
 
 # Stacked observations: c(y, t(dy)) per output (block-major), an n x k matrix.

@@ -18,9 +18,21 @@ gp_dense_max <- function() {
   v
 }
 
-gp_auto_solver <- function(n) {
+gp_auto_solver <- function(n, N, grad) {
   fits <- 3 * as.double(n)^2 * 8 / 1e9 <= max_memory_gb()
-  if (fits && n <= gp_dense_max()) "dense" else "iterative"
+  if (fits && n <= gp_dense_max()) return("dense")
+  # neither fits: the dense solver's size error says what to do
+  if (gp_iterative_fits(N, n, grad)) "iterative" else "dense"
+}
+
+# Doubles the iterative solver keeps: the structured training kernel (8 N^2
+# scalars, and as much again while it is computed) and a few n-vectors per
+# output, or the dense N x N kernel without gradients.
+gp_iterative_doubles <- function(N, n, grad) {
+  if (grad) 16 * as.double(N)^2 + 8 * as.double(n) else 2 * as.double(N)^2
+}
+gp_iterative_fits <- function(N, n, grad) {
+  gp_iterative_doubles(N, n, grad) * 8 / 1e9 <= max_memory_gb()
 }
 
 # Most test rows whose variances predict() computes for an iterative fit
@@ -47,9 +59,9 @@ gp_iterative_system <- function(net, kernel, x, grad, add, tied_noise, threads) 
                 pre = list(1 / pmax(diag(S, names = FALSE) + add, .Machine$double.xmin)),
                 preconditioner = "diagonal", S = S))
   }
-  check_alloc(2 * as.double(N)^2,
-              sprintf("The %s x %s training covariance of the GP (kept dense without gradients)",
-                      format(N, big.mark = ","), format(N, big.mark = ",")),
+  check_alloc(gp_iterative_doubles(N, N, FALSE),
+              sprintf("The %s x %s training covariance of the GP (kept dense without gradients) for the %s points of `x`",
+                      format(N, big.mark = ","), format(N, big.mark = ","), format(N, big.mark = ",")),
               "Use fewer training points.")
   K <- gp_prior(net, kernel, x, FALSE, threads)
   mo <- matrix_operator(K, 0)
