@@ -159,3 +159,22 @@ test_that("threads = 2 gives the same bits with an R-function activation", {
   expect_identical(t2$history$loss, t1$history$loss)
   expect_identical(coef(t2), coef(t1))
 })
+
+test_that("training with an R-function activation is interruptible", {
+  skip_on_cran()
+  skip_if_no_interrupt()
+  # SIGINT two seconds in, most likely while R runs the activation (a long
+  # jump out of the C step loop): train_mlp() returns its fit up to the last
+  # block of 10 steps with a warning, within a second (wall clock: latency is
+  # what is tested, as in test-interrupts.R)
+  r <- interrupt_delay(
+    tryCatch(train_mlp(nw, x, y, lambda = 0.1, lr = 0.1, steps = 1e6, progress = FALSE),
+             jntk_warning_interrupted = function(w) "stopped with a warning"),
+    setup = {
+      set.seed(8)
+      x <- matrix(rnorm(100 * 5), 100, 5); y <- sin(x[, 1])
+      nw <- sample_mlp(mlp(2, tanh), width = 64, input_dim = 5)
+    }, timeout = 20)
+  expect_identical(r$status, "finished", info = format_interrupt("train_mlp(R tanh)", r))
+  expect_lt(r$delay, 1)
+})
