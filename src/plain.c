@@ -140,7 +140,7 @@ JNTK_INLINE double w_encode(double omc, double opc) {
 /* Per-point data of one side: norms and, per layer l = 0..L, the variance
  * entering hidden layer l + 1 (v[l]) and its square root. */
 typedef struct {
-  double *nrm, *v, *r;
+  double *nrm, *v, *r, *q; /* q: 1 / sqrt(1 + 2 v) (erf only, else NULL) */
   int n;
 } pside;
 
@@ -150,6 +150,7 @@ static void pside_fill(const kpar *kp, const kside *s, pside *p) {
   p->nrm = (double *) R_alloc(n, sizeof(double));
   p->v = (double *) R_alloc((size_t) n * (L + 1), sizeof(double));
   p->r = (double *) R_alloc((size_t) n * (L + 1), sizeof(double));
+  p->q = kp->act == ACT_ERF ? (double *) R_alloc((size_t) n * (L + 1), sizeof(double)) : NULL;
   double al0 = kp->sw2 / kp->d;
   for (int i = 0; i < n; i++) {
     p->nrm[i] = sqrt(s->q[i]);
@@ -157,6 +158,7 @@ static void pside_fill(const kpar *kp, const kside *s, pside *p) {
     for (int l = 0; l <= L; l++) {
       p->v[i + (ptrdiff_t) l * n] = a;
       p->r[i + (ptrdiff_t) l * n] = sqrt(a);
+      if (p->q) p->q[i + (ptrdiff_t) l * n] = 1.0 / sqrt(1.0 + 2.0 * a);
       double g, dg;
       dual_diag(kp, a, &g, &dg);
       a = kp->sw2 * g + kp->sb2;
@@ -263,17 +265,22 @@ typedef struct {
   double A, B, sw2, sb2, alpha; /* kinked family: A1^2, B1^2, sigma_w^2 (A + B) */
 } kink_consts;
 
-/* One hidden layer of the kinked family over rows 0..n-1 of a column (the
- * arc-cosine recursion of dual_closed() and dual_kink_next() in the
- * variables 1 -/+ cos theta). */
-JNTK_INLINE void kink_rows_t(const int has_th, int n, const kink_consts *kc,
-                             const double *restrict va, const double *restrict ra,
-                             const double *restrict ra1, double b, double rb, double rb1,
-                             double *restrict c, double *restrict w, double *restrict th) {
-  const double A = kc->A, B = kc->B, sw2 = kc->sw2, be = kc->sb2, alpha = kc->alpha;
+/* Rows per block of the split row loops below. A layer's work per pair is
+ * one long chain of dependent operations (a square root, two polynomials,
+ * divisions); as one loop body it is too long for the processor to overlap
+ * consecutive iterations, and the loop runs at the chain's latency. Split
+ * into short loops over a block of rows, with the block's intermediate
+ * values in small arrays, each loop's iterations are independent and run at
+ * the throughput of the vector units. Every number is computed by the same
+ * operations as in one loop. */
+#define PLAIN_BLOCK 128
+
+/* The angle theta of each row from its code w (kinked family, phase 1). */
+JNTK_INLINE int kink_angle_t(int n, const double *restrict w, double *restrict thb,
+                             double *restrict snb) {
+  int small = 0;
   for (int i = 0; i < n; i++) {
-    double ci = c[i], wi = w[i], s = ra[i] * rb, s1 = ra1[i] * rb1;
-    int ok = va[i] * b > 0, ok1 = ok & (s1 > 0);
+    double wi = w[i];
     int pos = wi >= 0;
     double omc = pos ? wi : 2.0 + wi, opc = pos ? 2.0 - wi : -wi;
     double cs = pos ? 1.0 - omc : opc - 1.0, sn = sqrt(omc * opc), acs = fabs(cs);
@@ -281,26 +288,93 @@ JNTK_INLINE void kink_rows_t(const int has_th, int n, const kink_consts *kc,
     int big = acs > sn;
     double as = asin_small(big ? sn : acs, big ? acs : sn);
     double thv = big ? (pos ? as : M_PI - as) : (pos ? PIO2 - as : PIO2 + as);
+    thb[i] = thv;
+    snb[i] = sn;
+    small |= !(thv > 0.5);
+  }
+  return small;
+}
+
+/* The layer's covariance and tangent kernel, and the terms of the next
+ * layer's angle (phase 2). */
+JNTK_INLINE void kink_values_t(const int has_th, int n, const kink_consts *kc,
+                               const double *restrict va, const double *restrict ra, double b,
+                               double rb, const double *restrict w, const double *restrict thb,
+                               const double *restrict snb, double *restrict c,
+                               double *restrict th, double *restrict Gb, double *restrict Jb) {
+  const double A = kc->A, B = kc->B, sw2 = kc->sw2, be = kc->sb2;
+  for (int i = 0; i < n; i++) {
+    double ci = c[i], wi = w[i], s = ra[i] * rb, thv = thb[i], sn = snb[i];
+    int ok = va[i] * b > 0;
+    int pos = wi >= 0;
+    double omc = pos ? wi : 2.0 + wi, cs = pos ? 1.0 - omc : -wi - 1.0;
     double asr = PIO2 - thv; /* asin(rho) */
     double g = ok ? A * ci + B * TWO_OVER_PI * (s * sn + asr * ci) : A * ci;
     double gd = ok ? A + B * (1.0 - TWO_OVER_PI * thv) : A;
     double cn = sw2 * g + be;
     if (has_th) th[i] = cn + sw2 * gd * th[i];
     c[i] = cn;
-    /* the next layer's angle (dual_kink_next()) */
-    double smt = thv > 0.5 ? sn - thv * cs : smt_series(thv);
-    double G = omc - TWO_OVER_PI * smt;
+    /* sin - theta cos; kink_small_t() redoes the rows with theta <= 1/2 */
+    double G = omc - TWO_OVER_PI * (sn - thv * cs);
+    Gb[i] = G > 0 ? G : 0.0;
+    Jb[i] = sn + asr * cs;
+  }
+}
+
+/* G of the rows with theta <= 1/2 (near-parallel pairs, where sin - theta
+ * cos cancels) from the series; only for blocks that have such a row. */
+JNTK_INLINE void kink_small_t(int n, const double *restrict w, const double *restrict thb,
+                              const double *restrict snb, double *restrict Gb) {
+  for (int i = 0; i < n; i++) {
+    double wi = w[i], thv = thb[i];
+    int pos = wi >= 0;
+    double omc = pos ? wi : 2.0 + wi;
+    double G = omc - TWO_OVER_PI * smt_series(thv);
     G = G > 0 ? G : 0.0;
-    double J = sn + asr * cs, dab = ra[i] - rb;
+    Gb[i] = thv > 0.5 ? Gb[i] : G;
+  }
+  (void) snb;
+}
+
+/* The next layer's angle code (dual_kink_next(), phase 3). */
+JNTK_INLINE void kink_next_t(int n, const kink_consts *kc, const double *restrict va,
+                             const double *restrict ra, const double *restrict ra1, double b,
+                             double rb, double rb1, const double *restrict Gb,
+                             const double *restrict Jb, double *restrict w) {
+  const double A = kc->A, B = kc->B, sw2 = kc->sw2, be = kc->sb2, alpha = kc->alpha;
+  for (int i = 0; i < n; i++) {
+    double wi = w[i], s = ra[i] * rb, s1 = ra1[i] * rb1;
+    int ok1 = (va[i] * b > 0) & (s1 > 0);
+    int pos = wi >= 0;
+    double omc = pos ? wi : 2.0 + wi, opc = pos ? 2.0 - wi : -wi;
+    double dab = ra[i] - rb;
     double e = ok1 ? alpha * be * dab * dab / (s1 + alpha * s + be) : 0.0;
-    double gap = e + sw2 * s * (A * omc + B * G);
-    double anti = e + sw2 * s * (A * opc + B * (1.0 + TWO_OVER_PI * J)) + 2.0 * be;
+    double gap = e + sw2 * s * (A * omc + B * Gb[i]);
+    double anti = e + sw2 * s * (A * opc + B * (1.0 + TWO_OVER_PI * Jb[i])) + 2.0 * be;
     gap = gap > 0 ? gap : 0.0;
     anti = anti > 0 ? anti : 0.0;
     double tot = gap + anti;
     int okt = ok1 & (tot > 0);
     double it = 2.0 / tot, omc1 = okt ? gap * it : 1.0, opc1 = okt ? anti * it : 1.0;
     w[i] = w_encode(omc1, opc1);
+  }
+}
+
+/* One hidden layer of the kinked family over rows 0..n-1 of a column (the
+ * arc-cosine recursion of dual_closed() and dual_kink_next() in the
+ * variables 1 -/+ cos theta), in blocks of PLAIN_BLOCK rows. */
+JNTK_INLINE void kink_rows_t(const int has_th, int n, const kink_consts *kc,
+                             const double *restrict va, const double *restrict ra,
+                             const double *restrict ra1, double b, double rb, double rb1,
+                             double *restrict c, double *restrict w, double *restrict th) {
+  double thb[PLAIN_BLOCK], snb[PLAIN_BLOCK], Gb[PLAIN_BLOCK], Jb[PLAIN_BLOCK];
+  for (int i0 = 0; i0 < n; i0 += PLAIN_BLOCK) {
+    int m = n - i0 < PLAIN_BLOCK ? n - i0 : PLAIN_BLOCK;
+    int small = kink_angle_t(m, w + i0, thb, snb);
+    kink_values_t(has_th, m, kc, va + i0, ra + i0, b, rb, w + i0, thb, snb, c + i0,
+                  has_th ? th + i0 : NULL, Gb, Jb);
+    if (small) kink_small_t(m, w + i0, thb, snb, Gb);
+    kink_next_t(m, kc, va + i0, ra + i0, ra1 + i0, b, rb, rb1, Gb, Jb, w + i0);
   }
 }
 
@@ -313,14 +387,15 @@ static PLAIN_CLONES void kink_rows(int n, const kink_consts *kc, const double *v
     kink_rows_t(0, n, kc, va, ra, ra1, b, rb, rb1, c, w, th);
 }
 
-/* One hidden layer of erf over rows 0..n-1 (dual_closed()): the gap
- * D = ab - c^2 from the angle code on the first layer (w non-NULL), from
- * the covariances after. */
-JNTK_INLINE void erf_rows_t(const int has_th, const int has_w, int n, double sw2, double be,
-                            const double *restrict va, double b, double rb,
-                            const double *restrict ra, const double *restrict w,
-                            double *restrict c, double *restrict th) {
-  const double wb = 1.0 + 2.0 * b;
+/* erf, phase 1: rho = 2 c / sqrt((1 + 2a)(1 + 2b)) and t = sqrt(1 - rho^2)
+ * (clamped) of each row, and the derivative's 4/pi / sqrt(R), R = 1 + 2(a + b)
+ * + 4D: one square root and one division per pair, the per-point
+ * 1/sqrt(1 + 2a) (qa) and 1/sqrt(1 + 2b) (qb) computed once per point. */
+JNTK_INLINE void erf_args_t(const int has_w, int n, const double *restrict va, double b,
+                            double rb, double qb, const double *restrict ra,
+                            const double *restrict qa, const double *restrict w,
+                            const double *restrict c, double *restrict rhob,
+                            double *restrict tb, double *restrict gdb) {
   for (int i = 0; i < n; i++) {
     double a = va[i], ci = c[i], D;
     if (has_w) {
@@ -332,28 +407,56 @@ JNTK_INLINE void erf_rows_t(const int has_th, const int has_w, int n, double sw2
       D = a * b - ci * ci;
       D = D > 0 ? D : 0.0;
     }
-    double R = 1.0 + 2.0 * (a + b) + 4.0 * D, den = sqrt(R), sQ = sqrt((1.0 + 2.0 * a) * wb);
-    double rho = 2.0 * ci / sQ, t = den / sQ, ar = fabs(rho);
-    t = t < 1 ? t : 1.0;
-    double as = asin_pair(ar, t);
-    double g = TWO_OVER_PI * (rho < 0 ? -as : as), gd = 2.0 * TWO_OVER_PI / den;
+    double R = 1.0 + 2.0 * (a + b) + 4.0 * D, den = sqrt(R), iq = qa[i] * qb;
+    double t = den * iq;
+    rhob[i] = 2.0 * ci * iq; /* the sign is taken again in phase 2 */
+    tb[i] = t < 1 ? t : 1.0;
+    gdb[i] = 2.0 * TWO_OVER_PI / den;
+  }
+}
+
+/* erf, phase 2: the layer's covariance and tangent kernel. */
+JNTK_INLINE void erf_values_t(const int has_th, int n, double sw2, double be,
+                              const double *restrict rhob, const double *restrict tb,
+                              const double *restrict gdb, double *restrict c,
+                              double *restrict th) {
+  for (int i = 0; i < n; i++) {
+    double rho = rhob[i], ar = fabs(rho);
+    double as = asin_pair(ar, tb[i]);
+    double g = TWO_OVER_PI * (rho < 0 ? -as : as);
     double cn = sw2 * g + be;
-    if (has_th) th[i] = cn + sw2 * gd * th[i];
+    if (has_th) th[i] = cn + sw2 * gdb[i] * th[i];
     c[i] = cn;
   }
 }
 
+/* One hidden layer of erf over rows 0..n-1 (dual_closed()): the gap
+ * D = ab - c^2 from the angle code on the first layer (w non-NULL), from
+ * the covariances after; in blocks of PLAIN_BLOCK rows. */
+JNTK_INLINE void erf_rows_t(const int has_th, const int has_w, int n, double sw2, double be,
+                            const double *restrict va, double b, double rb, double qb,
+                            const double *restrict ra, const double *restrict qa,
+                            const double *restrict w, double *restrict c, double *restrict th) {
+  double rhob[PLAIN_BLOCK], tb[PLAIN_BLOCK], gdb[PLAIN_BLOCK];
+  for (int i0 = 0; i0 < n; i0 += PLAIN_BLOCK) {
+    int m = n - i0 < PLAIN_BLOCK ? n - i0 : PLAIN_BLOCK;
+    erf_args_t(has_w, m, va + i0, b, rb, qb, ra + i0, qa + i0, has_w ? w + i0 : NULL, c + i0, rhob,
+               tb, gdb);
+    erf_values_t(has_th, m, sw2, be, rhob, tb, gdb, c + i0, has_th ? th + i0 : NULL);
+  }
+}
+
 static PLAIN_CLONES void erf_rows(int n, double sw2, double be, const double *va, double b,
-                                  double rb, const double *ra, const double *w, double *c,
-                                  double *th) {
+                                  double rb, double qb, const double *ra, const double *qa,
+                                  const double *w, double *c, double *th) {
   if (th && w)
-    erf_rows_t(1, 1, n, sw2, be, va, b, rb, ra, w, c, th);
+    erf_rows_t(1, 1, n, sw2, be, va, b, rb, qb, ra, qa, w, c, th);
   else if (th)
-    erf_rows_t(1, 0, n, sw2, be, va, b, rb, ra, w, c, th);
+    erf_rows_t(1, 0, n, sw2, be, va, b, rb, qb, ra, qa, w, c, th);
   else if (w)
-    erf_rows_t(0, 1, n, sw2, be, va, b, rb, ra, w, c, th);
+    erf_rows_t(0, 1, n, sw2, be, va, b, rb, qb, ra, qa, w, c, th);
   else
-    erf_rows_t(0, 0, n, sw2, be, va, b, rb, ra, w, c, th);
+    erf_rows_t(0, 0, n, sw2, be, va, b, rb, qb, ra, qa, w, c, th);
 }
 
 /* Columns [j0, j1) of all layers; whether a value overflowed. */
@@ -385,7 +488,7 @@ static int plain_columns(const kpar *kp, const kside *s1, const kside *s2, const
                   p2->r[j + lo2], p2->r[j + lo2 + n2], cj, w, tj);
       else
         erf_rows(n, kp->sw2, kp->sb2, p1->v + lo, p2->v[j + lo2], p2->r[j + lo2],
-                 p1->r + lo, l == 0 ? w : NULL, cj, tj);
+                 p2->q[j + lo2], p1->r + lo, p1->q + lo, l == 0 ? w : NULL, cj, tj);
     }
     over |= scale_rows(n, kp->k2, cj);
     if (tj) over |= scale_rows(n, kp->k2, tj);
