@@ -174,11 +174,9 @@ JNTK_INLINE void first_rows_t(const int has_th, int n, double al0, double be,
                               double *restrict w, double *restrict th) {
   for (int i = 0; i < n; i++) {
     double nn = nrm[i], nm = nn * m, p = gr[i], S = ra[i] * rb;
-    int ok = (nn > 0) & (m > 0) & (S > 0);
-    double rho = ok ? (p / nn) / m : 0.0;
-    rho = rho > 1 ? 1 : (rho < -1 ? -1 : rho);
+    /* |x||x'| (1 -/+ cos theta0) = |x||x'| -/+ <x, x'>: no division */
     double dn = nn - m, e = S > 0 ? al0 * be * dn * dn / (S + al0 * nm + be) : 0.0;
-    double gap = e + al0 * nm * (1.0 - rho), anti = e + al0 * nm * (1.0 + rho) + 2.0 * be;
+    double gap = e + al0 * (nm - p), anti = e + al0 * (nm + p) + 2.0 * be;
     gap = gap > 0 ? gap : 0.0;
     anti = anti > 0 ? anti : 0.0;
     double tot = gap + anti;
@@ -200,15 +198,50 @@ static PLAIN_CLONES void first_rows(int n, double al0, double be, const double *
     first_rows_t(0, n, al0, be, nrm, ra, m, rb, gr, c, w, th);
 }
 
-/* Rows 0..n-1 of column j of the Gram matrix, g_i = sum_k x1[i, k] x2[j, k]
- * in the order k = 0..d-1 (the squared norms are summed in the same order,
- * so a point's Gram entry with itself is its squared norm exactly). */
-static PLAIN_CLONES void gram_rows(int n, int d, const double *restrict x1, int ld1,
-                                   const double *restrict y, int ldy, double *restrict g) {
-  for (int i = 0; i < n; i++) g[i] = 0.0;
-  for (int k = 0; k < d; k++) {
-    const double yk = y[(ptrdiff_t) k * ldy], *xk = x1 + (ptrdiff_t) k * ld1;
-    for (int i = 0; i < n; i++) g[i] += xk[i] * yk;
+/* Rows 0..n-1 of columns j..j+nc-1 (nc <= PLAIN_GW) of the Gram matrix,
+ * g[i + c n1] = sum_k x1[i, k] x2[j + c, k], each summed in the order
+ * k = 0..d-1 from 0 (as sq_norms() sums the squared norms, so a point's Gram
+ * entry with itself is its squared norm exactly). Register-blocked: for 8
+ * rows at a time the PLAIN_GW sums stay in registers through the k loop, one
+ * load of x1 serving PLAIN_GW products. */
+#define PLAIN_GW 4
+#define PLAIN_GR 8
+static PLAIN_CLONES void gram_cols(int n, int d, const double *restrict x1, int ld1,
+                                   const double *restrict y, int ldy, int nc,
+                                   double *restrict g, int ldg) {
+  double yk[PLAIN_GW];
+  int i0 = 0;
+  if (nc == PLAIN_GW) {
+    for (; i0 + PLAIN_GR <= n; i0 += PLAIN_GR) {
+      double a0[PLAIN_GR] = {0}, a1[PLAIN_GR] = {0}, a2[PLAIN_GR] = {0}, a3[PLAIN_GR] = {0};
+      for (int k = 0; k < d; k++) {
+        const double *xk = x1 + (ptrdiff_t) k * ld1 + i0;
+        const double y0 = y[(ptrdiff_t) k * ldy], y1 = y[(ptrdiff_t) k * ldy + 1],
+                     y2 = y[(ptrdiff_t) k * ldy + 2], y3 = y[(ptrdiff_t) k * ldy + 3];
+        for (int r = 0; r < PLAIN_GR; r++) {
+          double xv = xk[r];
+          a0[r] += xv * y0;
+          a1[r] += xv * y1;
+          a2[r] += xv * y2;
+          a3[r] += xv * y3;
+        }
+      }
+      for (int r = 0; r < PLAIN_GR; r++) {
+        g[i0 + r] = a0[r];
+        g[i0 + r + ldg] = a1[r];
+        g[i0 + r + 2 * (ptrdiff_t) ldg] = a2[r];
+        g[i0 + r + 3 * (ptrdiff_t) ldg] = a3[r];
+      }
+    }
+  }
+  for (int c = 0; c < nc; c++) {
+    double *gc = g + (ptrdiff_t) c * ldg;
+    for (int i = i0; i < n; i++) gc[i] = 0.0;
+    for (int k = 0; k < d; k++) {
+      const double *xk = x1 + (ptrdiff_t) k * ld1;
+      yk[0] = y[(ptrdiff_t) k * ldy + c];
+      for (int i = i0; i < n; i++) gc[i] += xk[i] * yk[0];
+    }
   }
 }
 
@@ -241,7 +274,8 @@ static void first_fix(const kpar *kp, const kside *s1, const kside *s2, const ps
   if (!(m > 0) || !near_parallel(n, p1->nrm, m, gram)) return;
   for (int i = 0; i < n; i++) {
     double nn = p1->nrm[i];
-    if (!(nn > 0)) continue;
+    /* near_parallel()'s test first: no division for the many rows it excludes */
+    if (!(nn > 0) || !(fabs(gram[i]) > (1.0 - 2e-4) * (nn * m))) continue;
     double rho = (gram[i] / nn) / m;
     if (!(fabs(rho) > 1.0 - 1e-4)) continue;
     double sm = 0.0, sp = 0.0, in = 1.0 / nn, im = 1.0 / m;
@@ -472,31 +506,36 @@ static int plain_columns(const kpar *kp, const kside *s1, const kside *s2, const
     kc.B = B1 * B1;
     kc.alpha = kp->sw2 * (kc.A + kc.B);
   }
+  int ng = (j1 - j0 + PLAIN_GW - 1) / PLAIN_GW;
   JNTK_OMP(parallel for num_threads(nt) schedule(dynamic, 1) reduction(| : over))
-  for (int j = j0; j < j1; j++) {
-    int n = sym ? j + 1 : n1;
-    ptrdiff_t off = (ptrdiff_t) j * n1;
-    double *cj = c + off, *tj = th ? th + off : NULL;
-    double *w = wbuf + (ptrdiff_t) jntk_thread_id() * 2 * n1, *gram = w + n1;
-    gram_rows(n, kp->d, s1->x, n1, s2->x + j, n2, gram);
-    first_rows(n, al0, kp->sb2, p1->nrm, p1->r, p2->nrm[j], p2->r[j], gram, cj, w, tj);
-    first_fix(kp, s1, s2, p1, p2, j, n, gram, w);
-    for (int l = 0; l < L; l++) {
-      ptrdiff_t lo = (ptrdiff_t) l * n1, lo2 = (ptrdiff_t) l * n2;
-      if (kink)
-        kink_rows(n, &kc, p1->v + lo, p1->r + lo, p1->r + lo + n1, p2->v[j + lo2],
-                  p2->r[j + lo2], p2->r[j + lo2 + n2], cj, w, tj);
-      else
-        erf_rows(n, kp->sw2, kp->sb2, p1->v + lo, p2->v[j + lo2], p2->r[j + lo2],
-                 p2->q[j + lo2], p1->r + lo, p1->q + lo, l == 0 ? w : NULL, cj, tj);
+  for (int gi = 0; gi < ng; gi++) {
+    int jg = j0 + gi * PLAIN_GW, nc = j1 - jg < PLAIN_GW ? j1 - jg : PLAIN_GW;
+    double *w = wbuf + (ptrdiff_t) jntk_thread_id() * (PLAIN_GW + 1) * n1, *grams = w + n1;
+    /* the group's Gram columns, rows 0..(last column) in the symmetric case */
+    gram_cols(sym ? jg + nc : n1, kp->d, s1->x, n1, s2->x + jg, n2, nc, grams, n1);
+    for (int jc = 0; jc < nc; jc++) {
+      int j = jg + jc, n = sym ? j + 1 : n1;
+      ptrdiff_t off = (ptrdiff_t) j * n1;
+      double *cj = c + off, *tj = th ? th + off : NULL, *gram = grams + (ptrdiff_t) jc * n1;
+      first_rows(n, al0, kp->sb2, p1->nrm, p1->r, p2->nrm[j], p2->r[j], gram, cj, w, tj);
+      first_fix(kp, s1, s2, p1, p2, j, n, gram, w);
+      for (int l = 0; l < L; l++) {
+        ptrdiff_t lo = (ptrdiff_t) l * n1, lo2 = (ptrdiff_t) l * n2;
+        if (kink)
+          kink_rows(n, &kc, p1->v + lo, p1->r + lo, p1->r + lo + n1, p2->v[j + lo2],
+                    p2->r[j + lo2], p2->r[j + lo2 + n2], cj, w, tj);
+        else
+          erf_rows(n, kp->sw2, kp->sb2, p1->v + lo, p2->v[j + lo2], p2->r[j + lo2],
+                   p2->q[j + lo2], p1->r + lo, p1->q + lo, l == 0 ? w : NULL, cj, tj);
+      }
+      over |= scale_rows(n, kp->k2, cj);
+      if (tj) over |= scale_rows(n, kp->k2, tj);
     }
-    over |= scale_rows(n, kp->k2, cj);
-    if (tj) over |= scale_rows(n, kp->k2, tj);
   }
   return over;
 }
 
-/* Squared norms in the order of gram_rows(). */
+/* Squared norms in the order of gram_cols(). */
 static void sq_norms(const kside *s, int d, double *q) {
   for (int i = 0; i < s->n; i++) q[i] = 0.0;
   for (int k = 0; k < d; k++)
@@ -519,7 +558,7 @@ void plain_fast_kernel(const kpar *kp, const kside *s1, const kside *s2, int sym
     pside_fill(kp, s2, &p2);
   double work = (double) n1 * n2 * (L + 0.02 * kp->d);
   int nt = jntk_threads(nthreads, work, JNTK_GRAIN_PAIR_LAYERS);
-  double *wbuf = (double *) R_alloc((size_t) nt * 2 * n1, sizeof(double));
+  double *wbuf = (double *) R_alloc((size_t) nt * (PLAIN_GW + 1) * n1, sizeof(double));
   double per_col = (double) n1 * (L + 1), chunk = PLAIN_CHUNK * (nt > 1 ? nt : 1);
   int j0 = 0, over = 0;
   while (j0 < n2) {
