@@ -140,7 +140,7 @@ JNTK_INLINE double w_encode(double omc, double opc) {
 /* Per-point data of one side: norms and, per layer l = 0..L, the variance
  * entering hidden layer l + 1 (v[l]) and its square root. */
 typedef struct {
-  double *nrm, *v, *r, *q; /* q: 1 / sqrt(1 + 2 v) (erf only, else NULL) */
+  double *nrm, *v, *r, *q; /* q: 1 / sqrt(1 + 2 v) (erf), 1 / sqrt(v) (kinked) */
   int n;
 } pside;
 
@@ -150,7 +150,8 @@ static void pside_fill(const kpar *kp, const kside *s, pside *p) {
   p->nrm = (double *) R_alloc(n, sizeof(double));
   p->v = (double *) R_alloc((size_t) n * (L + 1), sizeof(double));
   p->r = (double *) R_alloc((size_t) n * (L + 1), sizeof(double));
-  p->q = kp->act == ACT_ERF ? (double *) R_alloc((size_t) n * (L + 1), sizeof(double)) : NULL;
+  p->q = (double *) R_alloc((size_t) n * (L + 1), sizeof(double));
+  int erf = kp->act == ACT_ERF;
   double al0 = kp->sw2 / kp->d;
   for (int i = 0; i < n; i++) {
     p->nrm[i] = sqrt(s->q[i]);
@@ -158,7 +159,7 @@ static void pside_fill(const kpar *kp, const kside *s, pside *p) {
     for (int l = 0; l <= L; l++) {
       p->v[i + (ptrdiff_t) l * n] = a;
       p->r[i + (ptrdiff_t) l * n] = sqrt(a);
-      if (p->q) p->q[i + (ptrdiff_t) l * n] = 1.0 / sqrt(1.0 + 2.0 * a);
+      p->q[i + (ptrdiff_t) l * n] = erf ? 1.0 / sqrt(1.0 + 2.0 * a) : 1.0 / sqrt(a);
       double g, dg;
       dual_diag(kp, a, &g, &dg);
       a = kp->sw2 * g + kp->sb2;
@@ -370,21 +371,30 @@ JNTK_INLINE void kink_small_t(int n, const double *restrict w, const double *res
   (void) snb;
 }
 
-/* The next layer's angle code (dual_kink_next(), phase 3). */
+/* The next layer's angle code (dual_kink_next(), phase 3). With s = ra rb,
+ * e = N / Dn the term of unequal variances (N = alpha sb2 (ra - rb)^2,
+ * Dn = s1 + alpha s + sb2), gap = e + X, anti = e + Y and
+ * 1 - cos theta' = 2 gap / (gap + anti), the same ratio is computed from
+ * gap Dn / s^2 = N' + X' Dn' with N' = alpha sb2 (1/rb - 1/ra)^2,
+ * X' = X / s, Dn' = Dn / s (and alike for anti): one division per pair, the
+ * reciprocals 1/ra (qa), 1/rb (qb) computed once per point, and every term
+ * of order one (the variances are at least sb2, so sb2 / s <= 1). */
 JNTK_INLINE void kink_next_t(int n, const kink_consts *kc, const double *restrict va,
-                             const double *restrict ra, const double *restrict ra1, double b,
-                             double rb, double rb1, const double *restrict Gb,
+                             const double *restrict ra1, const double *restrict qa, double b,
+                             double qb, double rb1, const double *restrict Gb,
                              const double *restrict Jb, double *restrict w) {
   const double A = kc->A, B = kc->B, sw2 = kc->sw2, be = kc->sb2, alpha = kc->alpha;
   for (int i = 0; i < n; i++) {
-    double wi = w[i], s = ra[i] * rb, s1 = ra1[i] * rb1;
+    double wi = w[i], s1 = ra1[i] * rb1, is = qa[i] * qb;
     int ok1 = (va[i] * b > 0) & (s1 > 0);
     int pos = wi >= 0;
     double omc = pos ? wi : 2.0 + wi, opc = pos ? 2.0 - wi : -wi;
-    double dab = ra[i] - rb;
-    double e = ok1 ? alpha * be * dab * dab / (s1 + alpha * s + be) : 0.0;
-    double gap = e + sw2 * s * (A * omc + B * Gb[i]);
-    double anti = e + sw2 * s * (A * opc + B * (1.0 + TWO_OVER_PI * Jb[i])) + 2.0 * be;
+    double dq = qb - qa[i];
+    double N = ok1 & (be > 0) ? alpha * be * dq * dq : 0.0;
+    double Dn = ok1 ? s1 * is + alpha + be * is : 1.0;
+    double X = sw2 * (A * omc + B * Gb[i]);
+    double Y = sw2 * (A * opc + B * (1.0 + TWO_OVER_PI * Jb[i])) + 2.0 * be * is;
+    double gap = N + X * Dn, anti = N + Y * Dn;
     gap = gap > 0 ? gap : 0.0;
     anti = anti > 0 ? anti : 0.0;
     double tot = gap + anti;
@@ -399,8 +409,9 @@ JNTK_INLINE void kink_next_t(int n, const kink_consts *kc, const double *restric
  * variables 1 -/+ cos theta), in blocks of PLAIN_BLOCK rows. */
 JNTK_INLINE void kink_rows_t(const int has_th, int n, const kink_consts *kc,
                              const double *restrict va, const double *restrict ra,
-                             const double *restrict ra1, double b, double rb, double rb1,
-                             double *restrict c, double *restrict w, double *restrict th) {
+                             const double *restrict ra1, const double *restrict qa, double b,
+                             double rb, double rb1, double qb, double *restrict c,
+                             double *restrict w, double *restrict th) {
   double thb[PLAIN_BLOCK], snb[PLAIN_BLOCK], Gb[PLAIN_BLOCK], Jb[PLAIN_BLOCK];
   for (int i0 = 0; i0 < n; i0 += PLAIN_BLOCK) {
     int m = n - i0 < PLAIN_BLOCK ? n - i0 : PLAIN_BLOCK;
@@ -408,17 +419,18 @@ JNTK_INLINE void kink_rows_t(const int has_th, int n, const kink_consts *kc,
     kink_values_t(has_th, m, kc, va + i0, ra + i0, b, rb, w + i0, thb, snb, c + i0,
                   has_th ? th + i0 : NULL, Gb, Jb);
     if (small) kink_small_t(m, w + i0, thb, snb, Gb);
-    kink_next_t(m, kc, va + i0, ra + i0, ra1 + i0, b, rb, rb1, Gb, Jb, w + i0);
+    kink_next_t(m, kc, va + i0, ra1 + i0, qa + i0, b, qb, rb1, Gb, Jb, w + i0);
   }
 }
 
 static PLAIN_CLONES void kink_rows(int n, const kink_consts *kc, const double *va,
-                                   const double *ra, const double *ra1, double b, double rb,
-                                   double rb1, double *c, double *w, double *th) {
+                                   const double *ra, const double *ra1, const double *qa,
+                                   double b, double rb, double rb1, double qb, double *c,
+                                   double *w, double *th) {
   if (th)
-    kink_rows_t(1, n, kc, va, ra, ra1, b, rb, rb1, c, w, th);
+    kink_rows_t(1, n, kc, va, ra, ra1, qa, b, rb, rb1, qb, c, w, th);
   else
-    kink_rows_t(0, n, kc, va, ra, ra1, b, rb, rb1, c, w, th);
+    kink_rows_t(0, n, kc, va, ra, ra1, qa, b, rb, rb1, qb, c, w, th);
 }
 
 /* erf, phase 1: rho = 2 c / sqrt((1 + 2a)(1 + 2b)) and t = sqrt(1 - rho^2)
@@ -522,8 +534,9 @@ static int plain_columns(const kpar *kp, const kside *s1, const kside *s2, const
       for (int l = 0; l < L; l++) {
         ptrdiff_t lo = (ptrdiff_t) l * n1, lo2 = (ptrdiff_t) l * n2;
         if (kink)
-          kink_rows(n, &kc, p1->v + lo, p1->r + lo, p1->r + lo + n1, p2->v[j + lo2],
-                    p2->r[j + lo2], p2->r[j + lo2 + n2], cj, w, tj);
+          kink_rows(n, &kc, p1->v + lo, p1->r + lo, p1->r + lo + n1, p1->q + lo,
+                    p2->v[j + lo2], p2->r[j + lo2], p2->r[j + lo2 + n2], p2->q[j + lo2], cj,
+                    w, tj);
         else
           erf_rows(n, kp->sw2, kp->sb2, p1->v + lo, p2->v[j + lo2], p2->r[j + lo2],
                    p2->q[j + lo2], p1->r + lo, p1->q + lo, l == 0 ? w : NULL, cj, tj);
