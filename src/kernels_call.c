@@ -150,9 +150,8 @@ SEXP kernels_plain(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP rule, SEXP what,
   PROTECT(K1);
   double *c = want_nngp ? REAL(K0) : (double *) R_alloc((size_t) n1 * n2, sizeof(double));
   kfail fail = {0, 0, 0.0, 0.0, 0};
-  /* plain.c (vectorised): the NTK parametrisation only; the standard one,
-   * whose NTK weight terms carry the widths, stays in kernels.c */
-  if (!k.kp.std && plain_fast_handles(k.kp.act, k.kp.depth, n1)) {
+  /* plain.c (vectorised) where it handles the architecture, else kernels.c */
+  if (plain_fast_handles(&k.kp, n1)) {
     plain_fast_kernel(&k.kp, &k.s1, &k.s2, k.x2 == NULL, c, want_ntk ? REAL(K1) : NULL, &fail,
                       k.nt);
   } else {

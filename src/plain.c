@@ -79,12 +79,14 @@ const char *plain_simd_level(void) {
 #endif
 }
 
-int plain_fast_handles(int act, int depth, int n1) {
-  /* per point and layer data stay small, and one column of all layers stays
-   * within the work between two interrupt checks; else kernels.c's
-   * layer-by-layer sweep */
-  return (dual_is_kinked(act) || act == ACT_ERF) && depth >= 1 && depth <= PLAIN_MAX_DEPTH &&
-         (double) n1 * (depth + 1) <= PLAIN_CHUNK;
+int plain_fast_handles(const kpar *kp, int n1) {
+  /* the NTK parametrisation only (the standard one's NTK weight terms carry
+   * the widths: kernels.c); per point and layer data stay small, and one
+   * column of all layers stays within the work between two interrupt
+   * checks; else kernels.c's layer-by-layer sweep */
+  int act = kp->act, depth = kp->depth;
+  return !kp->std && (dual_is_kinked(act) || act == ACT_ERF) && depth >= 1 &&
+         depth <= PLAIN_MAX_DEPTH && (double) n1 * (depth + 1) <= PLAIN_CHUNK;
 }
 
 /* asin(x) for x in [0, 0.7072] given u = sqrt(1 - x^2) (>= x up to rounding):
