@@ -134,10 +134,10 @@ jacobian_kernel <- function(net, x1, x2, kind, as, threads) {
   kernel_fail(res[[3]], net, paste(kind_label(kind), collapse = " and "))
   x2m <- if (is.null(inp$x2)) inp$x1 else inp$x2
   out <- lapply(kind, function(k) {
-    S <- methods::new("jntk_structured", F = res[[1L + (k == "jntk")]], x1 = inp$x1, x2 = x2m,
-                      kind = k,
-                      net = unclass(net)[c("depth", "activation", "sigma_w", "sigma_b", "kappa")],
-                      symmetric = is.null(inp$x2))
+    S <- new_structured(F = res[[1L + (k == "jntk")]], x1 = inp$x1, x2 = x2m,
+                        kind = k,
+                        net = unclass(net)[c("depth", "activation", "sigma_w", "sigma_b", "kappa")],
+                        symmetric = is.null(inp$x2))
     if (as == "structured") S else as.matrix(S, threads = threads)
   })
   names(out) <- kind

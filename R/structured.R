@@ -15,6 +15,9 @@
 #' @slot kind `"jacobian_nngp"` or `"jntk"`.
 #' @slot net The architecture's parameters.
 #' @slot symmetric Whether `x2` is `x1`.
+#' @slot cache An environment where the first product `S %*% v` keeps the
+#'   `N1 x N2` cosines of the input pairs for the following ones (an eighth of
+#'   the memory of `F`; one `N1 x N2 x d` matrix product fewer per product).
 #' @param x,object A `"jntk_structured"` object.
 #' @param y A numeric vector or matrix.
 #' @param ... Unused.
@@ -34,7 +37,26 @@
 #' @importFrom methods Ops Math Summary
 setClass("jntk_structured",
          representation(F = "array", x1 = "matrix", x2 = "matrix", kind = "character",
-                        net = "list", symmetric = "logical"))
+                        net = "list", symmetric = "logical", cache = "environment"))
+
+# A new structured kernel with an empty cache (see structured_cosines()).
+new_structured <- function(F, x1, x2, kind, net, symmetric) {
+  methods::new("jntk_structured", F = F, x1 = x1, x2 = x2, kind = kind, net = net,
+               symmetric = symmetric, cache = new.env(parent = emptyenv()))
+}
+
+# The N1 x N2 cosines of the input pairs that every product uses: computed on
+# the first product (one N1 x N2 x d matrix product) and kept in the object's
+# cache for the following ones (N1 N2 doubles, an eighth of the scalars).
+structured_cosines <- function(S) {
+  if (!methods::.hasSlot(S, "cache")) return(NULL) # an object saved by jntk < 0.2
+  rho <- S@cache$rho
+  if (is.null(rho)) {
+    rho <- .Call(C_kernels_cosines, S@x1, S@x2)
+    assign("rho", rho, envir = S@cache)
+  }
+  rho
+}
 
 #' @rdname jntk_structured-class
 #' @method as.matrix jntk_structured
@@ -84,7 +106,7 @@ structured_times <- function(S, v) {
   if (any(!is.finite(v))) {
     jntk_abort("`y` has non-finite values.", class = "jntk_error_input")
   }
-  .Call(C_kernels_matvec, S@F, S@x1, S@x2, v)
+  .Call(C_kernels_matvec, S@F, S@x1, S@x2, v, structured_cosines(S))
 }
 
 #' @rdname jntk_structured-class
@@ -111,8 +133,8 @@ setMethod("%*%", signature("jntk_structured", "jntk_structured"), function(x, y)
 t.jntk_structured <- function(x) {
   # K(x', x) = K(x, x')^T: swap the inputs; F_q <-> F_r and F_pq <-> F_pr
   F <- aperm(x@F, c(2L, 1L, 3L))[, , c(1, 2, 4, 3, 5, 7, 6, 8), drop = FALSE]
-  methods::new("jntk_structured", F = F, x1 = x@x2, x2 = x@x1, kind = x@kind, net = x@net,
-               symmetric = x@symmetric)
+  new_structured(F = F, x1 = x@x2, x2 = x@x1, kind = x@kind, net = x@net,
+                 symmetric = x@symmetric)
 }
 
 #' @rdname jntk_structured-class

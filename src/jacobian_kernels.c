@@ -143,9 +143,25 @@ static void transpose(const double *A, int r, int c, double *B) {
  * forms at half the speed or less): the operands X^2^T and V are transposed
  * explicitly (O(n d)), and the J part is formed as its transpose
  * C1 X^2 + P V (n1 x d), transposed back in O(n1 d). */
+/* Rh (n1 x n2) = the cosines x^_a . x^'_b of every pair, clamped to [-1, 1],
+ * as jacobian_matvec() uses them (it computes them itself when not given). */
+void jacobian_cosines(const double *x1, const double *x2, int n1, int n2, int d, double *Rh) {
+  double *U1 = (double *) R_alloc((size_t) n1 * d, sizeof(double));
+  double *U2 = (double *) R_alloc((size_t) n2 * d, sizeof(double));
+  double *U2t = (double *) R_alloc((size_t) n2 * d, sizeof(double));
+  double *nr1 = (double *) R_alloc(n1, sizeof(double)), *nr2 = (double *) R_alloc(n2, sizeof(double));
+  unit_rows(x1, n1, d, U1, nr1);
+  unit_rows(x2, n2, d, U2, nr2);
+  transpose(U2, n2, d, U2t);
+  double one = 1.0, zero = 0.0;
+  F77_CALL(dgemm)("N", "N", &n1, &n2, &d, &one, U1, &n1, U2t, &d, &zero, Rh, &n1 FCONE FCONE);
+  ptrdiff_t S = (ptrdiff_t) n1 * n2;
+  for (ptrdiff_t t = 0; t < S; t++) Rh[t] = Rh[t] > 1 ? 1 : (Rh[t] < -1 ? -1 : Rh[t]);
+}
+
 void jacobian_matvec(const double *F, const double *x1, const double *x2,
                      int n1, int n2, int d, const double *v, int ncol,
-                     double *out) {
+                     double *out, const double *rho) {
   ptrdiff_t S = (ptrdiff_t) n1 * n2;
   const double *F0 = F, *Fp = F + S, *Fq = F + 2 * S, *Fr = F + 3 * S, *Fs = F + 4 * S,
                *Ftq = F + 5 * S, *Ftr = F + 6 * S, *Fu = F + 7 * S;
@@ -158,14 +174,19 @@ void jacobian_matvec(const double *F, const double *x1, const double *x2,
   unit_rows(x1, n1, d, U1, nr1);
   unit_rows(x2, n2, d, U2, nr2);
   transpose(U2, n2, d, U2t);
-  double *Rh = (double *) R_alloc(S, sizeof(double));
+  /* the cosines: given (cached by the caller: one product of n1 n2 d fewer
+   * per call), or computed here as jacobian_cosines() does */
+  const double *Rh = rho;
+  if (!Rh) {
+    double *R0 = (double *) R_alloc(S, sizeof(double));
+    jacobian_cosines(x1, x2, n1, n2, d, R0);
+    Rh = R0;
+  }
   double *XV = (double *) R_alloc(S, sizeof(double));
   double *C1 = (double *) R_alloc(S, sizeof(double));
   double *W = (double *) R_alloc(n2, sizeof(double));
   double *s = (double *) R_alloc(n1, sizeof(double));
   double one = 1.0, zero = 0.0;
-  F77_CALL(dgemm)("N", "N", &n1, &n2, &d, &one, U1, &n1, U2t, &d, &zero, Rh, &n1 FCONE FCONE);
-  for (ptrdiff_t t = 0; t < S; t++) Rh[t] = Rh[t] > 1 ? 1 : (Rh[t] < -1 ? -1 : Rh[t]);
   for (int k = 0; k < ncol; k++) {
     const double *v0 = v + (ptrdiff_t) k * n2 * (d + 1), *Vt = v0 + n2;
     double *o0 = out + (ptrdiff_t) k * n1 * (d + 1), *Rt = o0 + n1;

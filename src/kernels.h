@@ -80,8 +80,8 @@ void jacobian_scalars_from_jet(jet F, double n, double m, double rho, double *o,
                                ptrdiff_t S);
 void jacobian_assemble(const double *F, const double *x1, const double *x2,
                        int n1, int n2, int d, double *K, int nthreads);
-void jacobian_matvec(const double *F, const double *x1, const double *x2,
-                     int n1, int n2, int d, const double *v, int ncol,
-                     double *out);
+void jacobian_cosines(const double *x1, const double *x2, int n1, int n2, int d, double *Rh);
+void jacobian_matvec(const double *F, const double *x1, const double *x2, int n1, int n2, int d,
+                     const double *v, int ncol, double *out, const double *rho);
 
 #endif

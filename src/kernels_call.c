@@ -150,9 +150,8 @@ SEXP kernels_plain(SEXP x1, SEXP x2, SEXP par, SEXP ipar, SEXP rule, SEXP what,
   PROTECT(K1);
   double *c = want_nngp ? REAL(K0) : (double *) R_alloc((size_t) n1 * n2, sizeof(double));
   kfail fail = {0, 0, 0.0, 0.0, 0};
-  /* plain.c (vectorised): the NTK parametrisation only; the standard one,
-   * whose NTK weight terms carry the widths, stays in kernels.c */
-  if (!k.kp.std && plain_fast_handles(k.kp.act, k.kp.depth, n1)) {
+  /* plain.c (vectorised) where it handles the architecture, else kernels.c */
+  if (plain_fast_handles(&k.kp, n1)) {
     plain_fast_kernel(&k.kp, &k.s1, &k.s2, k.x2 == NULL, c, want_ntk ? REAL(K1) : NULL, &fail,
                       k.nt);
   } else {
@@ -232,7 +231,9 @@ SEXP kernels_assemble(SEXP F, SEXP x1, SEXP x2, SEXP threads) {
   return K;
 }
 
-SEXP kernels_matvec(SEXP F, SEXP x1, SEXP x2, SEXP v) {
+/* K v for a structured kernel; rho: NULL or the n1 x n2 cosines of
+ * kernels_cosines() (cached by the caller). */
+SEXP kernels_matvec(SEXP F, SEXP x1, SEXP x2, SEXP v, SEXP rho) {
   int n1, n2, d, d2, vr, vc;
   double *px1 = jntk_real_matrix(x1, "x1", &n1, &d);
   double *px2 = jntk_real_matrix(x2, "x2", &n2, &d2);
@@ -242,8 +243,28 @@ SEXP kernels_matvec(SEXP F, SEXP x1, SEXP x2, SEXP v) {
   double *pv = jntk_real_matrix(v, "v", &vr, &vc);
   if ((double) vr != (double) n2 * (d + 1)) Rf_error("'v' must have n2 (d + 1) rows");
   if ((double) n1 * (d + 1) > INT_MAX) Rf_error("the product would be too large");
+  const double *pr = NULL;
+  if (!Rf_isNull(rho)) {
+    int r1, r2;
+    pr = jntk_real_matrix(rho, "rho", &r1, &r2);
+    if (r1 != n1 || r2 != n2) Rf_error("'rho' must be n1 x n2");
+  }
   SEXP out = PROTECT(Rf_allocMatrix(REALSXP, n1 * (d + 1), vc));
-  if (vc > 0) jacobian_matvec(pF, px1, px2, n1, n2, d, pv, vc, REAL(out));
+  if (vc > 0) jacobian_matvec(pF, px1, px2, n1, n2, d, pv, vc, REAL(out), pr);
+  UNPROTECT(1);
+  return out;
+}
+
+/* The n1 x n2 cosines of the input pairs, for kernels_matvec(). */
+SEXP kernels_cosines(SEXP x1, SEXP x2) {
+  int n1, n2, d, d2;
+  double *px1 = jntk_real_matrix(x1, "x1", &n1, &d);
+  double *px2 = jntk_real_matrix(x2, "x2", &n2, &d2);
+  if (d != d2) Rf_error("x1 and x2 must have the same number of columns");
+  if (n1 < 1 || n2 < 1 || d < 1) Rf_error("inputs must have at least one row and one column");
+  if ((double) n1 * n2 > R_XLEN_T_MAX) Rf_error("the cosines would be too large");
+  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, n1, n2));
+  jacobian_cosines(px1, px2, n1, n2, d, REAL(out));
   UNPROTECT(1);
   return out;
 }

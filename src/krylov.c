@@ -34,6 +34,7 @@
 
 typedef struct {
   const double *F, *x; /* structured: scalars N x N x 8, inputs N x d */
+  double *rho;         /* structured: the N x N cosines, once per solve */
   int N, d;
   double lambda, ridge;
   SEXP fun, env;       /* otherwise: an R function of one vector */
@@ -63,7 +64,7 @@ static void kop_apply(kop *op, const double *v, double *out) {
     for (ptrdiff_t i = 0; i < N; i++) w[i] = v[i];
     for (ptrdiff_t i = N; i < n; i++) w[i] = sl * v[i];
     const void *vmax = vmaxget();
-    jacobian_matvec(op->F, op->x, op->x, N, N, d, w, 1, out);
+    jacobian_matvec(op->F, op->x, op->x, N, N, d, w, 1, out, op->rho);
     vmaxset(vmax);
     for (ptrdiff_t i = 0; i < N; i++) out[i] += r * v[i];
     for (ptrdiff_t i = N; i < n; i++) out[i] = sl * out[i] + r * lam * v[i];
@@ -246,6 +247,10 @@ static void kop_setup(kop *op, SEXP opl, SEXP env) {
     Rf_error("'op' must be list(F, x, lambda, ridge) or list(fun, n)");
   }
   op->work = (double *) R_alloc(op->n, sizeof(double));
+  if (op->F) {
+    op->rho = (double *) R_alloc((size_t) op->N * op->N, sizeof(double));
+    jacobian_cosines(op->x, op->x, op->N, op->N, op->d, op->rho);
+  }
 }
 
 /* pre: NULL, list(dinv), or list(Uf, Uj, lambda). */

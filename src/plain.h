@@ -4,9 +4,10 @@
 
 #include "kernels.h"
 
-/* Whether plain_fast_kernel() computes this activation at this depth with
- * n1 rows (depth 1..64, n1 (depth + 1) <= 2^20). */
-int plain_fast_handles(int act, int depth, int n1);
+/* Whether plain_fast_kernel() computes this architecture's kernels with n1
+ * rows (the NTK parametrisation, the kinked family or erf, depth 1..64,
+ * n1 (depth + 1) <= 2^20). */
+int plain_fast_handles(const kpar *kp, int n1);
 /* The NNGP (c) and NTK (th, may be NULL) for depth >= 1, kappa^2-scaled,
  * both sides' raw inputs given: computes the squared norms into s1->q and
  * s2->q, the Gram matrix column by column, every layer, the overflow flag,

@@ -65,3 +65,29 @@ test_that("as.matrix() and block() check the dense size before allocating", {
   expect_error(block(S, "jj"), class = "jntk_error_size")
   expect_identical(dim(block(S, "ff")), c(40L, 40L))
 })
+
+test_that("the cached cosines give the same products, bit for bit, and each object has its own", {
+  fx <- structured_fixture()
+  S <- fx$S
+  set.seed(11)
+  v <- rnorm(ncol(S)); V <- matrix(rnorm(3 * ncol(S)), ncol = 3)
+  expect_false(exists("rho", envir = S@cache, inherits = FALSE))
+  p1 <- S %*% v                                   # computes and caches the cosines
+  expect_true(exists("rho", envir = S@cache, inherits = FALSE))
+  # the cosines of the pairs, as from the definition
+  u1 <- S@x1 / sqrt(rowSums(S@x1^2)); u2 <- S@x2 / sqrt(rowSums(S@x2^2))
+  expect_equal(S@cache$rho, pmin(pmax(tcrossprod(u1, u2), -1), 1), tolerance = 1e-15)
+  expect_identical(S %*% v, p1)                   # from the cache
+  without <- .Call(jntk:::C_kernels_matvec, S@F, S@x1, S@x2, matrix(v), NULL)
+  expect_identical(p1, without)
+  expect_identical(S %*% V, .Call(jntk:::C_kernels_matvec, S@F, S@x1, S@x2, V, NULL))
+  expect_equal(as.vector(p1), as.vector(fx$D %*% v), tolerance = 1e-13)
+  # the transpose is its own object with its own (N2 x N1) cosines
+  St <- t(S)
+  w <- rnorm(ncol(St))
+  expect_equal(as.vector(St %*% w), as.vector(t(fx$D) %*% w), tolerance = 1e-13)
+  expect_identical(dim(St@cache$rho), rev(dim(S@cache$rho)))
+  # wrong cosines are refused in C (never read out of bounds)
+  expect_error(.Call(jntk:::C_kernels_matvec, S@F, S@x1, S@x2, matrix(v), matrix(0, 2, 2)),
+               "n1 x n2")
+})
