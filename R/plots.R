@@ -204,16 +204,14 @@ plot_kernel_circle <- function(net, widths = c(500, 10000), n_init = 10L, kernel
     jntk_abort(sprintf("`net` has input_dim %d, but the unit circle lives in R^2; use `input_dim = 2` or leave it unset.",
                        net$input_dim), class = "jntk_error_argument")
   }
-  n_points <- check_number(n_points, "n_points", lower = 2, integer = TRUE)
+  n_points <- check_resolution(n_points, "n_points")
+  legend <- check_legend(legend)
   circle <- unit_circle(n_points, include_end = TRUE)
   gamma <- attr(circle, "angle")
   x0 <- matrix(c(1, 0), 1L)
   if (is.null(networks)) {
-    if (!is.numeric(widths) || length(widths) < 1L || anyNA(widths) || any(widths < 1) ||
-        any(widths != round(widths))) {
-      jntk_abort("`widths` must be positive whole numbers, e.g. `c(500, 10000)`.",
-                 class = "jntk_error_argument")
-    }
+    widths <- check_whole_numbers(widths, "widths", lower = 1, what = "hidden-layer widths, e.g. `c(500, 10000)`")
+    check_network_alloc(c(2, rep(max(widths), net$depth), 1), "widths")
     n_init <- check_number(n_init, "n_init", lower = 1, integer = TRUE)
   } else {
     networks <- check_network_groups(networks)
@@ -391,6 +389,9 @@ plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output 
     over <- if (fl$d == 1L && nrow(xn) > 1L) "x" else if (fl$d == 2L && !is.null(angle)) "angle" else "t"
   }
   over <- check_choice(over, c("t", "x", "angle"), "over")
+  if (!is.null(t)) t <- check_times(t)
+  max_inputs <- check_number(max_inputs, "max_inputs", lower = 1, integer = TRUE)
+  legend <- check_legend(legend)
   others <- flow_comparisons(compare, fl)
   z <- stats::qnorm(0.9)
   ev <- fl$values[fl$values > 0]
@@ -400,18 +401,18 @@ plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output 
     if (over == "x" && fl$d != 1L) {
       # (for inputs on the unit circle over = "angle" draws against the angle;
       # ?plot.gradient_flow says so)
-      jntk_abort(sprintf("over = \"x\" needs one-dimensional inputs, but d = %d; use over = \"t\".", fl$d),
+      jntk_abort(sprintf("`over = \"x\"` needs one-dimensional inputs, but the flow's inputs are in R^%d; use `over = \"t\"`%s.",
+                         fl$d, if (fl$d == 2L) " (or `over = \"angle\"` for inputs on the unit circle)" else ""),
                  class = "jntk_error_argument")
     }
     if (over == "angle" && fl$d != 2L) {
-      jntk_abort(sprintf("over = \"angle\" needs inputs on the unit circle in R^2, but d = %d; use over = \"t\".", fl$d),
+      jntk_abort(sprintf("`over = \"angle\"` needs inputs on the unit circle in R^2, but the flow's inputs are in R^%d; use `over = \"t\"`.", fl$d),
                  class = "jntk_error_argument")
     }
     if (is.null(t)) {
       t <- c(0, signif(fl$N / stats::median(ev), 2), if (flow_definite(fl)) Inf else
         signif(100 * fl$N / min(ev), 2))
     }
-    t <- check_times(t)
     pos <- if (over == "x") xn[, 1] else if (!is.null(angle) && length(angle) == nrow(xn)) angle else
       atan2(xn[, 2], xn[, 1]) %% (2 * pi)
     o <- order(pos)
@@ -456,7 +457,7 @@ plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output 
     }
     t <- t[t > 0 & is.finite(t)]
     if (!length(t)) {
-      jntk_abort("over = \"t\" needs positive finite times (a log time axis).",
+      jntk_abort("`t` has no positive finite time, but `over = \"t\"` draws against a log time axis; give times > 0 such as `10^seq(-2, 3, length.out = 60)`, or leave `t` out for a default grid.",
                  class = "jntk_error_argument")
     }
     xn <- xn[seq_len(min(nrow(xn), max_inputs)), , drop = FALSE]

@@ -82,6 +82,11 @@ robustness <- function(model, x, y, eps = c(0, 0.05, 0.1, 0.2),
   }
   steps <- check_number(steps, "steps", lower = 1, integer = TRUE)
   if (!is.null(step_size)) step_size <- check_number(step_size, "step_size", lower = 0, lower_open = TRUE)
+  if (!is.null(features)) features <- check_flag(features, "features")
+  if (!is.null(gradient) && !is.function(gradient)) {
+    jntk_abort(sprintf("`gradient` must be NULL or a function of `x` returning the input gradient (for a function `model`), not %s.",
+                       describe_type(gradient)), class = "jntk_error_argument")
+  }
   if (inherits(model, "gradient_flow") && is.numeric(t) && length(t) == 1L && is.infinite(t)) {
     # once here, not at every attack step's prediction
     flow_warn_conditioning(model)
@@ -162,6 +167,10 @@ plot.jntk_robustness <- function(x, ...) {
     op <- graphics::par(mfrow = c(1, 2))
     on.exit(graphics::par(op), add = TRUE)
   }
+  user <- list(...)
+  for (lim in intersect(c("xlim", "ylim"), names(user))) {
+    user[[lim]] <- check_range(user[[lim]], lim, example = if (lim == "xlim") "c(0, 0.3)" else "c(0, 1)")
+  }
   val <- x[[metric]]
   acc <- metric == "accuracy"
   occ <- occupied(x$eps, val, type = "curve")
@@ -172,7 +181,7 @@ plot.jntk_robustness <- function(x, ...) {
                    xlab = bquote("perturbation size" ~ epsilon ~ "(" * .(attr(x, "attack")) * ")"),
                    ylab = if (acc) "accuracy" else "mean squared error",
                    main = "Robustness to input perturbations")
-  draw_legend <- plot_panel(defaults, list(...), occ, leg)
+  draw_legend <- plot_panel(defaults, user, occ, leg)
   graphics::lines(x$eps, val, type = "b", pch = 19, col = "#0072B2")
   draw_legend()
   if (!is.null(ef)) plot(ef)
@@ -204,10 +213,6 @@ robust_predictor <- function(model, t, gradient, threads) {
     })
   }
   if (is.function(model)) {
-    if (!is.null(gradient) && !is.function(gradient)) {
-      jntk_abort("`gradient` must be a function of `x` returning the input gradient.",
-                 class = "jntk_error_argument")
-    }
     return(function(x, grad) {
       v <- model(x)
       g <- if (!grad) NULL else if (!is.null(gradient)) gradient(x) else attr(v, "gradient")

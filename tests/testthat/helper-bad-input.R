@@ -251,9 +251,6 @@ bad_input_table <- function() {
     bad_row("architecture", quote(mlp(depth = 2)),
             c(depth = "count", activation = "choice", sigma_w = "positive", sigma_b = "nonneg",
               kappa = "positive", slope = "number", quadrature_degree = "count", input_dim = "count"),
-            # left out (R/mlp.R, R/activation.R): an unknown `activation`
-            # ("Unknown activation ...": the message does not name the argument)
-            left_out = list(activation = "unknown"),
             extra = list(bad_extra("depth", "size", quote(3e9), size),
                          bad_extra("depth", "two", quote(c(512, 512))))),
     bad_row("architecture", quote(summary(object = net)),
@@ -312,7 +309,9 @@ bad_input_table <- function() {
             extra = list(bad_extra("x", "size", quote(matrix(0.5, 1e6, 2)), size, y = quote(rep(0.5, 1e6))),
                          bad_extra("kernel", "mismatch", quote(diag(3))),
                          bad_extra("y", "character_target", quote(c("a", "b", NA, "a"))),
-                         bad_extra("tol", "size", quote(0.5), "jntk_error_argument")),
+                         bad_extra("tol", "size", quote(0.5), "jntk_error_argument"),
+                         # a vector of 4 numbers is one point, but there are 4 targets
+                         bad_extra("x", "mismatch", quote(c(0.3, -0.8, 1.1, 0.4)), "jntk_error_input")),
             skip = list(kernel = c("zero_row", "zero_col", "list"))),
     bad_row("dynamics", quote(predict(object = fl, newdata = xt, t = 1)),
             c(object = "flow", newdata = "points", t = "times", cov = "flag", jacobian = "flag",
@@ -325,32 +324,33 @@ bad_input_table <- function() {
                          bad_extra("lr", "size", quote(1e6), "jntk_error_argument"),
                          bad_extra("lr", "fraction", quote(0.3)),
                          bad_extra("init", "unsupported", quote(sample_mlp(relu, 5, 2)), "jntk_error_argument"))),
-    # left out (R/plots.R is being rewritten; see the report): every bad `t`
-    # but NULL (base R errors, or messages that say "over = \"t\"" without
-    # naming `t`), every bad `max_inputs`, bad `legend` strings, `over = "x"`
-    # for 2-d inputs (does not name `over`)
     bad_row("dynamics", quote(plot(x = fl, t = c(0, 1))),
             c(newdata = "points", t = "times", over = "choice", output = "count",
               max_inputs = "count", compare = "flow", legend = "choice"), fun = "plot.gradient_flow",
             skip = list(compare = c("flow_object", "null"), legend = "null"),
-            left_out = list(t = c("na_time", "complex_time", "negative_time", "string_time", "empty"),
-                            max_inputs = bad_kinds$count,
-                            legend = c("unknown", "number_choice", "na_string")),
-            extra = list(bad_extra("output", "size", quote(2), "jntk_error_argument"))),
+            extra = list(bad_extra("output", "size", quote(2), "jntk_error_argument"),
+                         # the flow's inputs are in R^2: no x axis to draw against
+                         bad_extra("over", "unsupported", quote("x"), "jntk_error_argument"),
+                         # a log time axis needs a positive finite time
+                         bad_extra("t", "unsupported", quote(c(0, Inf)), "jntk_error_argument", over = "t"))),
     bad_row("dynamics", quote(eigenfeatures(object = fl_lab, x_test = xt, y_test = c(1, -1, 1))),
             c(object = "flow", x_test = "points", y_test = "labels", n_features = "count", eps = "nonneg",
               t = "times", threads = "threads"),
             extra = list(bad_extra("n_features", "size", quote(1e6), "jntk_error_argument"))),
-    # left out (R/robustness.R and R/eigenfeatures.R are being rewritten; see
-    # the report): a bad `features` flag, `gradient = 3`; every bad `n` of
-    # print.jntk_eigenfeatures()
     bad_row("dynamics", quote(robustness(model = fl_lab, x = x, y = lab, eps = c(0, 0.1), features = FALSE)),
             c(model = "model", x = "points", y = "labels", eps = "eps", attack = "choice", t = "times",
               steps = "count", step_size = "positive", features = "flag", threads = "threads"),
             skip = list(features = "null"),
-            left_out = list(features = bad_kinds$flag),
             extra = list(bad_extra("y", "factor_target", quote(factor(c("a", "b", "c", "a")))),
-                         bad_extra("t", "two", quote(c(1, 2))))),
+                         bad_extra("t", "two", quote(c(1, 2))),
+                         bad_extra("gradient", "number_object", quote(3)),
+                         bad_extra("gradient", "string", quote("grad"), model = quote(function(x) x[, 1])))),
+    bad_row("dynamics", quote(plot(x = rb)), fun = "plot.jntk_robustness",
+            extra = list(bad_extra("xlim", "string", quote("a")),
+                         bad_extra("xlim", "na_number", quote(c(NA, 1))),
+                         bad_extra("ylim", "mismatch", quote(c(1, 0))))),
+    bad_row("dynamics", quote(print(x = ef)), c(n = "count"), fun = "print.jntk_eigenfeatures"),
+    bad_row("dynamics", quote(plot(x = ef)), c(which = "choice"), fun = "plot.jntk_eigenfeatures"),
     # ---------------------------------------------------------------- gp
     bad_row("gp", quote(gp_fit(net = net, x = x, y = y, noise = 1e-4)),
             c(net = "mlp", x = "points_free", y = "targets", dy = "points", noise = "nonneg",
@@ -403,21 +403,31 @@ bad_input_table <- function() {
             c(net = "mlp", x = "points_free", kernel = "choice", depth = "count", method = "choice",
               tol = "positive", threads = "threads"),
             skip = list(depth = "two"),
-            # left out (R/spectrum.R): `x` of 1e6 points (the message names `x1`)
             extra = list(bad_extra("method", "size", quote("dense"), size, x = quote(matrix(0.5, 3e4, 2))),
+                         bad_extra("x", "size", quote(matrix(0.5, 1e6, 2)), size),
                          bad_extra("net", "unsupported", quote(relu), "jntk_error_unsupported",
                                    kernel = "jntk"))),
-    # left out (R/spectrum.R is being rewritten; see the report): `x` as a
-    # 3-d array, `n_max = Inf`, `legend`, all-negative spectra; `data` with
-    # a character column, `legend`
+    # (`n_max = Inf`, the default, draws every eigenvalue; a list is several
+    # spectra)
     bad_row("spectrum", quote(plot_spectrum(x = ev)),
-            c(x = "points_free", normalise = "flag", n_max = "count", log = "choice"),
-            skip = list(x = c("list", "zero_col", "factor")),
-            left_out = list(x = "array", n_max = "inf_number")),
+            c(x = "points_free", normalise = "flag", n_max = "count", log = "choice", legend = "choice"),
+            skip = list(x = c("list", "zero_col", "factor"), n_max = "inf_number", legend = "null"),
+            extra = list(bad_extra("x", "unsupported", quote(c(-1, -2)), "jntk_error_argument"),
+                         bad_extra("x", "unsupported", quote(list(a = c(-1, 0), b = -2)), "jntk_error_argument"),
+                         bad_extra("x", "mismatch", quote(matrix(1:6, 2))),
+                         bad_extra("x", "array", quote(list(a = ev, b = array(ev, c(1, 3, 1))))))),
+    # (a data frame with a further character column is valid: other columns
+    # are ignored)
     bad_row("spectrum", quote(plot_min_eigenvalue(data = spec)),
-            c(data = "points_free", floor = "positive"),
-            left_out = list(data = "data_frame"),
-            extra = list(bad_extra("data", "na", quote(transform(spec, min_eigenvalue = NA))))),
+            c(data = "points_free", floor = "positive", legend = "choice"),
+            skip = list(data = "data_frame", legend = "null"),
+            extra = list(bad_extra("data", "na", quote(transform(spec, min_eigenvalue = NA))),
+                         bad_extra("data", "inf", quote(transform(spec, upper = Inf))),
+                         bad_extra("data", "character", quote(transform(spec, depth = as.character(depth)))),
+                         bad_extra("data", "unknown", quote(transform(spec, status = "fine"))),
+                         bad_extra("data", "na", quote(transform(spec[c("depth", "min_eigenvalue")], tolerance = NA))),
+                         bad_extra("data", "zero_row", quote(spec[0, ])),
+                         bad_extra("data", "mismatch", quote(spec[c("depth", "lower")])))),
     # -------------------------------------------------------- structured
     bad_row("structured", quote(`%*%`(x = S, y = v)),
             c(y = "points_free"), fun = "%*%",
@@ -457,14 +467,18 @@ bad_input_table <- function() {
             extra = list(bad_extra("file", "unknown", quote(missing_file), "jntk_error_idx"),
                          bad_extra("file", "unsupported", quote(garbage_file), "jntk_error_idx"))),
     # ------------------------------------------------------------- plots
-    # left out (R/plots.R is being rewritten; see the report): `widths`
-    # Inf, 3e9 or 1e9 (the messages name `width`), `legend`, `n_points = 1e9`
-    # (runs), `networks` a list of lists; plot.jntk_robustness(xlim = "a")
     bad_row("plots", quote(plot_kernel_circle(net = net, widths = 4, n_init = 1L, n_points = 5L)),
             c(net = "mlp", widths = "count", n_init = "count", kernel = "choice", n_points = "count",
-              networks = "network"),
-            skip = list(networks = "null", widths = "two"),
-            left_out = list(widths = c("inf_number", "huge_int")))
+              networks = "network", legend = "choice"),
+            skip = list(networks = "null", widths = "two", legend = "null"),
+            extra = list(bad_extra("widths", "size", quote(1e9), size),
+                         bad_extra("widths", "size", quote(c(4, 1e6)), size),
+                         bad_extra("n_points", "size", quote(1e9), size),
+                         bad_extra("networks", "list_object", quote(list(a = list(list(1))))),
+                         bad_extra("networks", "number_object", quote(list(a = list(nets0$nw0, 3)))),
+                         bad_extra("networks", "empty", quote(list(a = list()))),
+                         bad_extra("networks", "mismatch",
+                                   quote(list(a = list(sample_mlp(mlp(1, "relu"), 4, input_dim = 3)))))))
   )
 }
 

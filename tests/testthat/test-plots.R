@@ -53,6 +53,15 @@ test_that("plot_kernel_circle() refuses bad arguments", {
   set.seed(1)
   nw3 <- sample_mlp(net, 4, input_dim = 3)
   expect_snapshot(error = TRUE, plot_kernel_circle(net, networks = list(a = list(nw3))))
+  # sizes are refused before a network is drawn or an angle computed
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, widths = c(10, Inf)))
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, widths = 3e9))
+  old <- options(jntk.max_memory_gb = 1)
+  on.exit(options(old), add = TRUE)
+  expect_snapshot(error = TRUE, plot_kernel_circle(mlp(3, "relu"), widths = c(10, 1e5)))
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, n_points = 1e9))
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, widths = 4, legend = "middle"))
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, networks = list(a = list(nw3$weights))))
 })
 
 # legend placement (plot_panel) ------------------------------------------------
@@ -144,6 +153,11 @@ test_that("plot.gradient_flow() explains what it cannot draw", {
   expect_snapshot(error = TRUE, plot(fl2d, over = "x"))
   expect_snapshot(error = TRUE, plot(fl2d, compare = fl1d))
   expect_snapshot(error = TRUE, plot(fl2d, compare = "plain"))
+  expect_snapshot(error = TRUE, plot(fl2d, t = c(1, NA)))
+  expect_snapshot(error = TRUE, plot(fl2d, t = c(0, Inf), over = "t"))
+  expect_snapshot(error = TRUE, plot(fl2d, max_inputs = 0))
+  expect_snapshot(error = TRUE, plot(fl2d, legend = "middle"))
+  expect_snapshot(error = TRUE, plot(fl1d, over = "angle", t = "1"))
 })
 
 # durations -------------------------------------------------------------------
