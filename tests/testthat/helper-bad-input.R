@@ -47,6 +47,8 @@ bad_input_fixtures <- function() {
     writeBin(as.raw(c(1, 2, 3, 4, 5, 6, 7, 8)), garbage_file)
     missing_file <- file.path(tempdir(), "no-such-file.idx")
     nets0 <- list(nw0 = sample_mlp(mlp(1, "relu"), 8, input_dim = 2))
+    # a file-backed kernel for solve.big.matrix() (bigmemory is suggested)
+    bm <- if (requireNamespace("bigmemory", quietly = TRUE)) bigmemory::as.big.matrix(K + diag(4)) else NULL
   })
   env
 }
@@ -220,7 +222,8 @@ bad_extra <- function(arg, family, value = NULL, class = NULL, ..., call = NULL)
 
 bad_input_table <- function() {
   size <- "jntk_error_size"
-  list(
+  # (a row that needs a suggested package is NULL without it)
+  Filter(Negate(is.null), list(
     # ----------------------------------------------------------- kernels
     bad_row("kernels", quote(nngp(net = net, x1 = x)),
             c(net = "mlp", x1 = "points_free", x2 = "points", threads = "threads", block_size = "count"),
@@ -273,6 +276,12 @@ bad_input_table <- function() {
                          bad_extra("dphi", "number_object", quote(3), activation = quote(function(z) tanh(z))),
                          bad_extra("d2phi", "string", quote("d2"), activation = quote(function(z) tanh(z)),
                                    dphi = quote(function(z) 1 - tanh(z)^2)))),
+    # an architecture has no data to predict from, and no finite weights
+    bad_row("architecture", quote(predict(object = net, x)), fun = "predict.mlp",
+            extra = list(bad_extra("object", "unsupported", class = "jntk_error_argument",
+                                   call = quote(predict(net, x))),
+                         bad_extra("object", "unsupported", class = "jntk_error_argument",
+                                   call = quote(input_jacobian(net, x))))),
     bad_row("architecture", quote(summary(object = net)),
             c(width = "count", input_dim = "count"), fun = "summary.mlp"),
     bad_row("architecture", quote(plot(x = net)),
@@ -480,6 +489,12 @@ bad_input_table <- function() {
             extra = list(bad_extra("b", "mismatch", quote(v[-1])),
                          bad_extra("a", "unsupported", quote(S_cross), "jntk_error_unsupported"))),
     bad_row("structured", quote(as.matrix(x = S)), c(threads = "threads"), fun = "as.matrix.jntk_structured"),
+    if (requireNamespace("bigmemory", quietly = TRUE)) {
+      bad_row("structured", quote(solve(a = bm, b = y, verbose = FALSE)),
+              c(b = "points_free", ridge = "nonneg", tol = "positive", maxit = "count",
+                preconditioner = "choice", verbose = "flag"), fun = "solve.big.matrix",
+              extra = list(bad_extra("b", "mismatch", quote(y[-1]))))
+    },
     # -------------------------------------------------------------- data
     bad_row("data", quote(unit_circle(n = 8)),
             c(n = "count", range = "points_free", include_end = "flag"),
@@ -508,7 +523,7 @@ bad_input_table <- function() {
                          bad_extra("networks", "empty", quote(list(a = list()))),
                          bad_extra("networks", "mismatch",
                                    quote(list(a = list(sample_mlp(mlp(1, "relu"), 4, input_dim = 3)))))))
-  )
+  ))
 }
 
 # ------------------------------------------------------------- running
