@@ -59,7 +59,7 @@
 #' set.seed(1)
 #' x <- matrix(rnorm(40), 20, 2)
 #' y <- ifelse(x[, 1] > 0, 1, -1)
-#' fl <- gradient_flow(mlp(2, "erf", sigma_b = 0.1), x, y, lambda = 0.05)
+#' fl <- gradient_flow(mlp(2, "erf", sigma_b = 0.1), x, y, lambda = 0.05, ridge = 1e-3)
 #' rb <- robustness(fl, x, y, eps = c(0, 0.1, 0.3), attack = "fgsm", features = FALSE)
 #' rb
 #' plot(rb)
