@@ -70,6 +70,7 @@ legend_overlaps <- function(leg, pts, positions = legend_positions) {
 # position, or NULL. `position` "auto" or a legend() keyword. Returns a
 # function that draws the legend (call it last, over the data).
 plot_panel <- function(defaults, user, occ, leg = NULL, position = "auto") {
+  user <- check_panel_limits(user, defaults)
   args <- utils::modifyList(defaults, user)
   log <- args$log %||% ""
   xlog <- grepl("x", log)
@@ -112,6 +113,26 @@ plot_panel <- function(defaults, user, occ, leg = NULL, position = "auto") {
     do.call(graphics::legend, utils::modifyList(c(list(x = pos), leg), extra))
     invisible(pos)
   }
+}
+
+# Axis limits a user passes through `...` (`xlim`, `ylim`): two finite
+# increasing numbers, positive on a logarithmic axis; the example in the
+# message is the plot's own default range.
+check_panel_limits <- function(user, defaults) {
+  log <- user$log %||% defaults$log %||% ""
+  for (lim in intersect(c("xlim", "ylim"), names(user))) {
+    d <- defaults[[lim]]
+    example <- if (is.numeric(d) && length(d) == 2L && all(is.finite(d))) {
+      sprintf("c(%s)", paste(vapply(signif(d, 2), format, ""), collapse = ", "))
+    } else "c(0, 1)"
+    user[[lim]] <- check_range(user[[lim]], lim, example = example)
+    if (grepl(substr(lim, 1, 1), log) && any(user[[lim]] <= 0)) {
+      jntk_abort(sprintf("`%s` must be positive on this plot's logarithmic %s axis (e.g. `%s`), not c(%s).",
+                         lim, substr(lim, 1, 1), example, paste(format(user[[lim]], trim = TRUE), collapse = ", ")),
+                 class = "jntk_error_argument")
+    }
+  }
+  user
 }
 
 # Ticks at multiples of pi/2 for an axis that is an angle.

@@ -167,10 +167,6 @@ plot.jntk_robustness <- function(x, ...) {
     op <- graphics::par(mfrow = c(1, 2))
     on.exit(graphics::par(op), add = TRUE)
   }
-  user <- list(...)
-  for (lim in intersect(c("xlim", "ylim"), names(user))) {
-    user[[lim]] <- check_range(user[[lim]], lim, example = if (lim == "xlim") "c(0, 0.3)" else "c(0, 1)")
-  }
   val <- x[[metric]]
   acc <- metric == "accuracy"
   occ <- occupied(x$eps, val, type = "curve")
@@ -181,7 +177,7 @@ plot.jntk_robustness <- function(x, ...) {
                    xlab = bquote("perturbation size" ~ epsilon ~ "(" * .(attr(x, "attack")) * ")"),
                    ylab = if (acc) "accuracy" else "mean squared error",
                    main = "Robustness to input perturbations")
-  draw_legend <- plot_panel(defaults, user, occ, leg)
+  draw_legend <- plot_panel(defaults, list(...), occ, leg)
   graphics::lines(x$eps, val, type = "b", pch = 19, col = "#0072B2")
   draw_legend()
   if (!is.null(ef)) plot(ef)

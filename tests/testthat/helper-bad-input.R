@@ -287,7 +287,10 @@ bad_input_table <- function() {
     bad_row("architecture", quote(plot(x = net)),
             c(kernel = "choice", n_points = "count", legend = "choice"), fun = "plot.mlp",
             skip = list(legend = "null"),
-            extra = list(bad_extra("n_points", "size", quote(1e9), size))),
+            extra = list(bad_extra("n_points", "size", quote(1e9), size),
+                         # axis limits through `...` (every panel plot: plot_panel())
+                         bad_extra("xlim", "string", quote("a")),
+                         bad_extra("ylim", "mismatch", quote(c(1, 0))))),
     # ---------------------------------------------------------- networks
     bad_row("networks", quote(sample_mlp(net = net, width = 6, input_dim = 2)),
             c(net = "mlp", width = "count", input_dim = "count"),
@@ -367,7 +370,10 @@ bad_input_table <- function() {
                          # the flow's inputs are in R^2: no x axis to draw against
                          bad_extra("over", "unsupported", quote("x"), "jntk_error_argument"),
                          # a log time axis needs a positive finite time
-                         bad_extra("t", "unsupported", quote(c(0, Inf)), "jntk_error_argument", over = "t"))),
+                         bad_extra("t", "unsupported", quote(c(0, Inf)), "jntk_error_argument", over = "t"),
+                         bad_extra("ylim", "na_number", quote(c(NA, 1))),
+                         # the time axis is logarithmic
+                         bad_extra("xlim", "negative", quote(c(-1, 10)), over = "t"))),
     bad_row("dynamics", quote(eigenfeatures(object = fl_lab, x_test = xt, y_test = c(1, -1, 1))),
             c(object = "flow", x_test = "points", y_test = "labels", n_features = "count", eps = "nonneg",
               t = "times", threads = "threads"),
@@ -385,7 +391,8 @@ bad_input_table <- function() {
                          bad_extra("xlim", "na_number", quote(c(NA, 1))),
                          bad_extra("ylim", "mismatch", quote(c(1, 0))))),
     bad_row("dynamics", quote(print(x = ef)), c(n = "count"), fun = "print.jntk_eigenfeatures"),
-    bad_row("dynamics", quote(plot(x = ef)), c(which = "choice"), fun = "plot.jntk_eigenfeatures"),
+    bad_row("dynamics", quote(plot(x = ef)), c(which = "choice"), fun = "plot.jntk_eigenfeatures",
+            extra = list(bad_extra("ylim", "negative", quote(c(0, 1))))),
     # ---------------------------------------------------------------- gp
     bad_row("gp", quote(gp_fit(net = net, x = x, y = y, noise = 1e-4)),
             c(net = "mlp", x = "points_free", y = "targets", dy = "points", noise = "nonneg",
@@ -432,7 +439,8 @@ bad_input_table <- function() {
             fun = "plot.jntk_convergence",
             skip = list(legend = c("null")),
             extra = list(bad_extra("col", "two", quote(c("red", "blue"))),
-                         bad_extra("label", "two", quote(c("a", "b"))))),
+                         bad_extra("label", "two", quote(c("a", "b"))),
+                         bad_extra("xlim", "negative", quote(c(0, 100))))),
     # ---------------------------------------------------------- spectrum
     bad_row("spectrum", quote(min_eigenvalue(net = net, x = x)),
             c(net = "mlp", x = "points_free", kernel = "choice", depth = "count", method = "choice",
@@ -450,7 +458,8 @@ bad_input_table <- function() {
             extra = list(bad_extra("x", "unsupported", quote(c(-1, -2)), "jntk_error_argument"),
                          bad_extra("x", "unsupported", quote(list(a = c(-1, 0), b = -2)), "jntk_error_argument"),
                          bad_extra("x", "mismatch", quote(matrix(1:6, 2))),
-                         bad_extra("x", "array", quote(list(a = ev, b = array(ev, c(1, 3, 1))))))),
+                         bad_extra("x", "array", quote(list(a = ev, b = array(ev, c(1, 3, 1))))),
+                         bad_extra("ylim", "negative", quote(c(-1, 3))))),
     # (a data frame with a further character column is valid: other columns
     # are ignored)
     bad_row("spectrum", quote(plot_min_eigenvalue(data = spec)),
@@ -462,7 +471,9 @@ bad_input_table <- function() {
                          bad_extra("data", "unknown", quote(transform(spec, status = "fine"))),
                          bad_extra("data", "na", quote(transform(spec[c("depth", "min_eigenvalue")], tolerance = NA))),
                          bad_extra("data", "zero_row", quote(spec[0, ])),
-                         bad_extra("data", "mismatch", quote(spec[c("depth", "lower")])))),
+                         bad_extra("data", "mismatch", quote(spec[c("depth", "lower")])),
+                         bad_extra("ylim", "negative", quote(c(0, 1))),
+                         bad_extra("xlim", "string", quote(c("1", "2"))))),
     # -------------------------------------------------------- structured
     bad_row("structured", quote(`%*%`(x = S, y = v)),
             c(y = "points_free"), fun = "%*%",
@@ -522,7 +533,8 @@ bad_input_table <- function() {
                          bad_extra("networks", "number_object", quote(list(a = list(nets0$nw0, 3)))),
                          bad_extra("networks", "empty", quote(list(a = list()))),
                          bad_extra("networks", "mismatch",
-                                   quote(list(a = list(sample_mlp(mlp(1, "relu"), 4, input_dim = 3)))))))
+                                   quote(list(a = list(sample_mlp(mlp(1, "relu"), 4, input_dim = 3))))),
+                         bad_extra("ylim", "inf_number", quote(c(0, Inf)))))
   ))
 }
 

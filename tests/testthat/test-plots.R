@@ -114,6 +114,19 @@ test_that("plot_panel() keeps a ylim given by the user and covers the least data
   expect_identical(draw(), "topright")
 })
 
+test_that("axis limits given through `...` are checked, positive on a log axis", {
+  defaults <- list(x = c(1, 10), y = c(1, 100), type = "n", log = "y", xlim = c(1, 10), ylim = c(1, 100))
+  expect_identical(jntk:::check_panel_limits(list(xlim = c(0L, 5L), main = "m"), defaults),
+                   list(xlim = c(0, 5), main = "m"))
+  expect_identical(jntk:::check_panel_limits(list(ylim = c(0.5, 50)), defaults), list(ylim = c(0.5, 50)))
+  # the user's own log = is the one that counts
+  expect_identical(jntk:::check_panel_limits(list(ylim = c(-1, 1), log = ""), defaults),
+                   list(ylim = c(-1, 1), log = ""))
+  expect_snapshot(error = TRUE, jntk:::check_panel_limits(list(ylim = c(0, 100)), defaults))
+  expect_snapshot(error = TRUE, jntk:::check_panel_limits(list(xlim = c(10, 1)), defaults))
+  expect_snapshot(error = TRUE, jntk:::check_panel_limits(list(xlim = "a"), defaults))
+})
+
 test_that("angle axes are labelled in multiples of pi", {
   labs <- vapply(jntk:::angle_labels(-1:4), function(e) paste(deparse(e), collapse = ""), "")
   expect_identical(labs, c("-pi/2", "0", "pi/2", "pi", "3 * pi/2", "2 * pi"))
