@@ -25,7 +25,7 @@ test_that("no case of the table is left out", {
 
 test_that("every bad input ends in a classed jntk_error that names the argument", {
   res <- bad_input_results()
-  # 56 rows x their arguments x the families of each kind (about 2,000 calls)
+  # 58 rows x their arguments x the families of each kind (about 2,050 calls)
   expect_gt(length(res), 1900L)
   failed <- Filter(function(r) !isTRUE(r$ok), res)
   expect(length(failed) == 0L, paste(c(
