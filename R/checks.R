@@ -10,12 +10,25 @@ check_choice <- function(x, choices, arg, what = NULL) {
   if (identical(x, choices)) return(choices[1])
   if (!is.character(x) || length(x) != 1L || is.na(x) || !(x %in% choices)) {
     got <- if (is.character(x) && length(x) == 1L && !is.na(x)) sprintf(", not \"%s\"", x) else
-      sprintf(", not %s", describe_type(x))
+      sprintf(", not %s", describe_scalar(x))
     jntk_abort(sprintf("`%s` must be %s%s%s.", arg, choice_list(choices),
                        if (is.null(what)) "" else paste0(" (", what, ")"), got),
                class = "jntk_error_argument")
   }
   x
+}
+
+# What a user gave where one value was expected, for "..., not <this>":
+# one number or flag as it prints ("1", "TRUE", "NA"), several values by
+# their count, anything else by describe_type().
+describe_scalar <- function(x) {
+  if (is.atomic(x) && !is.object(x) && length(x) == 1L && (is.na(x) || is.numeric(x) || is.logical(x))) {
+    return(if (is.character(x)) "NA_character_" else format(x))
+  }
+  if (is.atomic(x) && !is.object(x) && is.null(dim(x)) && length(x) != 1L) {
+    return(sprintf("%d %s", length(x), if (is.character(x)) "strings" else "values"))
+  }
+  describe_type(x)
 }
 
 # "\"a\", \"b\" or \"c\""
@@ -36,8 +49,10 @@ check_flag <- function(x, arg) {
 check_number <- function(x, arg, lower = -Inf, lower_open = FALSE, upper = Inf,
                          integer = FALSE, hint = NULL) {
   if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x)) {
+    # the hint after a semicolon, as in the range message below: hints
+    # carry parentheses of their own
     jntk_abort(sprintf("`%s` must be one finite number%s.", arg,
-                       if (is.null(hint)) "" else paste0(" (", hint, ")")),
+                       if (is.null(hint)) "" else paste0("; ", hint)),
                class = "jntk_error_argument")
   }
   if (integer && x != round(x)) {
@@ -372,8 +387,8 @@ check_range <- function(x, arg, strict = TRUE, example = "c(-2, 2)") {
       (strict && x[1] >= x[2]) || (!strict && x[1] > x[2])) {
     jntk_abort(sprintf("`%s` must be two finite numbers, the first %s the second (e.g. `%s`), not %s.",
                        arg, if (strict) "<" else "<=", example,
-                       if (is.numeric(x) && length(x) <= 4L) paste0("c(", paste(format(x), collapse = ", "), ")")
-                       else describe_type(x)),
+                       if (is.numeric(x) && length(x) >= 2L && length(x) <= 4L) paste0("c(", paste(format(x, trim = TRUE), collapse = ", "), ")")
+                       else describe_scalar(x)),
                class = "jntk_error_argument")
   }
   as.double(x)

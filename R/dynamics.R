@@ -129,7 +129,7 @@ gradient_flow <- function(net, x, y, lambda = 0, ridge = 0,
                           solver = c("auto", "dense", "iterative"), kernel = NULL,
                           tol = 1e-10, threads = default_threads()) {
   check_mlp(net)
-  x <- as_input_matrix(x, "x", net_input_dim(net))
+  x <- as_input_matrix(x, "x", net_input_dim(net), n = NROW(y))
   N <- nrow(x)
   d <- ncol(x)
   tg <- check_targets(y, N)

@@ -213,6 +213,7 @@ eigenfeature_basis <- function(fl, n_features) {
 #'   unused (print).
 #' @export
 print.jntk_eigenfeatures <- function(x, n = 10L, ...) {
+  n <- check_number(n, "n", lower = 0, integer = TRUE, hint = "the number of features to print")
   f <- x$features
   cat(sprintf("<jntk_eigenfeatures> %d feature(s) of the %s regressor at t = %s (lambda = %g)\n",
               nrow(f), toupper(x$kernel), format(x$t), x$lambda))

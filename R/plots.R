@@ -70,6 +70,7 @@ legend_overlaps <- function(leg, pts, positions = legend_positions) {
 # position, or NULL. `position` "auto" or a legend() keyword. Returns a
 # function that draws the legend (call it last, over the data).
 plot_panel <- function(defaults, user, occ, leg = NULL, position = "auto") {
+  user <- check_panel_limits(user, defaults)
   args <- utils::modifyList(defaults, user)
   log <- args$log %||% ""
   xlog <- grepl("x", log)
@@ -112,6 +113,26 @@ plot_panel <- function(defaults, user, occ, leg = NULL, position = "auto") {
     do.call(graphics::legend, utils::modifyList(c(list(x = pos), leg), extra))
     invisible(pos)
   }
+}
+
+# Axis limits a user passes through `...` (`xlim`, `ylim`): two finite
+# increasing numbers, positive on a logarithmic axis; the example in the
+# message is the plot's own default range.
+check_panel_limits <- function(user, defaults) {
+  log <- user$log %||% defaults$log %||% ""
+  for (lim in intersect(c("xlim", "ylim"), names(user))) {
+    d <- defaults[[lim]]
+    example <- if (is.numeric(d) && length(d) == 2L && all(is.finite(d))) {
+      sprintf("c(%s)", paste(vapply(signif(d, 2), format, ""), collapse = ", "))
+    } else "c(0, 1)"
+    user[[lim]] <- check_range(user[[lim]], lim, example = example)
+    if (grepl(substr(lim, 1, 1), log) && any(user[[lim]] <= 0)) {
+      jntk_abort(sprintf("`%s` must be positive on this plot's logarithmic %s axis (e.g. `%s`), not c(%s).",
+                         lim, substr(lim, 1, 1), example, paste(format(user[[lim]], trim = TRUE), collapse = ", ")),
+                 class = "jntk_error_argument")
+    }
+  }
+  user
 }
 
 # Ticks at multiples of pi/2 for an axis that is an angle.
@@ -204,16 +225,14 @@ plot_kernel_circle <- function(net, widths = c(500, 10000), n_init = 10L, kernel
     jntk_abort(sprintf("`net` has input_dim %d, but the unit circle lives in R^2; use `input_dim = 2` or leave it unset.",
                        net$input_dim), class = "jntk_error_argument")
   }
-  n_points <- check_number(n_points, "n_points", lower = 2, integer = TRUE)
+  n_points <- check_resolution(n_points, "n_points")
+  legend <- check_legend(legend)
   circle <- unit_circle(n_points, include_end = TRUE)
   gamma <- attr(circle, "angle")
   x0 <- matrix(c(1, 0), 1L)
   if (is.null(networks)) {
-    if (!is.numeric(widths) || length(widths) < 1L || anyNA(widths) || any(widths < 1) ||
-        any(widths != round(widths))) {
-      jntk_abort("`widths` must be positive whole numbers, e.g. `c(500, 10000)`.",
-                 class = "jntk_error_argument")
-    }
+    widths <- check_whole_numbers(widths, "widths", lower = 1, what = "hidden-layer widths, e.g. `c(500, 10000)`")
+    check_network_alloc(c(2, rep(max(widths), net$depth), 1), "widths")
     n_init <- check_number(n_init, "n_init", lower = 1, integer = TRUE)
   } else {
     networks <- check_network_groups(networks)
@@ -391,6 +410,9 @@ plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output 
     over <- if (fl$d == 1L && nrow(xn) > 1L) "x" else if (fl$d == 2L && !is.null(angle)) "angle" else "t"
   }
   over <- check_choice(over, c("t", "x", "angle"), "over")
+  if (!is.null(t)) t <- check_times(t)
+  max_inputs <- check_number(max_inputs, "max_inputs", lower = 1, integer = TRUE)
+  legend <- check_legend(legend)
   others <- flow_comparisons(compare, fl)
   z <- stats::qnorm(0.9)
   ev <- fl$values[fl$values > 0]
@@ -400,18 +422,18 @@ plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output 
     if (over == "x" && fl$d != 1L) {
       # (for inputs on the unit circle over = "angle" draws against the angle;
       # ?plot.gradient_flow says so)
-      jntk_abort(sprintf("over = \"x\" needs one-dimensional inputs, but d = %d; use over = \"t\".", fl$d),
+      jntk_abort(sprintf("`over = \"x\"` needs one-dimensional inputs, but the flow's inputs are in R^%d; use `over = \"t\"`%s.",
+                         fl$d, if (fl$d == 2L) " (or `over = \"angle\"` for inputs on the unit circle)" else ""),
                  class = "jntk_error_argument")
     }
     if (over == "angle" && fl$d != 2L) {
-      jntk_abort(sprintf("over = \"angle\" needs inputs on the unit circle in R^2, but d = %d; use over = \"t\".", fl$d),
+      jntk_abort(sprintf("`over = \"angle\"` needs inputs on the unit circle in R^2, but the flow's inputs are in R^%d; use `over = \"t\"`.", fl$d),
                  class = "jntk_error_argument")
     }
     if (is.null(t)) {
       t <- c(0, signif(fl$N / stats::median(ev), 2), if (flow_definite(fl)) Inf else
         signif(100 * fl$N / min(ev), 2))
     }
-    t <- check_times(t)
     pos <- if (over == "x") xn[, 1] else if (!is.null(angle) && length(angle) == nrow(xn)) angle else
       atan2(xn[, 2], xn[, 1]) %% (2 * pi)
     o <- order(pos)
@@ -456,7 +478,7 @@ plot.gradient_flow <- function(x, newdata = NULL, t = NULL, over = NULL, output 
     }
     t <- t[t > 0 & is.finite(t)]
     if (!length(t)) {
-      jntk_abort("over = \"t\" needs positive finite times (a log time axis).",
+      jntk_abort("`t` has no positive finite time, but `over = \"t\"` draws against a log time axis; give times > 0 such as `10^seq(-2, 3, length.out = 60)`, or leave `t` out for a default grid.",
                  class = "jntk_error_argument")
     }
     xn <- xn[seq_len(min(nrow(xn), max_inputs)), , drop = FALSE]

@@ -59,7 +59,7 @@
 #' set.seed(1)
 #' x <- matrix(rnorm(40), 20, 2)
 #' y <- ifelse(x[, 1] > 0, 1, -1)
-#' fl <- gradient_flow(mlp(2, "erf", sigma_b = 0.1), x, y, lambda = 0.05)
+#' fl <- gradient_flow(mlp(2, "erf", sigma_b = 0.1), x, y, lambda = 0.05, ridge = 1e-3)
 #' rb <- robustness(fl, x, y, eps = c(0, 0.1, 0.3), attack = "fgsm", features = FALSE)
 #' rb
 #' plot(rb)
@@ -82,6 +82,11 @@ robustness <- function(model, x, y, eps = c(0, 0.05, 0.1, 0.2),
   }
   steps <- check_number(steps, "steps", lower = 1, integer = TRUE)
   if (!is.null(step_size)) step_size <- check_number(step_size, "step_size", lower = 0, lower_open = TRUE)
+  if (!is.null(features)) features <- check_flag(features, "features")
+  if (!is.null(gradient) && !is.function(gradient)) {
+    jntk_abort(sprintf("`gradient` must be NULL or a function of `x` returning the input gradient (for a function `model`), not %s.",
+                       describe_type(gradient)), class = "jntk_error_argument")
+  }
   if (inherits(model, "gradient_flow") && is.numeric(t) && length(t) == 1L && is.infinite(t)) {
     # once here, not at every attack step's prediction
     flow_warn_conditioning(model)
@@ -204,10 +209,6 @@ robust_predictor <- function(model, t, gradient, threads) {
     })
   }
   if (is.function(model)) {
-    if (!is.null(gradient) && !is.function(gradient)) {
-      jntk_abort("`gradient` must be a function of `x` returning the input gradient.",
-                 class = "jntk_error_argument")
-    }
     return(function(x, grad) {
       v <- model(x)
       g <- if (!grad) NULL else if (!is.null(gradient)) gradient(x) else attr(v, "gradient")

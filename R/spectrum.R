@@ -143,12 +143,29 @@ spectrum_status <- function(lower, upper) {
   ifelse(lower > 0, "positive", ifelse(upper < 0, "negative", "not resolvable"))
 }
 
+# Refuse, before any kernel is computed, a Gram matrix of `x` that does not
+# fit in memory, naming `x` (the kernels' own checks would name `x1`).
+# Doubles held at the peak: dense, K, its transpose, their mean and dsyevr's
+# copy (4 n^2); iterative NTK, the dense kernel and the operator's copy
+# (2 N^2); iterative JNTK, the 8 per-pair scalars of the structured kernel
+# (8 N^2).
+spectrum_check_alloc <- function(N, n, kn, method) {
+  doubles <- if (method == "dense") 4 * as.double(n)^2 else if (kn == "ntk") 2 * as.double(N)^2 else
+    8 * as.double(N)^2
+  check_alloc(doubles,
+              sprintf("The smallest eigenvalue of the %s Gram matrix of the %s points of `x` (%s, %s x %s)",
+                      toupper(kn), format(N, big.mark = ","), method, format(n, big.mark = ","),
+                      format(n, big.mark = ",")),
+              "Use fewer points (a random subset of rows of `x` gives an upper bound on the smallest eigenvalue of the whole).")
+}
+
 # Extreme eigenvalues from one dense dsyevr, refused above a size by its
 # time estimate (reference LAPACK, eigenvalues only: about 1.3e-9 n^3 s here).
 spectrum_dense <- function(net, x, kn, n, threads) {
   check_dense_eigen(n, sprintf("%s Gram matrix", toupper(kn)), vectors = FALSE,
                     sprintf("Use `method = \"iterative\"` (Lanczos on the %s operator, O(N^2 d) per product)",
                             if (kn == "jntk") "structured" else "kernel"))
+  spectrum_check_alloc(nrow(x), n, kn, "dense")
   K <- if (kn == "ntk") dense_kernel(ntk(net, x, threads = threads)) else
     dense_kernel(jntk(net, x, threads = threads))
   ev <- .Call(C_dynamics_eigen, (K + t(K)) / 2, 0L)$values
@@ -179,6 +196,7 @@ format_minutes <- function(m) {
 
 # Extreme eigenvalues of the operator by Krylov methods (see ?min_eigenvalue).
 spectrum_iterative <- function(net, x, kn, n, tol, threads) {
+  spectrum_check_alloc(nrow(x), n, kn, "iterative")
   verbose <- interactive()
   if (kn == "jntk") {
     S <- jntk(net, x, as = "structured", threads = threads)
@@ -248,21 +266,36 @@ spectrum_kernels <- function(kernel) {
 }
 
 spectrum_values <- function(x, name) {
+  what <- "give a square kernel (Gram) matrix or a vector of eigenvalues"
+  if (length(dim(x)) > 2L) {
+    jntk_abort(sprintf("`%s` is an array with %d dimensions; %s.", name, length(dim(x)), what),
+               class = "jntk_error_argument")
+  }
+  if (!is.numeric(x) || is.object(x)) {
+    jntk_abort(sprintf("`%s` must be numeric, not %s; %s.", name, describe_type(x), what),
+               class = "jntk_error_argument")
+  }
+  if (!length(x)) {
+    jntk_abort(sprintf("`%s` is empty; %s.", name, what), class = "jntk_error_argument")
+  }
+  if (any(!is.finite(x))) {
+    jntk_abort(sprintf("`%s` has %d non-finite value(s) (NA, NaN or Inf); a spectrum is drawn from finite numbers only.",
+                       name, sum(!is.finite(x))), class = "jntk_error_argument")
+  }
   if (is.matrix(x)) {
-    if (!is.numeric(x) || nrow(x) != ncol(x) || any(!is.finite(x))) {
-      jntk_abort(sprintf("`%s` must be a finite square (kernel) matrix or a vector of eigenvalues.", name),
+    if (nrow(x) != ncol(x)) {
+      jntk_abort(sprintf("`%s` is a %d x %d matrix; %s.", name, nrow(x), ncol(x), what),
                  class = "jntk_error_argument")
     }
+    # before anything of the size of `x` is allocated
+    check_dense_eigen(nrow(x), sprintf("kernel matrix `%s`", name), vectors = FALSE,
+                      "Give its eigenvalues instead (e.g. the leading ones from `RSpectra::eigs_sym()`)")
     asym <- max(abs(x - t(x))) / max(1e-300, max(abs(x)))
     if (asym > 1e-8) {
       jntk_abort(sprintf("`%s` is not symmetric (relative asymmetry %.2g); a kernel matrix is.", name, asym),
                  class = "jntk_error_argument")
     }
     return(eigen((x + t(x)) / 2, symmetric = TRUE, only.values = TRUE)$values)
-  }
-  if (!is.numeric(x) || length(x) < 1L || any(!is.finite(x))) {
-    jntk_abort(sprintf("`%s` must be a finite square (kernel) matrix or a vector of eigenvalues.", name),
-               class = "jntk_error_argument")
   }
   sort(as.double(x), decreasing = TRUE)
 }
@@ -301,11 +334,13 @@ spectrum_values <- function(x, name) {
 #' @export
 plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend = "auto", ...) {
   normalise <- check_flag(normalise, "normalise")
+  legend <- check_legend(legend)
   if (!identical(n_max, Inf)) n_max <- check_number(n_max, "n_max", lower = 1, integer = TRUE)
   if (!(identical(log, "y") || identical(log, "xy"))) {
     jntk_abort("`log` must be \"y\" or \"xy\".", class = "jntk_error_argument")
   }
-  if (!is.list(x)) x <- list(spectrum = x)
+  single <- !is.list(x)
+  if (single) x <- list(spectrum = x)
   if (length(x) < 1L) {
     jntk_abort("`x` is an empty list; give at least one kernel matrix or vector of eigenvalues.",
                class = "jntk_error_argument")
@@ -314,7 +349,7 @@ plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend =
   nm <- names(x)
   nm[!nzchar(nm)] <- paste("spectrum", which(!nzchar(nm)))
   names(x) <- nm
-  ev <- Map(spectrum_values, x, sprintf("x[[\"%s\"]]", nm))
+  ev <- Map(spectrum_values, x, if (single) "x" else sprintf("x[[\"%s\"]]", nm))
   names(ev) <- nm
   n_nonpos <- vapply(ev, function(v) sum(v <= 0), integer(1))
   shown <- lapply(ev, function(v) {
@@ -325,7 +360,8 @@ plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend =
     list(i = idx[keep], v = s[keep])
   })
   if (all(vapply(shown, function(s) length(s$v) == 0L, TRUE))) {
-    jntk_abort("No spectrum has a positive eigenvalue, so there is nothing to draw on a log scale.",
+    jntk_abort(sprintf("`x` has no positive eigenvalue%s, so there is nothing to draw on a log scale; a kernel (Gram) matrix is positive semi-definite, so check how it was computed.",
+                       if (single) "" else " in any of its spectra"),
                class = "jntk_error_argument")
   }
   cols <- jntk_palette(length(ev))
@@ -397,8 +433,12 @@ plot_spectrum <- function(x, normalise = FALSE, n_max = Inf, log = "y", legend =
 #' out[, c("depth", "kernel", "activation", "min_eigenvalue", "lower", "status")]
 #' @export
 plot_min_eigenvalue <- function(data, floor = NULL, legend = "auto", ...) {
+  legend <- check_legend(legend)
   if (!is.data.frame(data) || nrow(data) < 1L || !"depth" %in% names(data)) {
-    jntk_abort("`data` must be a data frame with a `depth` column and a column of smallest eigenvalues (`min_eigenvalue`).",
+    jntk_abort(sprintf("`data` must be a data frame with a `depth` column and a column of smallest eigenvalues (`min_eigenvalue`), such as `min_eigenvalue(net, x, depth = 1:5)` returns, not %s.",
+                       if (is.data.frame(data)) sprintf("a data frame with %d row(s) and columns %s", nrow(data),
+                                                        paste0("`", names(data), "`", collapse = ", "))
+                       else describe_type(data)),
                class = "jntk_error_argument")
   }
   vcol <- intersect(c("min_eigenvalue", "lambda_min", "value"), names(data))[1]
@@ -407,17 +447,28 @@ plot_min_eigenvalue <- function(data, floor = NULL, legend = "auto", ...) {
                        paste(names(data), collapse = ", ")), class = "jntk_error_argument")
   }
   val <- data[[vcol]]
-  if (!is.numeric(val) || anyNA(val) || !is.numeric(data$depth) || anyNA(data$depth)) {
-    jntk_abort(sprintf("`data$depth` and `data$%s` must be numbers without NA.", vcol),
+  if (!is.numeric(val) || any(!is.finite(val)) || !is.numeric(data$depth) || any(!is.finite(data$depth))) {
+    jntk_abort(sprintf("`data$depth` and `data$%s` must be finite numbers (no NA, NaN or Inf); drop the rows where the eigenvalue could not be computed.", vcol),
                class = "jntk_error_argument")
   }
   certified <- all(c("lower", "upper") %in% names(data))
   if (certified) {
     lo <- data$lower; hi <- data$upper
-    if (!is.numeric(lo) || !is.numeric(hi) || anyNA(lo) || anyNA(hi) || any(lo > val | hi < val)) {
-      jntk_abort(sprintf("`data$lower` and `data$upper` must be numbers without NA with lower <= %s <= upper.", vcol),
+    if (!is.numeric(lo) || !is.numeric(hi) || any(!is.finite(lo)) || any(!is.finite(hi)) || any(lo > val | hi < val)) {
+      jntk_abort(sprintf("`data$lower` and `data$upper` must be finite numbers with lower <= %s <= upper (the certified interval of `min_eigenvalue()`).", vcol),
                  class = "jntk_error_argument")
     }
+    st <- c("positive", "not resolvable", "negative")
+    if (is.factor(data[["status"]])) data[["status"]] <- as.character(data[["status"]])
+    if (!is.null(data[["status"]]) && (!is.character(data[["status"]]) || !all(data[["status"]] %in% st))) {
+      jntk_abort(sprintf("`data$status` must be %s in every row (or leave the column out to take it from `lower` and `upper`).",
+                         choice_list(st)), class = "jntk_error_argument")
+    }
+  }
+  tl <- data[["tolerance"]]
+  if (!certified && !is.null(tl) && (!is.numeric(tl) || anyNA(tl))) {
+    jntk_abort("`data$tolerance` must be numbers without NA (the rounding bound of `min_eigenvalue()`), or leave the column out.",
+               class = "jntk_error_argument")
   }
   group <- min_eigenvalue_groups(data)
   pos <- c(val[val > 0], if (certified) lo[lo > 0])

@@ -187,6 +187,7 @@ block <- function(x, which = c("ff", "fj", "jf", "jj"), n1 = NULL, n2 = NULL) {
     jntk_abort("`x` has no \"f(...)\" row and column names, so the number of points is unknown: give `n1` and `n2`.",
                class = "jntk_error_argument")
   }
+  if (nrow(x) %% n1 || ncol(x) %% n2 || nrow(x) %/% n1 != ncol(x) %/% n2) jntk_abort(sprintf("`x` is %d x %d, which is not N1(d + 1) x N2(d + 1) for `n1` = %d and `n2` = %d points; give the numbers of points of its rows and columns.", nrow(x), ncol(x), n1, n2), class = "jntk_error_input")
   r <- if (which %in% c("ff", "fj")) seq_len(n1) else seq_len(nrow(x))[-seq_len(n1)]
   c <- if (which %in% c("ff", "jf")) seq_len(n2) else seq_len(ncol(x))[-seq_len(n2)]
   x[r, c, drop = FALSE]

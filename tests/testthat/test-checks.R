@@ -10,6 +10,22 @@ test_that("check_choice() takes the default vector, one valid string, and names 
   expect_error(jntk:::check_choice(NA_character_, ch, "attack"), class = "jntk_error_argument")
   expect_snapshot(error = TRUE, jntk:::check_choice("foo", ch, "attack"))
   expect_snapshot(error = TRUE, jntk:::check_choice(1, c("t", "x"), "over"))
+  # what was given, as it prints: NA, TRUE, or how many values
+  expect_snapshot(error = TRUE, jntk:::check_choice(NA_character_, ch, "attack"))
+  expect_snapshot(error = TRUE, jntk:::check_choice(c("pgd", "fgsm"), ch, "attack"))
+  expect_snapshot(error = TRUE, jntk:::check_choice(TRUE, ch, "attack"))
+})
+
+test_that("check_number() puts its hint after a semicolon, so a hint may hold parentheses", {
+  hint <- "it counts hidden layers (Jacot et al.'s L = 4 is depth = 3)"
+  for (bad in list(NA, "1", c(1, 2), -1)) {
+    msg <- conditionMessage(tryCatch(jntk:::check_number(bad, "depth", lower = 0, integer = TRUE, hint = hint),
+                                     error = identity))
+    expect_match(msg, paste0("; ", hint, "."), fixed = TRUE)
+    # no parenthesis opened inside another
+    expect_false(grepl("\\([^)]*\\(", msg))
+  }
+  expect_snapshot(error = TRUE, jntk:::check_number("1", "depth", lower = 0, integer = TRUE, hint = hint))
 })
 
 test_that("check_flag() and check_number() refuse what is not one value", {

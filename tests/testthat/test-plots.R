@@ -53,6 +53,15 @@ test_that("plot_kernel_circle() refuses bad arguments", {
   set.seed(1)
   nw3 <- sample_mlp(net, 4, input_dim = 3)
   expect_snapshot(error = TRUE, plot_kernel_circle(net, networks = list(a = list(nw3))))
+  # sizes are refused before a network is drawn or an angle computed
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, widths = c(10, Inf)))
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, widths = 3e9))
+  old <- options(jntk.max_memory_gb = 1)
+  on.exit(options(old), add = TRUE)
+  expect_snapshot(error = TRUE, plot_kernel_circle(mlp(3, "relu"), widths = c(10, 1e5)))
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, n_points = 1e9))
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, widths = 4, legend = "middle"))
+  expect_snapshot(error = TRUE, plot_kernel_circle(net, networks = list(a = list(nw3$weights))))
 })
 
 # legend placement (plot_panel) ------------------------------------------------
@@ -105,6 +114,19 @@ test_that("plot_panel() keeps a ylim given by the user and covers the least data
   expect_identical(draw(), "topright")
 })
 
+test_that("axis limits given through `...` are checked, positive on a log axis", {
+  defaults <- list(x = c(1, 10), y = c(1, 100), type = "n", log = "y", xlim = c(1, 10), ylim = c(1, 100))
+  expect_identical(jntk:::check_panel_limits(list(xlim = c(0L, 5L), main = "m"), defaults),
+                   list(xlim = c(0, 5), main = "m"))
+  expect_identical(jntk:::check_panel_limits(list(ylim = c(0.5, 50)), defaults), list(ylim = c(0.5, 50)))
+  # the user's own log = is the one that counts
+  expect_identical(jntk:::check_panel_limits(list(ylim = c(-1, 1), log = ""), defaults),
+                   list(ylim = c(-1, 1), log = ""))
+  expect_snapshot(error = TRUE, jntk:::check_panel_limits(list(ylim = c(0, 100)), defaults))
+  expect_snapshot(error = TRUE, jntk:::check_panel_limits(list(xlim = c(10, 1)), defaults))
+  expect_snapshot(error = TRUE, jntk:::check_panel_limits(list(xlim = "a"), defaults))
+})
+
 test_that("angle axes are labelled in multiples of pi", {
   labs <- vapply(jntk:::angle_labels(-1:4), function(e) paste(deparse(e), collapse = ""), "")
   expect_identical(labs, c("-pi/2", "0", "pi/2", "pi", "3 * pi/2", "2 * pi"))
@@ -144,6 +166,11 @@ test_that("plot.gradient_flow() explains what it cannot draw", {
   expect_snapshot(error = TRUE, plot(fl2d, over = "x"))
   expect_snapshot(error = TRUE, plot(fl2d, compare = fl1d))
   expect_snapshot(error = TRUE, plot(fl2d, compare = "plain"))
+  expect_snapshot(error = TRUE, plot(fl2d, t = c(1, NA)))
+  expect_snapshot(error = TRUE, plot(fl2d, t = c(0, Inf), over = "t"))
+  expect_snapshot(error = TRUE, plot(fl2d, max_inputs = 0))
+  expect_snapshot(error = TRUE, plot(fl2d, legend = "middle"))
+  expect_snapshot(error = TRUE, plot(fl1d, over = "angle", t = "1"))
 })
 
 # durations -------------------------------------------------------------------

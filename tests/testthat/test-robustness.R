@@ -109,6 +109,9 @@ test_that("robustness and eigenfeatures errors are classed and helpful", {
                              gradient = dt$g), error = TRUE)
   expect_snapshot(robustness(dt$f, dt$x, y, gradient = function(x) 1), error = TRUE)
   expect_snapshot(eigenfeatures(dt$f, dt$x), error = TRUE)
+  # `gradient` and `features` are checked whatever the model
+  expect_snapshot(robustness(dt$f, dt$x, y, gradient = "g"), error = TRUE)
+  expect_snapshot(robustness(dt$f, dt$x, y, gradient = dt$g, features = "yes"), error = TRUE)
   x <- rbind(c(1, 0), c(1, 0), c(0, 1))
   fl <- gradient_flow(mlp(2, "erf"), x, c(1, -1, 1))
   expect_error(eigenfeatures(fl, x), class = "jntk_error_singular")
@@ -134,6 +137,11 @@ test_that("print and plot methods", {
   rr <- robustness(function(z) z[, 1], x, x[, 2], eps = c(0, 0.1),
                    gradient = function(z) cbind(1, 0 * z[, 2]))
   expect_invisible(plot(rr))
+  expect_invisible(plot(rr, xlim = c(0, 0.2), ylim = c(0, 2)))
+  expect_snapshot(plot(rr, xlim = "a"), error = TRUE)
+  expect_snapshot(plot(rr, ylim = c(1, NA)), error = TRUE)
+  expect_snapshot(print(attr(rb, "features"), n = -1), error = TRUE)
+  expect_snapshot(print(attr(rb, "features"), n = "3"), error = TRUE)
 })
 
 test_that("summary() and as.data.frame() of robustness results", {

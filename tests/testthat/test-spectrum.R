@@ -24,6 +24,23 @@ test_that("min_eigenvalue agrees with eigen() and tabulates depths", {
   expect_snapshot(min_eigenvalue(net, dt$x, kernel = "nngp"), error = TRUE)
 })
 
+test_that("min_eigenvalue() refuses a Gram matrix of `x` that does not fit, before computing a kernel", {
+  net <- erf_net(2)
+  x <- sphere_points(50, 3)
+  # under a 1 kB budget: dense 4 n^2, iterative NTK 2 N^2, iterative JNTK 8 N^2 doubles
+  old <- options(jntk.max_memory_gb = 1e-6)
+  on.exit(options(old), add = TRUE)
+  for (m in c("dense", "iterative")) for (kn in c("ntk", "jntk")) {
+    err <- tryCatch(min_eigenvalue(net, x, kernel = kn, method = m), error = identity)
+    expect_s3_class(err, "jntk_error_size")
+    expect_match(conditionMessage(err), "points of `x`", fixed = TRUE)
+    n <- if (kn == "ntk") 50 else 200
+    doubles <- if (m == "dense") 4 * n^2 else if (kn == "ntk") 2 * 50^2 else 8 * 50^2
+    expect_match(conditionMessage(err), sprintf("would need %.3g GB", doubles * 8 / 1e9), fixed = TRUE)
+  }
+  expect_snapshot(error = TRUE, min_eigenvalue(net, x, kernel = "jntk"))
+})
+
 test_that("min_eigenvalue() certifies an interval by Weyl with the kernel's error bound", {
   dt <- flow_data(); net <- erf_net(2)
   tab <- min_eigenvalue(net, dt$x, kernel = c("ntk", "jntk"), depth = 1:2)
@@ -114,6 +131,20 @@ test_that("plot_spectrum() refuses what it cannot draw", {
   expect_snapshot(error = TRUE, plot_spectrum(c(0, -1)))
   expect_snapshot(error = TRUE, plot_spectrum(diag(2), log = "x"))
   expect_snapshot(error = TRUE, plot_spectrum(list()))
+  expect_snapshot(error = TRUE, plot_spectrum(array(c(3, 2, 1), c(1, 3, 1))))
+  expect_snapshot(error = TRUE, plot_spectrum(list(a = c(1, 0.5), b = matrix(0, 0, 0))))
+  expect_snapshot(error = TRUE, plot_spectrum(list(a = c(-1, 0), b = -2)))
+  expect_snapshot(error = TRUE, plot_spectrum(c(3, 2, 1), legend = "middle"))
+  expect_snapshot(error = TRUE, plot_spectrum(c(3, 2, 1), n_max = 0))
+})
+
+test_that("plot_spectrum() refuses an uninterruptible eigendecomposition by its time, before copying", {
+  old <- options(jntk.max_dense_eigen_minutes = 1e-9)
+  on.exit(options(old), add = TRUE)
+  K <- ntk(mlp(1, "relu", sigma_b = 0.1), unit_circle(40))
+  expect_snapshot(error = TRUE, plot_spectrum(list(ntk = K)))
+  # a vector of eigenvalues needs no decomposition
+  expect_length(plot_spectrum(list(ntk = seq(1, 0.1, length.out = 40)))$ntk, 40L)
 })
 
 # plot_min_eigenvalue() --------------------------------------------------------
@@ -176,6 +207,19 @@ test_that("plot_min_eigenvalue() explains malformed input", {
   expect_snapshot(error = TRUE, plot_min_eigenvalue(data.frame(depth = 1:2, min_eigenvalue = c(1, NA))))
   expect_snapshot(error = TRUE, plot_min_eigenvalue(data.frame(depth = 1:2, min_eigenvalue = 1:2),
                                                     floor = -1))
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(data.frame(depth = 1:2, min_eigenvalue = c(1, Inf))))
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(data.frame(depth = c("1", "2"), min_eigenvalue = 1:2)))
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(data.frame(depth = 1:2, min_eigenvalue = 1:2,
+                                                               tolerance = c(0.1, NA))))
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(data.frame(depth = 1:2, min_eigenvalue = 1:2), legend = 1))
+  cert <- data.frame(depth = 1:2, min_eigenvalue = c(1, 2), lower = c(0.5, 1.5), upper = c(1.5, Inf))
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(cert))
+  cert$upper[2] <- 2.5
+  cert$status <- c("positive", "fine")
+  expect_snapshot(error = TRUE, plot_min_eigenvalue(cert))
+  # a factor status (rbind() of older data frames) is read as its labels
+  cert$status <- factor(c("positive", "not resolvable"))
+  expect_identical(plot_min_eigenvalue(cert, legend = NULL)$status, c("positive", "not resolvable"))
 })
 
 # plot_kernel_circle() ---------------------------------------------------------
