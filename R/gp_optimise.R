@@ -444,6 +444,8 @@ anova.gp_fit <- function(object, ...) {
 
 #' @export
 print.gp_anova <- function(x, digits = 6, ...) {
+  digits <- check_number(digits, "digits", lower = 1, upper = 22, integer = TRUE,
+                         hint = "the significant digits to print")
   cat(sprintf("Evidence of Gaussian-process fits of the same %d observation(s)\n", attr(x, "nobs")))
   y <- as.data.frame(unclass(x), stringsAsFactors = FALSE)
   attr(y, "nobs") <- NULL

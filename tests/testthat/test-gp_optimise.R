@@ -107,6 +107,10 @@ test_that("depths are compared by evidence and anova() agrees", {
              gp_fit(mlp(2, "erf", sigma_b = 0.1), dt$x, dt$y, noise = 1e-3))
   expect_s3_class(a, "gp_anova")
   expect_output(print(a), "Evidence of Gaussian-process fits of the same 8 observation")
+  expect_output(print(a, digits = 3), "Evidence of Gaussian-process fits")
+  for (bad in list(NA, -1, c(1, 2), "a", 2.5)) {
+    expect_error(print(a, digits = bad), "`digits`", class = "jntk_error_argument")
+  }
   expect_equal(a$logLik, g0$comparison$logLik, tolerance = 1e-12)
   expect_equal(a$log_bayes_factor, a$logLik - max(a$logLik))
   expect_snapshot(anova(g, gp_fit(mlp(1, "erf"), dt$x[-1, ], dt$y[-1])), error = TRUE)
