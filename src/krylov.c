@@ -247,7 +247,7 @@ static void kop_setup(kop *op, SEXP opl, SEXP env) {
     Rf_error("'op' must be list(F, x, lambda, ridge) or list(fun, n)");
   }
   op->work = (double *) R_alloc(op->n, sizeof(double));
-  if (op->F) {
+  if (op->F && op->N > 0 && op->d > 0) {
     op->rho = (double *) R_alloc((size_t) op->N * op->N, sizeof(double));
     jacobian_cosines(op->x, op->x, op->N, op->N, op->d, op->rho);
   }
