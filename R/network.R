@@ -270,7 +270,7 @@ print.summary.mlp_network <- function(x, ...) {
 network_arch <- function(net, widths) {
   check_finite_activation(net)
   blas_forms()
-  list(par = as.double(c(net$sigma_w, net$sigma_b, net$kappa, net$slope)),
+  list(par = as.double(c(net$sigma_w, net$sigma_b, net$kappa, net$slope, act_par_vector(net))),
        ipar = c(as.integer(net$activation_code),
                 if (net_parametrisation(net) == "ntk") 0L else 1L, as.integer(widths)))
 }

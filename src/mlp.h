@@ -49,6 +49,7 @@ typedef struct {
   int act;             /* activation code (activation.h) */
   int param;           /* MLP_NTK or MLP_STANDARD */
   double slope;        /* leaky_relu slope */
+  const double *ap;    /* the activation's parameters (activation.h) */
   double kappa;        /* output scale */
   double sw, sb;       /* sigma_w, sigma_b (the variances of the parameters) */
   double beta;         /* bias scale */
