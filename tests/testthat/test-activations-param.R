@@ -29,6 +29,35 @@ pm_relu_power <- function(k) function(x, j) {
   if (j > k) return(0 * x)
   factorial(k) / factorial(k - j) * ifelse(x > 0, pmax(x, 0)^(k - j), 0)
 }
+# The NNGP and NTK of mk(depth) (sigma_w = 0.9, sigma_b = 0.2, kappa = 1.1) at
+# depth 1-3 against the plain-R recursion on the reference dual: reference
+# moments ~1e-14 each, through <= 3 layers.
+pm_check_kernels <- function(mk, dual, x) {
+  for (depth in 1:3) {
+    net <- mk(depth)
+    ref <- kref_kernels(depth, 0.9, 0.2, 1.1, x, x, dual)
+    expect_lt(krel_err(nngp(net, x), ref$nngp), 1e-11, label = paste(net$activation, depth))
+    expect_lt(krel_err(ntk(net, x), ref$ntk), 1e-11, label = paste(net$activation, depth))
+  }
+}
+# The Jacobian NNGP / JNTK of net (depth 2, sigma_w = 0.9, sigma_b = 0.3,
+# kappa = 1.1) against the reference jets on quadrature moments of dfun
+# (ten moments per pair and layer, each ~1e-14) where `jets` says they exist,
+# and against central differences of the plain kernel (truncation ~h^2,
+# rounding ~eps/h^2: ~1e-7).
+pm_check_jacobian <- function(net, dfun, x, tangents = c(FALSE, TRUE), jets = c(TRUE, TRUE)) {
+  for (t in seq_along(tangents)) {
+    tangent <- tangents[t]
+    K <- if (tangent) jntk(net, x, as = "matrix") else jacobian_nngp(net, x, as = "matrix")
+    if (jets[t]) {
+      ref <- ref_assemble(x, x, function(i, j)
+        ref_pair_jets(2, 0.9, 0.3, 1.1, x[i, ], x[j, ], pm_moments(dfun), tangent))
+      expect_lt(krel_err(K, ref), 1e-11, label = paste(net$activation, tangent))
+    }
+    fd <- jref_fd_jacobian(function(u, v) if (tangent) ntk(net, u, v) else nngp(net, u, v), x, x)
+    expect_lt(krel_err(K, fd), 1e-6, label = paste(net$activation, tangent))
+  }
+}
 pm_x <- function() rbind(c(1, 0.2, -0.4), c(0.6, 0.8, 0.1), c(-0.3, 0.5, 0.9))
 
 test_that("abrelu's special cases are relu, abs, leaky relu and the identity, bit for bit", {
@@ -66,14 +95,8 @@ test_that("abrelu's dual and kernels match quadrature, its Jacobian NNGP finite 
       expect_equal(C[i, 1:2], dual(pts[i, 1], pts[i, 2], pts[i, 3]), tolerance = 1e-12,
                    info = paste(ab, collapse = ","))
     }
-    for (depth in 1:3) {
-      net <- mlp(depth, "abrelu", act_par = list(a = ab[1], b = ab[2]), sigma_w = 0.9,
-                 sigma_b = 0.2, kappa = 1.1)
-      ref <- kref_kernels(depth, 0.9, 0.2, 1.1, x, x, dual)
-      # reference moments ~1e-14 each, through <= 3 layers
-      expect_lt(krel_err(nngp(net, x), ref$nngp), 1e-11)
-      expect_lt(krel_err(ntk(net, x), ref$ntk), 1e-11)
-    }
+    pm_check_kernels(function(depth) mlp(depth, "abrelu", act_par = list(a = ab[1], b = ab[2]),
+                                         sigma_w = 0.9, sigma_b = 0.2, kappa = 1.1), dual, x)
     # central differences of the NNGP away from the diagonal (the kink's
     # cusp is on it): truncation ~h^2 and rounding ~eps/h^2, ~1e-7 here
     net <- mlp(2, "abrelu", act_par = list(a = ab[1], b = ab[2]), sigma_w = 1.1, sigma_b = 0.2)
@@ -105,26 +128,10 @@ test_that("erf(a, b, c): dual, kernels and Jacobian kernels match quadrature", {
       expect_equal(C[i, 1:2], dual(pts[i, 1], pts[i, 2], pts[i, 3]), tolerance = 1e-12,
                    info = paste(p, collapse = ","))
     }
-    for (depth in 1:3) {
-      net <- mlp(depth, "erf", act_par = list(a = p[1], b = p[2], c = p[3]), sigma_w = 0.9,
-                 sigma_b = 0.2, kappa = 1.1)
-      ref <- kref_kernels(depth, 0.9, 0.2, 1.1, x, x, dual)
-      expect_lt(krel_err(nngp(net, x), ref$nngp), 1e-11)
-      expect_lt(krel_err(ntk(net, x), ref$ntk), 1e-11)
-    }
-    net <- mlp(2, "erf", act_par = list(a = p[1], b = p[2], c = p[3]), sigma_w = 0.9,
-               sigma_b = 0.3, kappa = 1.1)
-    mom <- pm_moments(dfun)
-    for (tangent in c(FALSE, TRUE)) {
-      K <- if (tangent) jntk(net, x, as = "matrix") else jacobian_nngp(net, x, as = "matrix")
-      ref <- ref_assemble(x, x, function(i, j)
-        ref_pair_jets(2, 0.9, 0.3, 1.1, x[i, ], x[j, ], mom, tangent))
-      # ten reference moments per pair and layer, each ~1e-14
-      expect_lt(krel_err(K, ref), 1e-11, label = paste(p, tangent))
-      # and central differences of the plain kernel (~1e-7, see above)
-      fd <- jref_fd_jacobian(function(u, v) if (tangent) ntk(net, u, v) else nngp(net, u, v), x, x)
-      expect_lt(krel_err(K, fd), 1e-6)
-    }
+    pm_check_kernels(function(depth) mlp(depth, "erf", act_par = list(a = p[1], b = p[2], c = p[3]),
+                                         sigma_w = 0.9, sigma_b = 0.2, kappa = 1.1), dual, x)
+    pm_check_jacobian(mlp(2, "erf", act_par = list(a = p[1], b = p[2], c = p[3]), sigma_w = 0.9,
+                          sigma_b = 0.3, kappa = 1.1), dfun, x)
   }
 })
 
@@ -184,23 +191,10 @@ test_that("polynomial: c(0, 1) is the identity; exact moments; kernels match qua
     for (i in seq_len(nrow(pts))) {
       expect_equal(C[i, 1:2], dual(pts[i, 1], pts[i, 2], pts[i, 3]), tolerance = 1e-12)
     }
-    for (depth in 1:3) {
-      net <- mlp(depth, "polynomial", act_par = list(coef = cf), sigma_w = 0.9, sigma_b = 0.2,
-                 kappa = 1.1)
-      ref <- kref_kernels(depth, 0.9, 0.2, 1.1, x, x, dual)
-      expect_lt(krel_err(nngp(net, x), ref$nngp), 1e-11)
-      expect_lt(krel_err(ntk(net, x), ref$ntk), 1e-11)
-    }
-    net <- mlp(2, "polynomial", act_par = list(coef = cf), sigma_w = 0.9, sigma_b = 0.3, kappa = 1.1)
-    mom <- pm_moments(dfun)
-    for (tangent in c(FALSE, TRUE)) {
-      K <- if (tangent) jntk(net, x, as = "matrix") else jacobian_nngp(net, x, as = "matrix")
-      ref <- ref_assemble(x, x, function(i, j)
-        ref_pair_jets(2, 0.9, 0.3, 1.1, x[i, ], x[j, ], mom, tangent))
-      expect_lt(krel_err(K, ref), 1e-11, label = paste(cf, tangent))
-      fd <- jref_fd_jacobian(function(u, v) if (tangent) ntk(net, u, v) else nngp(net, u, v), x, x)
-      expect_lt(krel_err(K, fd), 1e-6)
-    }
+    pm_check_kernels(function(depth) mlp(depth, "polynomial", act_par = list(coef = cf),
+                                         sigma_w = 0.9, sigma_b = 0.2, kappa = 1.1), dual, x)
+    pm_check_jacobian(mlp(2, "polynomial", act_par = list(coef = cf), sigma_w = 0.9,
+                          sigma_b = 0.3, kappa = 1.1), dfun, x)
   }
 })
 
@@ -233,32 +227,19 @@ test_that("relu_power: k = 1 is relu; duals and kernels match quadrature", {
       sc <- c((a * b)^(k / 2) * dfac(2 * k - 1) / 2, k^2 * (a * b)^((k - 1) / 2) * dfac(2 * k - 3) / 2)
       expect_lt(max(abs(C[i, 1:2] - dual(a, b, pts[i, 3])) / sc), 1e-13, label = paste(k, i))
     }
-    for (depth in 1:3) {
-      net <- mlp(depth, "relu_power", act_par = list(k = k), sigma_w = 0.9, sigma_b = 0.2,
-                 kappa = 1.1)
-      ref <- kref_kernels(depth, 0.9, 0.2, 1.1, x, x, dual)
-      expect_lt(krel_err(nngp(net, x), ref$nngp), 1e-11)
-      expect_lt(krel_err(ntk(net, x), ref$ntk), 1e-11)
-    }
+    pm_check_kernels(function(depth) mlp(depth, "relu_power", act_par = list(k = k),
+                                         sigma_w = 0.9, sigma_b = 0.2, kappa = 1.1), dual, x)
   }
 })
 
 test_that("relu_power: Jacobian kernels against reference jets and finite differences", {
   x <- pm_x() * 0.8
   for (k in 2:5) {
-    net <- mlp(2, "relu_power", act_par = list(k = k), sigma_w = 0.9, sigma_b = 0.3, kappa = 1.1)
-    for (tangent in c(FALSE, if (k >= 3) TRUE)) {
-      K <- if (tangent) jntk(net, x, as = "matrix") else jacobian_nngp(net, x, as = "matrix")
-      # the reference jets need the moments of phi''' (Jacobian NNGP) and
-      # phi'''' (JNTK) without delta functions: k >= 3 and k >= 4
-      if (k >= 3 + tangent) {
-        ref <- ref_assemble(x, x, function(i, j)
-          ref_pair_jets(2, 0.9, 0.3, 1.1, x[i, ], x[j, ], pm_moments(pm_relu_power(k)), tangent))
-        expect_lt(krel_err(K, ref), 1e-11, label = paste(k, tangent))
-      }
-      fd <- jref_fd_jacobian(function(u, v) if (tangent) ntk(net, u, v) else nngp(net, u, v), x, x)
-      expect_lt(krel_err(K, fd), 1e-6, label = paste(k, tangent))
-    }
+    # the reference jets need the moments of phi''' (Jacobian NNGP) and
+    # phi'''' (JNTK) without delta functions: k >= 3 and k >= 4
+    pm_check_jacobian(mlp(2, "relu_power", act_par = list(k = k), sigma_w = 0.9, sigma_b = 0.3,
+                          kappa = 1.1), pm_relu_power(k), x,
+                      tangents = c(FALSE, if (k >= 3) TRUE), jets = c(k >= 3, k >= 4))
   }
   # continuous next to the diagonal (k = 2: phi'' jumps, the kernel is not
   # smooth there): x' = x (1 + 1e-7) moves the entries by ~1e-7 relative
