@@ -1,23 +1,166 @@
 # The activation registry. Codes match src/activation.h.
 .jntk_activations <- data.frame(
   name = c("identity", "relu", "leaky_relu", "abs", "erf", "gelu", "sin", "cos",
-           "tanh", "softplus", "sigmoid", "silu", "sign", "step", "exp", "gaussian", "rbf"),
-  code = 0:16,
+           "tanh", "softplus", "sigmoid", "silu", "sign", "step", "exp", "gaussian", "rbf",
+           "abrelu", "polynomial", "relu_power"),
+  code = 0:19,
   # kernel by closed form (TRUE) or by Gauss-Hermite quadrature (FALSE)
-  closed_form = c(rep(TRUE, 8), rep(FALSE, 4), rep(TRUE, 5)),
-  # phi has a continuous second derivative (needed by the JNTK)
+  closed_form = c(rep(TRUE, 8), rep(FALSE, 4), rep(TRUE, 8)),
+  # phi has a continuous second derivative (needed by the JNTK); for a
+  # parametrised activation, at its default parameters (activation_params())
   smooth = c(TRUE, FALSE, FALSE, FALSE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE, TRUE,
-             FALSE, FALSE, TRUE, TRUE, TRUE),
+             FALSE, FALSE, TRUE, TRUE, TRUE, FALSE, TRUE, FALSE),
   # the kernels that are finite: phi with a jump has an infinite NTK (its
   # derivative is a delta function), so only its NNGP exists
   kernels = c("all", rep("no JNTK", 3), rep("all", 8), "NNGP only", "NNGP only",
-              rep("all", 3)),
-  formula = c("x", "max(x, 0)", "max(x, slope * x)", "|x|", "erf(x)",
+              rep("all", 3), "no JNTK", "all", "no JNTK"),
+  formula = c("x", "max(x, 0)", "max(x, slope * x)", "|x|", "a * erf(b * x) + c",
               "x * pnorm(x)", "sin(x)", "cos(x)", "tanh(x)", "log(1 + exp(x))",
               "1 / (1 + exp(-x))", "x / (1 + exp(-x))", "sign(x)", "x > 0 (relu^0)",
-              "exp(x)", "exp(-x^2)", "sqrt(2) * sin(sqrt(2) * x + pi / 4)"),
+              "exp(x)", "exp(-x^2)", "sqrt(2) * sin(sqrt(2) * x + pi / 4)",
+              "a * min(x, 0) + b * max(x, 0)", "sum(coef * x^(0:K))", "max(x, 0)^k"),
   stringsAsFactors = FALSE
 )
+
+# The parameters of the parametrised activations (mlp(act_par = )): names,
+# defaults, and the code of the parametrised C implementation when the values
+# differ from those of a plain built-in (erf(1, 1, 0) is "erf" itself).
+.jntk_act_params <- list(
+  leaky_relu = list(par = c(slope = 0.01)),
+  erf = list(par = c(a = 1, b = 1, c = 0), code = 18L),
+  abrelu = list(par = c(a = 0, b = 1), code = 17L),
+  polynomial = list(par = list(coef = c(0, 1)), code = 19L),
+  relu_power = list(par = c(k = 2), code = 20L)
+)
+
+act_param_text <- function(name) {
+  p <- .jntk_act_params[[name]]$par
+  if (is.null(p)) return("")
+  if (is.list(p)) return(sprintf("coef = c(%s)", paste(sprintf("%g", p$coef), collapse = ", ")))
+  paste(sprintf("%s = %g", names(p), p), collapse = ", ")
+}
+
+# The activation parameters of mlp(): `act_par` (NULL or a named list or
+# named numeric vector) checked against the activation's parameters, with the
+# leaky relu's `slope` argument as an alternative spelling. Returns the code
+# (the parametrised implementation when the values differ from the plain
+# built-in's), the full named parameter vector (NULL for an activation
+# without parameters) and whether phi'' is continuous.
+activation_params <- function(name, code, act_par, slope, slope_given) {
+  spec <- .jntk_act_params[[name]]
+  row <- .jntk_activations[.jntk_activations$code == code, ]
+  if (is.null(spec)) {
+    if (!is.null(act_par) && length(act_par) > 0L) {
+      with_par <- paste0("\"", names(.jntk_act_params), "\"", collapse = ", ")
+      jntk_abort(sprintf(paste0("`act_par`: the activation \"%s\" has no parameters; ",
+                                "the parametrised activations are %s (see `activations()`)."),
+                         name, with_par), class = "jntk_error_argument")
+    }
+    return(list(code = code, par = NULL, smooth = row$smooth, kernels = row$kernels))
+  }
+  def <- spec$par
+  if (is.null(act_par)) act_par <- list()
+  if (!(is.list(act_par) || is.numeric(act_par)) || (length(act_par) > 0L &&
+      (is.null(names(act_par)) || any(!nzchar(names(act_par))) || anyDuplicated(names(act_par))))) {
+    jntk_abort(sprintf(paste0("`act_par` must be a named list of the parameters of \"%s\" ",
+                              "(%s), e.g. `act_par = list(%s = %g)`, not %s."),
+                       name, act_param_text(name), names(def)[1], def[1], describe_type(act_par)),
+               class = "jntk_error_argument")
+  }
+  extra <- setdiff(names(act_par), names(def))
+  if (name == "polynomial") return(polynomial_params(act_par, extra, spec))
+  if (length(extra)) {
+    jntk_abort(sprintf("`act_par`: \"%s\" has no parameter %s; its parameters are %s.",
+                       name, paste0("`", extra, "`", collapse = ", "), act_param_text(name)),
+               class = "jntk_error_argument")
+  }
+  par <- def
+  for (nm in names(act_par)) {
+    v <- act_par[[nm]]
+    if (!is.numeric(v) || length(v) != 1L || !is.finite(v)) {
+      what <- if (!is.numeric(v)) describe_type(v) else if (length(v) != 1L)
+        sprintf("%d numbers", length(v)) else format(v)
+      jntk_abort(sprintf("`act_par$%s` of \"%s\" must be one finite number, not %s.",
+                         nm, name, what), class = "jntk_error_argument")
+    }
+    par[[nm]] <- as.double(v)
+  }
+  if (name == "leaky_relu") {
+    if (slope_given && "slope" %in% names(act_par)) {
+      jntk_abort("The leaky relu's slope is given twice (`slope` and `act_par$slope`); give it once.",
+                 class = "jntk_error_argument")
+    }
+    if (!"slope" %in% names(act_par)) par[["slope"]] <- slope
+    return(list(code = code, par = par, smooth = FALSE, kernels = row$kernels))
+  }
+  same <- isTRUE(all(par == def))
+  if (name == "erf") {
+    if (par[["a"]] == 0 || par[["b"]] == 0) {
+      jntk_abort(sprintf(paste0("`act_par` of \"erf\": a = %g and b = %g make phi the constant %g; ",
+                                "give a and b non-zero (a constant activation has no use)."),
+                         par[["a"]], par[["b"]], par[["c"]]), class = "jntk_error_argument")
+    }
+    return(list(code = if (same) code else spec$code, par = par, smooth = TRUE, kernels = "all"))
+  }
+  if (name == "relu_power") {
+    k <- par[["k"]]
+    if (k != round(k) || k < 1 || k > 8) {
+      jntk_abort(sprintf(paste0("`act_par$k` of \"relu_power\" must be a whole number from 1 to 8, ",
+                                "not %g (k = 0 is \"step\"; beyond 8 the variances grow like ",
+                                "a^k per layer and overflow)."), k), class = "jntk_error_argument")
+    }
+    # k = 1 is relu, by relu's own code (its Jacobian NNGP needs the angle
+    # carried between layers); the JNTK needs phi'' continuous: k >= 3
+    return(list(code = if (k == 1) 1L else spec$code, par = par, smooth = k >= 3,
+                kernels = if (k >= 3) "all" else "no JNTK"))
+  }
+  # abrelu: smooth (a multiple of the identity) only when a == b
+  lin <- par[["a"]] == par[["b"]]
+  list(code = spec$code, par = par, smooth = lin, kernels = if (lin) "all" else "no JNTK")
+}
+
+# polynomial: `coef` = c(c_0, ..., c_K), 1 to 16 finite numbers.
+polynomial_params <- function(act_par, extra, spec) {
+  if (length(extra)) {
+    jntk_abort(sprintf("`act_par`: \"polynomial\" has no parameter %s; its one parameter is `coef`, the coefficients c(c_0, c_1, ..., c_K) of c_0 + c_1 x + ... + c_K x^K.",
+                       paste0("`", extra, "`", collapse = ", ")), class = "jntk_error_argument")
+  }
+  coef <- if (is.null(act_par$coef)) spec$par$coef else act_par$coef
+  if (!is.numeric(coef) || length(coef) < 1L || length(coef) > 16L || !all(is.finite(coef))) {
+    jntk_abort(sprintf(paste0("`act_par$coef` of \"polynomial\" must be 1 to 16 finite numbers, ",
+                              "the coefficients c(c_0, c_1, ..., c_K) of c_0 + c_1 x + ... + c_K x^K ",
+                              "(degree K <= 15), not %s."),
+                       if (is.numeric(coef)) sprintf("%d numbers%s", length(coef),
+                                                     if (any(!is.finite(coef))) " with NA/Inf" else "")
+                       else describe_type(coef)), class = "jntk_error_argument")
+  }
+  coef <- as.double(coef)
+  # the kernels are exact for any coefficients; a constant phi is allowed
+  list(code = spec$code, par = list(coef = coef), smooth = TRUE, kernels = "all")
+}
+
+# The activation parameters as the C routines read them (after c(sigma_w,
+# sigma_b, kappa, slope[, tol])): those of the parametrised implementations,
+# none for the others (and for objects made before `act_par` existed).
+act_par_vector <- function(net) {
+  code <- net$activation_code
+  if (is.null(net$act_par) || !(code %in% 17:20)) return(numeric(0))
+  if (code == 19L) return(c(length(net$act_par$coef), net$act_par$coef))
+  as.double(unlist(net$act_par))
+}
+
+# "abrelu (a = -0.2, b = 1)" for print methods.
+activation_label <- function(net) {
+  act <- net$activation
+  if (!is.null(net$act_par)) {
+    p <- net$act_par
+    act <- if (is.list(p)) sprintf("%s (coef = c(%s))", act, paste(sprintf("%g", p$coef), collapse = ", ")) else
+      sprintf("%s (%s)", act, paste(sprintf("%s = %g", names(p), p), collapse = ", "))
+  } else if (identical(act, "leaky_relu")) {
+    act <- sprintf("leaky_relu (slope %g)", net$slope)
+  }
+  act
+}
 
 #' Supported activation functions
 #'
@@ -42,14 +185,40 @@
 #' optional derivatives), for the infinite-width kernels only; see "Activations
 #' given as R functions" in [mlp()].
 #'
-#' @return A data frame with columns `name`, `formula`, `closed_form`,
+#' Parametrised activations take their parameters from `mlp(act_par = )`
+#' (column `parameters`, with the defaults): `"erf"` is neural-tangents'
+#' `Erf(a, b, c)`, \eqn{a\,\mathrm{erf}(bx) + c}, whose kernels are erf's at
+#' \eqn{b^2\Sigma}, scaled by \eqn{a^2}, plus \eqn{c^2} for the NNGP;
+#' `"abrelu"` is `ABRelu(a, b)`, \eqn{a\min(x, 0) + b\max(x, 0) = A_1 x +
+#' B_1|x|} with \eqn{A_1 = (a+b)/2}, \eqn{B_1 = (b-a)/2}, the family of relu
+#' (0, 1), abs (-1, 1), leaky relu (slope, 1) and the identity (1, 1), all
+#' computed by one code path (\eqn{g = A_1^2 c + B_1^2 E|u||v|}); its JNTK is
+#' infinite unless \eqn{a = b}; `"polynomial"` is \eqn{\sum_{k=0}^K c_k x^k}
+#' (`coef = c(c_0, ..., c_K)`, degree at most 15; a monomial is one non-zero
+#' coefficient), whose kernels are exact finite sums: with \eqn{M_k(a) =
+#' E[\phi^{(k)}(u)]}, \eqn{u \sim N(0, a)}, Price's theorem gives \eqn{g =
+#' \sum_m c^m M_m(a) M_m(b) / m!} and every partial derivative likewise.
+#' `"relu_power"` is neural-tangents' `RectifiedMonomial(k)`, \eqn{\max(x,
+#' 0)^k} for a whole \eqn{k} from 1 to 8 (`"step"` is \eqn{k = 0}, and
+#' \eqn{k = 1} is `"relu"`, computed by relu's code), with Cho and Saul's
+#' arc-cosine kernels of order \eqn{k}, \eqn{g = (ab)^{k/2} J_k(\theta)/(2\pi)},
+#' \eqn{\dot g = k^2 (ab)^{(k-1)/2} J_{k-1}(\theta)/(2\pi)} (\eqn{J_k} by its
+#' three-term recursion); its JNTK needs \eqn{\phi''} continuous, i.e. \eqn{k
+#' \ge 3}, and is refused for \eqn{k \le 2}.
+#' `smooth` and `kernels` are those at the defaults.
+#'
+#' @return A data frame with columns `name`, `formula`, `parameters` (the
+#'   names and defaults of `mlp(act_par = )`, `""` for none), `closed_form`,
 #'   `smooth` and `kernels` (`"all"`, `"no JNTK"` or `"NNGP only"`).
 #' @seealso [mlp()].
 #' @examples
 #' activations()
+#' nngp(mlp(2, "abrelu", act_par = list(a = -0.2, b = 1)), diag(2))
 #' @export
 activations <- function() {
   a <- .jntk_activations[, c("name", "formula", "closed_form", "smooth", "kernels")]
+  a$parameters <- vapply(a$name, act_param_text, "", USE.NAMES = FALSE)
+  a <- a[, c("name", "formula", "parameters", "closed_form", "smooth", "kernels")]
   rownames(a) <- NULL
   a
 }
@@ -270,6 +439,13 @@ check_finite_activation <- function(net) {
 activation_jumps <- function(net) is.null(net$activation_fun) && net$activation %in% c("sign", "step")
 
 check_activation_kind <- function(net, what) {
+  if (what == "JNTK" && identical(net$activation, "relu_power") && !isTRUE(net$smooth)) {
+    jntk_abort(sprintf(paste0(
+      "The JNTK of \"relu_power\" with k = %g is not offered: it needs phi'' continuous ",
+      "(math.md section 4), and max(x, 0)^k has a jump in phi'' for k = 2 (a kink in phi' ",
+      "for k = 1). Use k >= 3, a smooth activation, or `jacobian_nngp()`, which is finite for ",
+      "every k."), net$act_par[["k"]]), class = "jntk_error_unsupported")
+  }
   if (activation_jumps(net) && what != "NNGP") {
     jntk_abort(sprintf(paste0(
       "The %s of \"%s\" is infinite: the activation jumps at 0, so its derivative is a delta ",

@@ -115,7 +115,8 @@ kernel_par <- function(net, tangent = FALSE, what = "NTK") {
   ipar <- c(as.integer(net$activation_code), as.integer(net$depth), .jntk_series_terms)
   if (tangent && net_parametrisation(net) == "standard") ipar <- c(ipar, 1L, net_widths(net, what))
   if (!is.null(net$activation_fun)) rule <- c(rule, activation_user_rule(net))
-  list(par = c(net$sigma_w, net$sigma_b, net$kappa, net$slope, net$quadrature_tol %||% 1e-10),
+  list(par = c(net$sigma_w, net$sigma_b, net$kappa, net$slope, net$quadrature_tol %||% 1e-10,
+               act_par_vector(net)),
        ipar = ipar, rule = rule)
 }
 
@@ -127,7 +128,7 @@ kernel_work_doubles <- function(net, n1, n2, jets, state) {
   pairs <- as.double(n1) * n2
   nord <- if (jets) 5 else 2
   w <- pairs * state
-  if (net$activation %in% c("identity", "relu", "leaky_relu", "abs")) w <- w + pairs
+  if (net$activation_code %in% c(0:3, 17L)) w <- w + pairs  # the kinked family's angle
   if (!net$closed_form) {
     w <- w + nord * (.jntk_series_terms + 3) * (as.double(n1) + n2) +
       (128 + 256 + 512 + 1024) * (.jntk_series_terms + 2) + 64 * 1024 * nord

@@ -69,7 +69,7 @@ summary.mlp <- function(object, width = 1024L, input_dim = NULL, ...) {
 print.summary.mlp <- function(x, ...) {
   net <- x$net
   cat(sprintf("<summary.mlp> %s network, %d hidden layer(s), sigma_w = %g, sigma_b = %g, kappa = %g\n",
-              net$activation, net$depth, net$sigma_w, net$sigma_b, net$kappa))
+              activation_label(net), net$depth, net$sigma_w, net$sigma_b, net$kappa))
   if (net_parametrisation(net) == "standard" && net$depth > 0) {
     cat(sprintf("  standard parametrisation: the NTK at hidden widths %s\n",
                 paste(rep_len(net$widths %||% x$width, net$depth), collapse = ", ")))

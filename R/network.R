@@ -305,7 +305,7 @@ print.summary.mlp_network <- function(x, ...) {
 # alongside, as list(weights, biases) or as the flat theta.
 network_arch <- function(net, widths) {
   blas_forms()
-  par <- as.double(c(net$sigma_w, net$sigma_b, net$kappa, net$slope))
+  par <- as.double(c(net$sigma_w, net$sigma_b, net$kappa, net$slope, act_par_vector(net)))
   if (!is.null(net$activation_fun)) {
     attr(par, "user") <- list(network_activation_evaluator(net$activation_fun, net$activation_label),
                               min(length(net$activation_fun), 3L))

@@ -140,6 +140,71 @@ void act_derivs(int code, double slope, double x, int nd, double *out) {
   }
 }
 
+/* x^n for a whole n >= 0 */
+static inline double pow_int(double x, int n) {
+  double r = 1.0;
+  for (int t = 0; t < n; t++) r *= x;
+  return r;
+}
+
+const char *act_par_check(int code, const double *ap, int nap) {
+  int want = code == ACT_ABRELU ? 2 : (code == ACT_ERF_ABC ? 3 : 0);
+  if (code == ACT_RELU_POWER) {
+    if (nap != 1 || !(ap[0] >= 1 && ap[0] <= 8) || ap[0] != floor(ap[0]))
+      return "relu_power needs one whole number k in 1..8";
+  } else if (code == ACT_POLYNOMIAL) {
+    if (nap < 2 || nap > ACT_MAX_PAR || ap[0] != nap - 1)
+      return "a polynomial needs c(K + 1, c_0, ..., c_K) with 1 to 16 coefficients";
+  } else if (nap != want) {
+    return "wrong number of parameters for this activation";
+  }
+  for (int k = 0; k < nap; k++)
+    if (!R_FINITE(ap[k])) return "parameters must be finite";
+  return NULL;
+}
+
+void act_derivs_par(int code, double slope, const double *ap, double x, int nd, double *out) {
+  switch (code) {
+  case ACT_ABRELU: /* a min(x, 0) + b max(x, 0); phi'(0) = a, as leaky relu */
+    for (int k = 0; k <= nd; k++) out[k] = 0.0;
+    out[0] = x > 0 ? ap[1] * x : ap[0] * x;
+    if (nd >= 1) out[1] = x > 0 ? ap[1] : ap[0];
+    return;
+  case ACT_ERF_ABC: { /* al erf(be x) + ga: phi^(k) = al be^k erf^(k)(be x) */
+    double f = ap[0];
+    act_derivs(ACT_ERF, slope, ap[1] * x, nd, out);
+    for (int k = 0; k <= nd; k++) {
+      out[k] *= f;
+      f *= ap[1];
+    }
+    out[0] += ap[2];
+    return;
+  }
+  case ACT_RELU_POWER: { /* x^k for x > 0: phi^(j) = k!/(k-j)! x^(k-j), 0 for x <= 0 */
+    int kk = (int) ap[0];
+    for (int j = 0; j <= nd; j++) {
+      double f = 1.0;
+      for (int t = kk - j + 1; t <= kk; t++) f *= t;
+      out[j] = x > 0 && j <= kk ? f * pow_int(x, kk - j) : 0.0;
+    }
+    return;
+  }
+  case ACT_POLYNOMIAL: /* phi^(k)(x) = sum_j c_j j!/(j-k)! x^(j-k), by Horner */
+    for (int k = 0; k <= nd; k++) {
+      double s = 0.0;
+      for (int j = nap_poly(ap) - 1; j >= k; j--) {
+        double f = 1.0;
+        for (int t = j - k + 1; t <= j; t++) f *= t;
+        s = s * x + f * ap[1 + j];
+      }
+      out[k] = s;
+    }
+    return;
+  default:
+    act_derivs(code, slope, x, nd, out);
+  }
+}
+
 void act_apply(int code, double slope, const double *x, ptrdiff_t n,
                double *y, double *d1, double *d2) {
   int nd = d2 ? 2 : (d1 ? 1 : 0);
@@ -359,9 +424,33 @@ JNTK_CLONES static void vec_layer(int code, double *h, int n, const double *b, d
 }
 #endif
 
-void act_layer(int code, double slope, double *h, int n, const double *b, double beta,
-               double *d1, double *d2) {
+void act_layer(int code, double slope, const double *ap, double *h, int n, const double *b,
+               double beta, double *d1, double *d2) {
   switch (code) {
+  case ACT_ABRELU: {
+    double lo = ap[0], hi = ap[1];
+    for (int i = 0; i < n; i++) {
+      double x = h[i] + beta * b[i];
+      h[i] = x > 0 ? hi * x : lo * x;
+      if (d1) d1[i] = x > 0 ? hi : lo;
+      if (d2) d2[i] = 0.0;
+    }
+    return;
+  }
+#ifdef JNTK_VEC
+  case ACT_ERF_ABC: {
+    /* the vectorised erf layer at be (h + beta b), then scaled */
+    double al = ap[0], be = ap[1], ga = ap[2];
+    for (int i = 0; i < n; i++) h[i] = be * (h[i] + beta * b[i]);
+    vec_layer(ACT_ERF, h, n, b, 0.0, d1, d2);
+    for (int i = 0; i < n; i++) {
+      h[i] = al * h[i] + ga;
+      if (d1) d1[i] *= al * be;
+      if (d2) d2[i] *= al * be * be;
+    }
+    return;
+  }
+#endif
   case ACT_IDENTITY:
     for (int i = 0; i < n; i++) {
       h[i] += beta * b[i];
@@ -395,7 +484,7 @@ void act_layer(int code, double slope, double *h, int n, const double *b, double
     int nd = d2 ? 2 : (d1 ? 1 : 0);
     double o[5];
     for (int i = 0; i < n; i++) {
-      act_derivs(code, slope, h[i] + beta * b[i], nd, o);
+      act_derivs_par(code, slope, ap, h[i] + beta * b[i], nd, o);
       h[i] = o[0];
       if (d1) d1[i] = o[1];
       if (d2) d2[i] = o[2];

@@ -24,8 +24,7 @@ double dual_theta(double gap, double antigap) {
 double dual_kink_next(const kpar *kp, const pairval *pv, double ra1, double rb1) {
   double a = pv->a, b = pv->b, th = pv->th;
   if (!(a * b > 0) || !(ra1 * rb1 > 0)) return M_PI_2;
-  double al = kink_alpha(kp->act, kp->slope), A1 = 0.5 * (1.0 + al), B1 = 0.5 * (1.0 - al);
-  double A = A1 * A1, B = B1 * B1, alpha = kp->sw2 * (A + B), beta = kp->sb2;
+  double A = kp->A1 * kp->A1, B = kp->B1 * kp->B1, alpha = kp->sw2 * (A + B), beta = kp->sb2;
   double s = pv->ra * pv->rb, s1 = ra1 * rb1, hs = pv->hs, hc = pv->hc;
   double omc = 2.0 * hs * hs, opc = 2.0 * hc * hc; /* 1 -/+ cos(theta) */
   double sn = 2.0 * hs * hc, cs = (hc - hs) * (hc + hs);
@@ -54,21 +53,220 @@ static void gelu_jet(const pairval *pv, jet a, jet b, jet c, jet *G, jet *Gd) {
   }
 }
 
+void dual_kink_coefs(int act, double slope, const double *ap, double *A1, double *B1) {
+  double lo = 0.0, hi = 0.0; /* the slopes below and above 0 */
+  switch (act) {
+  case ACT_IDENTITY: lo = 1.0; hi = 1.0; break;
+  case ACT_RELU: lo = 0.0; hi = 1.0; break;
+  case ACT_LEAKY_RELU: lo = slope; hi = 1.0; break;
+  case ACT_ABS: lo = -1.0; hi = 1.0; break;
+  case ACT_ABRELU: lo = ap[0]; hi = ap[1]; break;
+  default: break;
+  }
+  *A1 = 0.5 * (lo + hi);
+  *B1 = 0.5 * (hi - lo);
+}
+
+/* erf's g(a, a, a) and its total derivative */
+static void erf_diag(double a, double *g, double *dg) {
+  double u = 1.0 + 2.0 * a, sR = sqrt(1.0 + 4.0 * a);
+  *g = TWO_OVER_PI * asin_rho(2.0 * a, sR, u);
+  *dg = 2.0 * TWO_OVER_PI / (u * sR);
+}
+
+/* Partials {g, g_a, g_b, g_c, g_cc, g_ac, g_bc, g_ab} of erf's g (P) and of
+ * its gd (Pd, when not NULL) at (a, b, c) with gap D. With u = 1+2a,
+ * w = 1+2b and R = uw - 4c^2 = 1 + 2a + 2b + 4D:
+ *   g_c = (4/pi) R^-1/2 (= gdot), g_a = -(4c/pi) R^-1/2 / u,
+ *   g_cc = (16c/pi) R^-3/2, g_ac = -(4w/pi) R^-3/2, g_ab = (4c/pi) R^-3/2,
+ * and of gdot: gdot_a = -(4w/pi) R^-3/2, gdot_c = (16c/pi) R^-3/2,
+ *   gdot_cc = (16/pi) R^-3/2 + (192 c^2/pi) R^-5/2,
+ *   gdot_ac = -(48 c w/pi) R^-5/2, gdot_ab = -(8/pi) R^-3/2 + (12 uw/pi) R^-5/2 */
+static void erf_partials(double av, double bv, double cv, double D, double *P, double *Pd) {
+  double u = 1.0 + 2.0 * av, w = 1.0 + 2.0 * bv;
+  double R = 1.0 + 2.0 * (av + bv) + 4.0 * D, r1 = 1.0 / sqrt(R), r3 = r1 / R, r5 = r3 / R,
+         k = 2.0 * TWO_OVER_PI; /* 4/pi */
+  double gv = TWO_OVER_PI * asin_rho(2.0 * cv, sqrt(R), sqrt(u * w));
+  double Pv[8] = {gv, -k * cv * r1 / u, -k * cv * r1 / w, k * r1,
+                  4.0 * k * cv * r3, -k * w * r3, -k * u * r3, k * cv * r3};
+  for (int e = 0; e < 8; e++) P[e] = Pv[e];
+  if (Pd) {
+    double Pdv[8] = {k * r1, -k * w * r3, -k * u * r3, 4.0 * k * cv * r3,
+                     4.0 * k * r3 + 48.0 * k * cv * cv * r5, -12.0 * k * cv * w * r5,
+                     -12.0 * k * cv * u * r5, -2.0 * k * r3 + 3.0 * k * u * w * r5};
+    for (int e = 0; e < 8; e++) Pd[e] = Pdv[e];
+  }
+}
+
+/* M_k(a) = E[phi^(k)(u)] for k = 0..K (dual.h): with E[u^(2i)] =
+ * (2i - 1)!! a^i, M_k = sum_i c_{k+2i} (k + 2i)! / (2^i i!) a^i. */
+static void poly_M(const double *ap, double a, double *M) {
+  int K = nap_poly(ap) - 1;
+  const double *cf = ap + 1;
+  for (int k = 0; k <= K; k++) {
+    double s = 0.0;
+    for (int i = (K - k) / 2; i >= 0; i--) { /* Horner in a */
+      int j = k + 2 * i;
+      double f = 1.0; /* j! / (2^i i!) */
+      for (int t = 2; t <= j; t++) f *= t;
+      for (int t = 1; t <= i; t++) f /= 2.0 * t;
+      s = s * a + f * cf[j];
+    }
+    M[k] = s;
+  }
+}
+
+/* 2^-(p+q) sum_m c^m / m! M_{m+r+2p}(a) M_{m+r+2q}(b) */
+static double poly_S(int K, const double *Ma, const double *Mb, double c, int p, int q, int r) {
+  double s = 0.0, t = 1.0;
+  for (int m = 0; m + r + 2 * (p > q ? p : q) <= K; m++) {
+    s += t * Ma[m + r + 2 * p] * Mb[m + r + 2 * q];
+    t *= c / (m + 1);
+  }
+  return ldexp(s, -(p + q));
+}
+
+void dual_poly(const kpar *kp, double a, double b, double c, double *g, double *gd) {
+  double Ma[ACT_MAX_PAR], Mb[ACT_MAX_PAR];
+  int K = nap_poly(kp->ap) - 1;
+  poly_M(kp->ap, a, Ma);
+  poly_M(kp->ap, b, Mb);
+  *g = poly_S(K, Ma, Mb, c, 0, 0, 0);
+  if (gd) *gd = poly_S(K, Ma, Mb, c, 0, 0, 1);
+}
+
+/* The partials {g, g_a, g_b, g_c, g_cc, g_ac, g_bc, g_ab} of g (P) and of
+ * gd = g_c (Pd) of a polynomial. */
+static void poly_partials(const kpar *kp, double a, double b, double c, double *P, double *Pd) {
+  static const int pqr[8][3] = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1},
+                                {0, 0, 2}, {1, 0, 1}, {0, 1, 1}, {1, 1, 0}};
+  double Ma[ACT_MAX_PAR], Mb[ACT_MAX_PAR];
+  int K = nap_poly(kp->ap) - 1;
+  poly_M(kp->ap, a, Ma);
+  poly_M(kp->ap, b, Mb);
+  for (int e = 0; e < 8; e++) {
+    P[e] = poly_S(K, Ma, Mb, c, pqr[e][0], pqr[e][1], pqr[e][2]);
+    if (Pd) Pd[e] = poly_S(K, Ma, Mb, c, pqr[e][0], pqr[e][1], pqr[e][2] + 1);
+  }
+}
+
+/* x^n for a whole n >= 0 */
+static inline double pow_int(double x, int n) {
+  double r = 1.0;
+  for (int t = 0; t < n; t++) r *= x;
+  return r;
+}
+
+/* F_n = J_n(theta) / (2 pi) for n = 0..nmax (dual.h), from sin and cos of
+ * theta. */
+static void relu_power_F(double th, double sn, double cs, int nmax, double *F) {
+  double J0 = M_PI - th, J1 = sn + J0 * cs;
+  F[0] = J0;
+  if (nmax >= 1) F[1] = J1;
+  for (int n = 2; n <= nmax; n++)
+    F[n] = (2.0 * n - 1.0) * cs * F[n - 1] + (n - 1.0) * (n - 1.0) * sn * sn * F[n - 2];
+  for (int n = 0; n <= nmax; n++) F[n] /= 2.0 * M_PI;
+}
+
+/* sin, cos and the angle of a pair from c and its gap D = ab - c^2 */
+static double relu_power_angle(const pairval *pv, double c, double *sn, double *cs) {
+  double s = pv->ra * pv->rb, sD = sqrt(pv->D), th = atan2(sD, c);
+  *sn = sD / s;
+  *cs = c / s;
+  if (*cs > 1) *cs = 1;
+  if (*cs < -1) *cs = -1;
+  return th;
+}
+
+void dual_relu_power(const kpar *kp, const pairval *pv, double *g, double *gd) {
+  int k = (int) kp->ap[0];
+  double s = pv->ra * pv->rb, sn, cs, F[10];
+  if (!(s > 0)) {
+    *g = 0.0;
+    if (gd) *gd = 0.0;
+    return;
+  }
+  double th = relu_power_angle(pv, pv->c, &sn, &cs);
+  relu_power_F(th, sn, cs, k, F);
+  *g = pow_int(s, k) * F[k];
+  if (gd) *gd = k * k * pow_int(s, k - 1) * F[k - 1];
+}
+
+/* The jet of F_n(rho) (s^n F_n is E[relu^n(u) relu^n(v)]): F_n' = n^2
+ * F_{n-1} and F_n'' = n^2 (n-1)^2 F_{n-2} by Price's theorem, with F_0' =
+ * 1/(2 pi sin theta) and F_1'' = F_0' (relu's divergent J'', as in
+ * kinked_jet(): it multiplies derivatives of rho that vanish on the
+ * diagonal, where it is dropped). */
+static jet relu_power_Fjet(jet rho, int n, const double *F, double sn) {
+  double Fm1 = sn > 1e-200 ? 1.0 / (2.0 * M_PI * sn) : 0.0; /* "F_{-1}" = F_0' */
+  double d1 = n >= 1 ? n * n * F[n - 1] : Fm1;
+  double d2 = n >= 2 ? n * n * (n - 1.0) * (n - 1.0) * F[n - 2] : (n == 1 ? Fm1 : 0.0);
+  return junary(rho, F[n], d1, d2);
+}
+
+/* (ab)^(n/2) as a jet from the relative derivatives ra, rb of sqrt(a),
+ * sqrt(b) (no n-n or m-m entries: jet.h) */
+static jet relu_power_sjet(double s, int n, double ra, double rb) {
+  double sn = pow_int(s, n);
+  jet z = {sn, 0, n * sn * ra, n * sn * rb, 0, 0, 0, n * n * sn * ra * rb};
+  return z;
+}
+
+static void relu_power_jet(const kpar *kp, const pairval *pv, double an, double bm, jet c,
+                           jet *G, jet *Gd) {
+  int k = (int) kp->ap[0];
+  double a = pv->a, b = pv->b, s = pv->ra * pv->rb, F[10], sn, cs;
+  if (!(a * b > 0)) { /* phi(0) = 0: the pair's kernel and its derivatives vanish */
+    *G = jconst(0.0);
+    if (Gd) *Gd = jconst(0.0);
+    return;
+  }
+  double ra = 0.5 * an / a, rb = 0.5 * bm / b, is = 1.0 / s;
+  jet si = {is, 0, -is * ra, -is * rb, 0, 0, 0, is * ra * rb};
+  jet rho = jmul(c, si);
+  double th = relu_power_angle(pv, c.v, &sn, &cs);
+  relu_power_F(th, sn, cs, k, F);
+  *G = jmul(relu_power_sjet(s, k, ra, rb), relu_power_Fjet(rho, k, F, sn));
+  if (Gd)
+    *Gd = jaffine(jmul(relu_power_sjet(s, k - 1, ra, rb), relu_power_Fjet(rho, k - 1, F, sn)),
+                  (double) k * k, 0.0);
+}
+
 void dual_diag(const kpar *kp, double a, double *g, double *dg) {
   switch (kp->act) {
   case ACT_IDENTITY:
   case ACT_RELU:
   case ACT_LEAKY_RELU:
-  case ACT_ABS: {
-    double al = kink_alpha(kp->act, kp->slope), A1 = 0.5 * (1.0 + al), B1 = 0.5 * (1.0 - al);
-    *g = (A1 * A1 + B1 * B1) * a;
-    *dg = A1 * A1 + B1 * B1;
+  case ACT_ABS:
+  case ACT_ABRELU:
+    *g = (kp->A1 * kp->A1 + kp->B1 * kp->B1) * a;
+    *dg = kp->A1 * kp->A1 + kp->B1 * kp->B1;
+    return;
+  case ACT_ERF:
+    erf_diag(a, g, dg);
+    return;
+  case ACT_ERF_ABC: {
+    double al2 = kp->ap[0] * kp->ap[0], be2 = kp->ap[1] * kp->ap[1];
+    erf_diag(be2 * a, g, dg);
+    *g = al2 * *g + kp->ap[2] * kp->ap[2];
+    *dg *= al2 * be2;
     return;
   }
-  case ACT_ERF: {
-    double u = 1.0 + 2.0 * a, sR = sqrt(1.0 + 4.0 * a);
-    *g = TWO_OVER_PI * asin_rho(2.0 * a, sR, u);
-    *dg = 2.0 * TWO_OVER_PI / (u * sR);
+  case ACT_RELU_POWER: {
+    /* E[relu(u)^(2k)] = (2k - 1)!! a^k / 2 */
+    int k = (int) kp->ap[0];
+    double f = 0.5;
+    for (int t = 3; t <= 2 * k - 1; t += 2) f *= t;
+    *g = f * pow_int(a, k);
+    *dg = k * f * pow_int(a, k - 1);
+    return;
+  }
+  case ACT_POLYNOMIAL: {
+    /* d/da g(a, a, a) = g_a + g_b + g_c */
+    double P[8];
+    poly_partials(kp, a, a, a, P, NULL);
+    *g = P[0];
+    *dg = P[1] + P[2] + P[3];
     return;
   }
   case ACT_SIN:
@@ -127,8 +325,7 @@ void dual_diag(const kpar *kp, double a, double *g, double *dg) {
  * cancelled. On the exact diagonal (theta = 0) the term is 0. */
 static void kinked_jet(const kpar *kp, const pairval *pv, double an, double bm, jet c,
                        jet *G, jet *Gd) {
-  double al = kink_alpha(kp->act, kp->slope), A1 = 0.5 * (1.0 + al), B1 = 0.5 * (1.0 - al);
-  double A = A1 * A1, B = B1 * B1, a = pv->a, b = pv->b;
+  double A = kp->A1 * kp->A1, B = kp->B1 * kp->B1, a = pv->a, b = pv->b;
   if (B == 0.0 || !(a * b > 0)) {
     *G = jaffine(c, A, 0.0);
     if (Gd) *Gd = jconst(A);
@@ -156,29 +353,40 @@ void dual_jet(const kpar *kp, const pairval *pv, double an, double bm, jet c, je
   case ACT_RELU:
   case ACT_LEAKY_RELU:
   case ACT_ABS:
+  case ACT_ABRELU:
     kinked_jet(kp, pv, an, bm, c, G, Gd);
     return;
   case ACT_ERF: {
-    /* Partials of g = (2/pi) asin(2c / sqrt(uw)), u = 1+2a, w = 1+2b, with
-     * R = uw - 4c^2 = 1 + 2a + 2b + 4D:
-     *   g_c = (4/pi) R^-1/2 (= gdot), g_a = -(4c/pi) R^-1/2 / u,
-     *   g_cc = (16c/pi) R^-3/2, g_ac = -(4w/pi) R^-3/2, g_ab = (4c/pi) R^-3/2,
-     * and of gdot: gdot_a = -(4w/pi) R^-3/2, gdot_c = (16c/pi) R^-3/2,
-     *   gdot_cc = (16/pi) R^-3/2 + (192 c^2/pi) R^-5/2,
-     *   gdot_ac = -(48 c w/pi) R^-5/2, gdot_ab = -(8/pi) R^-3/2 + (12 uw/pi) R^-5/2 */
-    double av = pv->a, bv = pv->b, cv = c.v, u = 1.0 + 2.0 * av, w = 1.0 + 2.0 * bv;
-    double R = 1.0 + 2.0 * (av + bv) + 4.0 * pv->D, r1 = 1.0 / sqrt(R), r3 = r1 / R,
-           r5 = r3 / R, k = 2.0 * TWO_OVER_PI; /* 4/pi */
-    double gv = TWO_OVER_PI * asin_rho(2.0 * cv, sqrt(R), sqrt(u * w));
-    double P[8] = {gv, -k * cv * r1 / u, -k * cv * r1 / w, k * r1,
-                   4.0 * k * cv * r3, -k * w * r3, -k * u * r3, k * cv * r3};
+    double P[8], Pd[8];
+    erf_partials(pv->a, pv->b, c.v, pv->D, P, Gd ? Pd : NULL);
     *G = jcompose3_pair(an, bm, c, P);
-    if (Gd) {
-      double Pd[8] = {k * r1, -k * w * r3, -k * u * r3, 4.0 * k * cv * r3,
-                      4.0 * k * r3 + 48.0 * k * cv * cv * r5, -12.0 * k * cv * w * r5,
-                      -12.0 * k * cv * u * r5, -2.0 * k * r3 + 3.0 * k * u * w * r5};
-      *Gd = jcompose3_pair(an, bm, c, Pd);
+    if (Gd) *Gd = jcompose3_pair(an, bm, c, Pd);
+    return;
+  }
+  case ACT_ERF_ABC: {
+    /* g(a, b, c) = al^2 g_erf(be^2 a, be^2 b, be^2 c) + ga^2: each partial
+     * brings a factor be^2; gd = al^2 be^2 gd_erf(...) */
+    double al2 = kp->ap[0] * kp->ap[0], be2 = kp->ap[1] * kp->ap[1], P[8], Pd[8];
+    erf_partials(be2 * pv->a, be2 * pv->b, be2 * c.v, be2 * be2 * pv->D, P, Gd ? Pd : NULL);
+    double f0 = al2, f1 = al2 * be2, f2 = f1 * be2, f3 = f2 * be2;
+    for (int e = 0; e < 8; e++) {
+      double s1 = e == 0 ? f0 : (e < 4 ? f1 : f2);
+      P[e] *= s1;
+      if (Gd) Pd[e] *= e == 0 ? f1 : (e < 4 ? f2 : f3);
     }
+    P[0] += kp->ap[2] * kp->ap[2];
+    *G = jcompose3_pair(an, bm, c, P);
+    if (Gd) *Gd = jcompose3_pair(an, bm, c, Pd);
+    return;
+  }
+  case ACT_RELU_POWER:
+    relu_power_jet(kp, pv, an, bm, c, G, Gd);
+    return;
+  case ACT_POLYNOMIAL: {
+    double P[8], Pd[8];
+    poly_partials(kp, pv->a, pv->b, c.v, P, Gd ? Pd : NULL);
+    *G = jcompose3_pair(an, bm, c, P);
+    if (Gd) *Gd = jcompose3_pair(an, bm, c, Pd);
     return;
   }
   case ACT_GELU: {

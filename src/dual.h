@@ -34,23 +34,25 @@ JNTK_INLINE void pair_half_angle(pairval *pv) {
 }
 
 JNTK_INLINE int dual_is_kinked(int act) {
-  return act == ACT_IDENTITY || act == ACT_RELU || act == ACT_LEAKY_RELU || act == ACT_ABS;
+  return act == ACT_IDENTITY || act == ACT_RELU || act == ACT_LEAKY_RELU || act == ACT_ABS ||
+         act == ACT_ABRELU;
 }
 JNTK_INLINE int dual_is_series(int act) {
   return act == ACT_TANH || act == ACT_SOFTPLUS || act == ACT_SIGMOID || act == ACT_SILU ||
          act == ACT_USER;
 }
 
-/* Piecewise-linear family phi(x) = max(x, alpha x) = A1 x + B1 |x| with
- * A1 = (1 + alpha)/2, B1 = (1 - alpha)/2: alpha is 0 for relu, -1 for abs,
- * 1 for identity, the slope for leaky relu. With A = A1^2, B = B1^2 and
+/* Piecewise-linear family phi(x) = a min(x, 0) + b max(x, 0) = A1 x + B1 |x|
+ * with A1 = (a + b)/2, B1 = (b - a)/2 (neural-tangents' ABRelu(a, b)): relu
+ * is (0, 1), abs (-1, 1), identity (1, 1), leaky relu (slope, 1). With
+ * A = A1^2, B = B1^2 (the cross terms E[u |v|] vanish by symmetry) and
  * J(theta) = sin(theta) + (pi/2 - theta) cos(theta):
  *   g  = A c + B (2/pi) sqrt(ab) J(theta),   gd = A + B (1 - 2 theta/pi),
  * the arc-cosine kernel (sqrt(ab - c^2) + (pi - theta) c)/(2 pi) for relu.
- * theta = pi/2 when a or b is 0 (neural-tangents' convention). */
-JNTK_INLINE double kink_alpha(int act, double slope) {
-  return act == ACT_RELU ? 0.0 : (act == ACT_ABS ? -1.0 : (act == ACT_IDENTITY ? 1.0 : slope));
-}
+ * theta = pi/2 when a or b is 0 (neural-tangents' convention). A1 and B1 of
+ * an activation code, its leaky-relu slope and its parameters (abrelu: a,
+ * b); 0 for the other activations. */
+void dual_kink_coefs(int act, double slope, const double *ap, double *A1, double *B1);
 
 /* asin(rho) for rho = c/s, s = sqrt(ab), sD = sqrt(ab - c^2), accurate to
  * rounding everywhere: asin where |rho| <= 0.7, else from the complementary
@@ -86,6 +88,32 @@ JNTK_INLINE double dual_rbf_exponent(double a, double b, double c, double D) {
   return d * d + 2.0 * D / (ra * rb + c);
 }
 
+/* erf: g = (2/pi) asin(2c / sqrt((1+2a)(1+2b))), gd = (4/pi)/sqrt(R) with
+ * R = (1+2a)(1+2b) - 4c^2 = 1 + 2a + 2b + 4D: no cancellation */
+JNTK_INLINE void dual_erf(double a, double b, double c, double D, double *g, double *gd) {
+  double R = 1.0 + 2.0 * (a + b) + 4.0 * D;
+  double den = sqrt(R), sQ = sqrt((1.0 + 2.0 * a) * (1.0 + 2.0 * b));
+  *g = TWO_OVER_PI * asin_rho(2.0 * c, den, sQ);
+  if (gd) *gd = 2.0 * TWO_OVER_PI / den;
+}
+
+/* A polynomial phi = sum_j c_j x^j (kp->ap = c(K + 1, c_0, ..., c_K)): with
+ * M_k(a) = E[phi^(k)(u)], u ~ N(0, a) (a polynomial in a), Price's theorem
+ * makes g a finite Taylor series in c,
+ *   g = sum_m c^m / m! M_m(a) M_m(b),
+ * and every partial d^p/da^p d^q/db^q d^r/dc^r g is
+ *   2^-(p+q) sum_m c^m / m! M_{m+r+2p}(a) M_{m+r+2q}(b)
+ * (each a-derivative puts two derivatives on u's factor): exact to rounding;
+ * gd = g_c. */
+void dual_poly(const kpar *kp, double a, double b, double c, double *g, double *gd);
+
+/* relu^k (Cho and Saul's arc-cosine kernel of order k):
+ *   g = (ab)^(k/2) J_k(theta) / (2 pi),   gd = k^2 (ab)^((k-1)/2) J_{k-1}(theta) / (2 pi),
+ * J_0 = pi - theta, J_1 = sin theta + (pi - theta) cos theta,
+ * J_n = (2n - 1) cos theta J_{n-1} + (n - 1)^2 sin^2 theta J_{n-2} (n >= 2);
+ * theta = atan2(sqrt(D), c); 0 when a or b is 0 (phi(0) = 0). */
+void dual_relu_power(const kpar *kp, const pairval *pv, double *g, double *gd);
+
 /* Activations whose NTK (and Jacobian kernels) are infinite: NNGP only. */
 JNTK_INLINE int dual_is_nngp_only(int act) { return act == ACT_SIGN || act == ACT_STEP; }
 
@@ -98,9 +126,9 @@ JNTK_INLINE void dual_closed(const int act, const kpar *kp, const pairval *pv,
   case ACT_IDENTITY:
   case ACT_RELU:
   case ACT_LEAKY_RELU:
-  case ACT_ABS: {
-    double al = kink_alpha(act, kp->slope), A1 = 0.5 * (1.0 + al), B1 = 0.5 * (1.0 - al);
-    double A = A1 * A1, B = B1 * B1;
+  case ACT_ABS:
+  case ACT_ABRELU: {
+    double A = kp->A1 * kp->A1, B = kp->B1 * kp->B1;
     if (B == 0.0 || !(a * b > 0)) {
       *g = A * c;
       if (gd) *gd = A;
@@ -111,13 +139,16 @@ JNTK_INLINE void dual_closed(const int act, const kpar *kp, const pairval *pv,
     if (gd) *gd = A + B * (1.0 - TWO_OVER_PI * th);
     return;
   }
-  case ACT_ERF: {
-    /* g = (2/pi) asin(2c / sqrt((1+2a)(1+2b))), gd = (4/pi)/sqrt(R) with
-     * R = (1+2a)(1+2b) - 4c^2 = 1 + 2a + 2b + 4D: no cancellation */
-    double R = 1.0 + 2.0 * (a + b) + 4.0 * pv->D;
-    double den = sqrt(R), sQ = sqrt((1.0 + 2.0 * a) * (1.0 + 2.0 * b));
-    *g = TWO_OVER_PI * asin_rho(2.0 * c, den, sQ);
-    if (gd) *gd = 2.0 * TWO_OVER_PI / den;
+  case ACT_ERF:
+    dual_erf(a, b, c, pv->D, g, gd);
+    return;
+  case ACT_ERF_ABC: {
+    /* phi = al erf(be x) + ga: the erf dual at be^2 (a, b, c), scaled by
+     * al^2, plus ga^2 (E erf = 0); gd = al^2 be^2 erf's gd there */
+    double al2 = kp->ap[0] * kp->ap[0], be2 = kp->ap[1] * kp->ap[1];
+    dual_erf(be2 * a, be2 * b, be2 * c, be2 * be2 * pv->D, g, gd);
+    *g = al2 * *g + kp->ap[2] * kp->ap[2];
+    if (gd) *gd *= al2 * be2;
     return;
   }
   case ACT_GELU: {
@@ -131,6 +162,12 @@ JNTK_INLINE void dual_closed(const int act, const kpar *kp, const pairval *pv,
             c / (2.0 * M_PI * dl) * (1.0 / d2 + (1.0 - P) / P1 + 1.0);
     return;
   }
+  case ACT_POLYNOMIAL:
+    dual_poly(kp, a, b, c, g, gd);
+    return;
+  case ACT_RELU_POWER:
+    dual_relu_power(kp, pv, g, gd);
+    return;
   case ACT_SIN:
   case ACT_COS: {
     double S, C;

@@ -26,6 +26,11 @@ struct series_rule;
 typedef struct {
   int act;          /* activation code (activation.h) */
   double slope;     /* leaky_relu slope */
+  /* the activation's parameters (mlp(act_par = )): abrelu (a, b), erf
+   * (a, b, c), relu_power (k), polynomial (c_0, ..., c_K); nap of them */
+  const double *ap;
+  int nap;
+  double A1, B1;    /* kinked family: phi = A1 x + B1 |x| (dual_kink_coefs()) */
   int depth;        /* hidden layers L */
   double sw2, sb2;  /* sigma_w^2, sigma_b^2 */
   double k2;        /* kappa^2 */

@@ -21,12 +21,12 @@
 #define EPS 2.220446049250313e-16
 
 static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP rule, int d) {
-  if (!Rf_isReal(par) || XLENGTH(par) != 5)
-    Rf_error("'par' must be c(sigma_w, sigma_b, kappa, slope, tol)");
+  if (!Rf_isReal(par) || XLENGTH(par) < 5 || XLENGTH(par) > 5 + ACT_MAX_PAR)
+    Rf_error("'par' must be c(sigma_w, sigma_b, kappa, slope, tol, activation parameters)");
   if (!Rf_isInteger(ipar) || XLENGTH(ipar) < 3)
     Rf_error("'ipar' must be c(activation code, depth, series terms[, 1, widths])");
   const double *p = REAL(par);
-  for (int k = 0; k < 5; k++)
+  for (R_xlen_t k = 0; k < XLENGTH(par); k++)
     if (!R_FINITE(p[k])) Rf_error("'par' must be finite");
   if (!(p[0] > 0) || p[1] < 0 || !(p[2] > 0)) Rf_error("need sigma_w > 0, sigma_b >= 0, kappa > 0");
   if (!(p[4] >= 1e-13 && p[4] <= 0.1)) Rf_error("'tol' must be in [1e-13, 0.1]");
@@ -56,6 +56,11 @@ static void fill_kpar(kpar *kp, SEXP par, SEXP ipar, SEXP rule, int d) {
   kp->k2 = p[2] * p[2];
   kp->slope = p[3];
   kp->tol = p[4];
+  kp->ap = p + 5;
+  kp->nap = (int) XLENGTH(par) - 5;
+  const char *bad = act_par_check(kp->act, kp->ap, kp->nap);
+  if (bad) Rf_error("activation parameters: %s", bad);
+  dual_kink_coefs(kp->act, kp->slope, kp->ap, &kp->A1, &kp->B1);
   kp->d = d;
   kp->nthreads = 1;
   kp->sr = NULL;

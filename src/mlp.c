@@ -30,12 +30,12 @@ void mlp_set_theta(mlp_net *net, const double *theta) {
 }
 
 void mlp_from_R(SEXP params, SEXP par, SEXP ipar, mlp_net *net) {
-  if (!Rf_isReal(par) || XLENGTH(par) != 4)
-    Rf_error("'par' must be c(sigma_w, sigma_b, kappa, slope)");
+  if (!Rf_isReal(par) || XLENGTH(par) < 4 || XLENGTH(par) > 4 + ACT_MAX_PAR)
+    Rf_error("'par' must be c(sigma_w, sigma_b, kappa, slope, activation parameters)");
   if (!Rf_isInteger(ipar) || XLENGTH(ipar) < 4 || XLENGTH(ipar) > 100000)
     Rf_error("'ipar' must be c(activation, parametrisation, d, n_1, ..., n_L, 1)");
   const double *p = REAL(par);
-  for (int k = 0; k < 4; k++)
+  for (R_xlen_t k = 0; k < XLENGTH(par); k++)
     if (!R_FINITE(p[k])) Rf_error("'par' must be finite");
   if (!(p[0] > 0) || p[1] < 0 || !(p[2] > 0))
     Rf_error("'par' needs sigma_w > 0, sigma_b >= 0, kappa > 0");
@@ -55,6 +55,9 @@ void mlp_from_R(SEXP params, SEXP par, SEXP ipar, mlp_net *net) {
     if (net->n[l] < 1) Rf_error("widths must be positive whole numbers");
   if (net->n[L1] != 1) Rf_error("the output layer must have one unit");
   net->slope = p[3];
+  net->ap = p + 4;
+  const char *bad = act_par_check(net->act, net->ap, (int) XLENGTH(par) - 4);
+  if (bad) Rf_error("activation parameters: %s", bad);
   net->kappa = p[2];
   net->sw = p[0];
   net->sb = p[1];
@@ -257,7 +260,7 @@ void mlp_forward(const mlp_net *net, mlp_work *w, int lo, int hi) {
     /* z = phi(h + beta b) in place, with phi' and phi'' */
     for (int c = 0; c < cols; c++) {
       ptrdiff_t oc = (ptrdiff_t) c * nl;
-      act_layer(net->act, net->slope, H + oc, nl, net->b[l], net->beta,
+      act_layer(net->act, net->slope, net->ap, H + oc, nl, net->b[l], net->beta,
                 w->d1[l] ? w->d1[l] + o + oc : NULL, w->d2[l] ? w->d2[l] + o + oc : NULL);
     }
   }

@@ -51,6 +51,7 @@ typedef struct {
   int user_nfun;       /* ACT_USER: how many of phi, phi', phi'' the user gave */
   int param;           /* MLP_NTK or MLP_STANDARD */
   double slope;        /* leaky_relu slope */
+  const double *ap;    /* the activation's parameters (activation.h) */
   double kappa;        /* output scale */
   double sw, sb;       /* sigma_w, sigma_b (the variances of the parameters) */
   double beta;         /* bias scale */

@@ -515,7 +515,7 @@ static int plain_columns(const kpar *kp, const kside *s1, const kside *s2, const
   double al0 = kp->sw2 / kp->d;
   kink_consts kc = {0, 0, kp->sw2, kp->sb2, 0};
   if (kink) {
-    double al = kink_alpha(kp->act, kp->slope), A1 = 0.5 * (1.0 + al), B1 = 0.5 * (1.0 - al);
+    double A1 = kp->A1, B1 = kp->B1; /* dual_kink_coefs(), set by fill_kpar() */
     kc.A = A1 * A1;
     kc.B = B1 * B1;
     kc.alpha = kp->sw2 * (kc.A + kc.B);

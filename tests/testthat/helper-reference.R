@@ -53,6 +53,12 @@ ref_derivs <- list(
   leaky_relu = function(x, k) switch(k + 1, ifelse(x > 0, x, 0.01 * x), ifelse(x > 0, 1, 0.01),
                                      0 * x, 0 * x, 0 * x),
   abs = function(x, k) switch(k + 1, abs(x), sign(x), 0 * x, 0 * x, 0 * x),
+  # parametrised activations at their defaults (test-activations-param.R
+  # tests other parameters): abrelu(0, 1) is relu
+  abrelu = function(x, k) switch(k + 1, pmax(x, 0), as.numeric(x > 0), 0 * x, 0 * x, 0 * x),
+  polynomial = function(x, k) switch(k + 1, x, 1 + 0 * x, 0 * x, 0 * x, 0 * x), # c(0, 1)
+  relu_power = function(x, k) switch(k + 1, pmax(x, 0)^2, 2 * pmax(x, 0), 2 * (x > 0), 0 * x,
+                                     0 * x), # k = 2
   # neural-tangents' Sign(), RectifiedMonomial(0), Exp(1, 1), Gaussian(1, -1),
   # Rbf(1); the jumps' derivatives almost everywhere (0)
   sign = function(x, k) if (k == 0) sign(x) else 0 * x,
