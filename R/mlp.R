@@ -302,7 +302,8 @@ print.mlp <- function(x, ...) {
     how <- paste0(how, "; ", if (nf == 1L) "derivatives" else
       paste(paste(vapply(seq_len(nf - 1L), function(k) paste0("phi", strrep("'", k)), ""),
                   collapse = ", "), "given, higher derivatives"),
-      " by Gaussian integration by parts; analytic kernels only")
+      " by Gaussian integration by parts",
+      if (nf < 3L) "; finite networks differentiate it numerically" else "")
   }
   std <- net_parametrisation(x) == "standard"
   cat(sprintf("<mlp> infinite-width MLP, %s parametrisation\n", if (std) "standard" else "NTK"))
