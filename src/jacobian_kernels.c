@@ -143,20 +143,38 @@ static void transpose(const double *A, int r, int c, double *B) {
  * forms at half the speed or less): the operands X^2^T and V are transposed
  * explicitly (O(n d)), and the J part is formed as its transpose
  * C1 X^2 + P V (n1 x d), transposed back in O(n1 d). */
+/* The unit rows of both sides (U1 n1 x d, U2 n2 x d and its transpose U2t)
+ * and the norms, R_alloc'ed. */
+typedef struct {
+  double *U1, *U2, *U2t, *nr1, *nr2;
+} unit_pair;
+
+static unit_pair unit_pair_fill(const double *x1, const double *x2, int n1, int n2, int d) {
+  unit_pair u;
+  u.U1 = (double *) R_alloc((size_t) n1 * d, sizeof(double));
+  u.U2 = (double *) R_alloc((size_t) n2 * d, sizeof(double));
+  u.U2t = (double *) R_alloc((size_t) n2 * d, sizeof(double));
+  u.nr1 = (double *) R_alloc(n1, sizeof(double));
+  u.nr2 = (double *) R_alloc(n2, sizeof(double));
+  unit_rows(x1, n1, d, u.U1, u.nr1);
+  unit_rows(x2, n2, d, u.U2, u.nr2);
+  transpose(u.U2, n2, d, u.U2t);
+  return u;
+}
+
+/* Rh (n1 x n2) = U1 U2^T clamped to [-1, 1]. */
+static void cosines_of(const unit_pair *u, int n1, int n2, int d, double *Rh) {
+  double one = 1.0, zero = 0.0;
+  F77_CALL(dgemm)("N", "N", &n1, &n2, &d, &one, u->U1, &n1, u->U2t, &d, &zero, Rh, &n1 FCONE FCONE);
+  ptrdiff_t S = (ptrdiff_t) n1 * n2;
+  for (ptrdiff_t t = 0; t < S; t++) Rh[t] = Rh[t] > 1 ? 1 : (Rh[t] < -1 ? -1 : Rh[t]);
+}
+
 /* Rh (n1 x n2) = the cosines x^_a . x^'_b of every pair, clamped to [-1, 1],
  * as jacobian_matvec() uses them (it computes them itself when not given). */
 void jacobian_cosines(const double *x1, const double *x2, int n1, int n2, int d, double *Rh) {
-  double *U1 = (double *) R_alloc((size_t) n1 * d, sizeof(double));
-  double *U2 = (double *) R_alloc((size_t) n2 * d, sizeof(double));
-  double *U2t = (double *) R_alloc((size_t) n2 * d, sizeof(double));
-  double *nr1 = (double *) R_alloc(n1, sizeof(double)), *nr2 = (double *) R_alloc(n2, sizeof(double));
-  unit_rows(x1, n1, d, U1, nr1);
-  unit_rows(x2, n2, d, U2, nr2);
-  transpose(U2, n2, d, U2t);
-  double one = 1.0, zero = 0.0;
-  F77_CALL(dgemm)("N", "N", &n1, &n2, &d, &one, U1, &n1, U2t, &d, &zero, Rh, &n1 FCONE FCONE);
-  ptrdiff_t S = (ptrdiff_t) n1 * n2;
-  for (ptrdiff_t t = 0; t < S; t++) Rh[t] = Rh[t] > 1 ? 1 : (Rh[t] < -1 ? -1 : Rh[t]);
+  unit_pair u = unit_pair_fill(x1, x2, n1, n2, d);
+  cosines_of(&u, n1, n2, d, Rh);
 }
 
 void jacobian_matvec(const double *F, const double *x1, const double *x2,
@@ -165,21 +183,16 @@ void jacobian_matvec(const double *F, const double *x1, const double *x2,
   ptrdiff_t S = (ptrdiff_t) n1 * n2;
   const double *F0 = F, *Fp = F + S, *Fq = F + 2 * S, *Fr = F + 3 * S, *Fs = F + 4 * S,
                *Ftq = F + 5 * S, *Ftr = F + 6 * S, *Fu = F + 7 * S;
-  double *U1 = (double *) R_alloc((size_t) n1 * d, sizeof(double));
-  double *U2 = (double *) R_alloc((size_t) n2 * d, sizeof(double));
-  double *U2t = (double *) R_alloc((size_t) n2 * d, sizeof(double));
+  unit_pair u = unit_pair_fill(x1, x2, n1, n2, d);
+  const double *U1 = u.U1, *U2 = u.U2, *U2t = u.U2t, *nr1 = u.nr1, *nr2 = u.nr2;
   double *V = (double *) R_alloc((size_t) n2 * d, sizeof(double));
   double *RtT = (double *) R_alloc((size_t) n1 * d, sizeof(double));
-  double *nr1 = (double *) R_alloc(n1, sizeof(double)), *nr2 = (double *) R_alloc(n2, sizeof(double));
-  unit_rows(x1, n1, d, U1, nr1);
-  unit_rows(x2, n2, d, U2, nr2);
-  transpose(U2, n2, d, U2t);
   /* the cosines: given (cached by the caller: one product of n1 n2 d fewer
    * per call), or computed here as jacobian_cosines() does */
   const double *Rh = rho;
   if (!Rh) {
     double *R0 = (double *) R_alloc(S, sizeof(double));
-    jacobian_cosines(x1, x2, n1, n2, d, R0);
+    cosines_of(&u, n1, n2, d, R0);
     Rh = R0;
   }
   double *XV = (double *) R_alloc(S, sizeof(double));
