@@ -420,20 +420,6 @@ activation_user_rule <- function(net) {
        length(net$activation_fun))
 }
 
-# Finite networks evaluate their activation in C, layer by layer inside the
-# parallel regions, where an R function cannot be called.
-check_finite_activation <- function(net) {
-  if (!is.null(net$activation_fun)) {
-    jntk_abort(sprintf(paste0(
-      "Finite networks cannot use an activation given as an R function (`%s`): their layers run ",
-      "in compiled code, in parallel, where R cannot be called. Use a built-in activation (see ",
-      "`activations()`) for sample_mlp(), train_mlp() and the empirical kernels; the infinite-width ",
-      "kernels (nngp(), ntk(), jacobian_nngp(), jntk()) accept it."), net$activation_label),
-      class = "jntk_error_unsupported")
-  }
-  invisible(net)
-}
-
 # NNGP-only activations (a jump: phi' is a delta function) refuse the NTK and
 # the Jacobian kernels.
 activation_jumps <- function(net) is.null(net$activation_fun) && net$activation %in% c("sign", "step")

@@ -300,9 +300,11 @@ print.summary.mlp_network <- function(x, ...) {
 
 # ---- the one format of a finite network for C ---------------------------------
 
-# par = c(sigma_w, sigma_b, kappa, slope); ipar = c(activation, parametrisation
-# (0 ntk, 1 standard), d, n_1, ..., n_L, 1); see src/mlp.h. The parameters go
-# alongside, as list(weights, biases) or as the flat theta.
+# par = c(sigma_w, sigma_b, kappa, slope, act_par_vector(net)), with the
+# evaluator of an R-function activation as its attribute "user"; ipar =
+# c(activation, parametrisation (0 ntk, 1 standard), d, n_1, ..., n_L, 1);
+# see src/mlp.h. The parameters go alongside, as list(weights, biases) or as
+# the flat theta.
 network_arch <- function(net, widths) {
   blas_forms()
   par <- as.double(c(net$sigma_w, net$sigma_b, net$kappa, net$slope, act_par_vector(net)))

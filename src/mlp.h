@@ -87,7 +87,7 @@ typedef struct {
 #define MLP_FOR 16      /* gam (forward-over-reverse) */
 
 /* Read an architecture and its parameters: par = c(sigma_w, sigma_b, kappa,
- * slope), ipar = c(activation, parametrisation, d, n_1, ..., n_L, 1), params
+ * slope, the activation's parameters (act_par, activation.h)), ipar = c(activation, parametrisation, d, n_1, ..., n_L, 1), params
  * either list(weights, biases) (lists of L1 matrices / vectors) or the flat
  * theta (vec(W^1), b^1, vec(W^2), b^2, ...). Every parameter is checked
  * finite here, once per call. Errors (never crashes) on garbage. */
