@@ -65,7 +65,8 @@
 #'   `seeds` (the base seed, the RNG kinds and the seed of every cell),
 #'   `cells` (one row per cell: its parameters, `seed`, `wall`, `cpu` seconds
 #'   and whether it came from this run), `data` (the numbers behind the
-#'   figure), `time` (total wall and CPU seconds over the cells, this run's
+#'   figure; `NULL` for an incomplete run whose finished cells do not
+#'   suffice, with `data_error` saying why), `time` (total wall and CPU seconds over the cells, this run's
 #'   wall time, and for an incomplete run the extrapolated CPU time), `blas`
 #'   (BLAS and LAPACK libraries, threads), `package` (version), `R`, `date`,
 #'   `machine` (cores, load averages).
@@ -154,10 +155,14 @@ run_experiment <- function(name, size = c("paper", "small"), set = list(),
   res <- collate_experiment(spec, size, settings, cells, results, finished, fresh,
                             proc.time()[["elapsed"]] - t_start, shared, set)
   if (!res$complete) {
-    message(sprintf(paste0("%s (%s): %d of %d cells finished; the whole setting needs about %s of CPU time ",
-                           "(%.3g s per cell measured). Run again to continue."),
+    message(sprintf("%s (%s): %d of %d cells finished; %s. Run again to continue.%s%s",
                     spec$name, size, sum(finished), nrow(cells),
-                    format_seconds(res$time$extrapolated_cpu), res$time$cpu_per_cell))
+                    if (any(finished)) sprintf("the whole setting needs about %s of CPU time (%.3g s per cell measured)",
+                                               format_seconds(res$time$extrapolated_cpu), res$time$cpu_per_cell)
+                    else "no cell has been timed yet",
+                    if (is.null(res$data_error)) "" else
+                      sprintf(" The figure's numbers need more cells (%s).", res$data_error),
+                    experiment_hint(spec$name, size, set, cache_dir, dir)))
   }
   if (!is.null(output)) {
     dir.create(dirname(output), recursive = TRUE, showWarnings = FALSE)
@@ -189,7 +194,23 @@ collate_experiment <- function(spec, size, settings, cells, results, finished, f
   cells$finished <- finished
   cells$this_run <- fresh
   values <- lapply(results, function(r) r$value)
-  data <- spec$collate(cells[finished, , drop = FALSE], values[finished], settings, shared)
+  # an incomplete run collates what it has where the script can; where it
+  # cannot (e.g. a fit across widths with one width done), data is NULL and
+  # data_error says why
+  data <- NULL
+  data_error <- NULL
+  if (all(finished)) {
+    data <- spec$collate(cells[finished, , drop = FALSE], values[finished], settings, shared)
+  } else if (!any(finished)) {
+    data_error <- "no cell is finished"
+  } else {
+    data <- tryCatch(spec$collate(cells[finished, , drop = FALSE], values[finished], settings, shared),
+                     error = function(e) {
+                       data_error <<- sprintf("collating %d of %d cells failed: %s", sum(finished),
+                                              length(finished), conditionMessage(e))
+                       NULL
+                     })
+  }
   blas <- unique(unlist(lapply(results[finished], `[[`, "blas")))
   loads <- do.call(rbind, lapply(results[finished], `[[`, "load"))
   per_cell <- if (any(finished)) sum(cpu, na.rm = TRUE) / sum(finished) else NA_real_
@@ -204,7 +225,7 @@ collate_experiment <- function(spec, size, settings, cells, results, finished, f
     complete = all(finished), settings = settings, overrides = overrides,
     seeds = list(base = settings$seed, cells = cells$seed,
                  kind = c("Mersenne-Twister", "Inversion", "Rejection")),
-    cells = cells, data = data,
+    cells = cells, data = data, data_error = data_error,
     time = list(wall = sum(wall, na.rm = TRUE), cpu = sum(cpu, na.rm = TRUE),
                 this_run_wall = this_wall, cpu_per_cell = per_cell,
                 extrapolated_cpu = extra),
@@ -217,6 +238,45 @@ collate_experiment <- function(spec, size, settings, cells, results, finished, f
     machine = list(cores = parallel::detectCores(), sysname = Sys.info()[["sysname"]],
                    load_at_cells = if (is.null(loads)) NULL else colMeans(loads))
   ), class = "jntk_experiment")
+}
+
+# For an incomplete run: the settings under which cells of this experiment
+# are cached elsewhere, and those of the shipped result, as --set= options
+# (a re-run with other settings has its own cache folder and starts afresh).
+experiment_hint <- function(name, size, set, cache_dir, dir) {
+  as_opts <- function(s) {
+    if (!length(s)) return("the defaults (no --set=)")
+    paste(sprintf("--set=%s=%s", names(s), vapply(s, function(v) paste(format(v, scientific = FALSE,
+                                                                           trim = TRUE), collapse = ","), "")),
+          collapse = " ")
+  }
+  out <- character()
+  shipped <- if (size == "paper") system.file("extdata", paste0(name, ".rds"), package = "jntk") else ""
+  if (nzchar(shipped)) {
+    ov <- tryCatch(readRDS(shipped)$overrides, error = function(e) NULL)
+    if (!is.null(ov) && !identical(unname(lapply(ov, as.vector)), unname(lapply(set, as.vector)))) {
+      out <- c(out, sprintf("The shipped result was run with %s.", as_opts(ov)))
+    }
+  }
+  others <- setdiff(list.dirs(file.path(cache_dir, name), recursive = FALSE), dir)
+  others <- others[startsWith(basename(others), paste0(size, "-"))]
+  for (o in others) {
+    n_done <- length(list.files(o, pattern = "^cell[0-9]+\\.rds$"))
+    st <- tryCatch(readRDS(file.path(o, "settings.rds")), error = function(e) NULL)
+    if (!n_done || is.null(st)) next
+    out <- c(out, sprintf("%s holds %d of %d cells, run with %s.", o, n_done,
+                          nrow(st$cells), as_opts(experiment_diff(st$settings, name, size))))
+  }
+  if (length(out)) paste(c("", out), collapse = " ") else ""
+}
+
+# The settings of a cache folder that differ from the script's defaults.
+experiment_diff <- function(settings, name, size) {
+  base <- tryCatch(load_experiment(name)$settings(size), error = function(e) NULL)
+  if (is.null(base)) return(list())
+  keep <- setdiff(names(settings), "threads")
+  diff <- keep[!vapply(keep, function(k) isTRUE(all.equal(settings[[k]], base[[k]])), TRUE)]
+  settings[diff]
 }
 
 #' @export

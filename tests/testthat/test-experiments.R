@@ -204,6 +204,41 @@ test_that("run_experiment() caches cells, resumes, and records what it ran", {
   expect_identical(sum(!r3$cells$this_run), 0L)
 })
 
+test_that("an incomplete run says which cells and settings the cache holds", {
+  dir <- tempfile("jntk-exp")
+  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
+  set <- list(n_points = 5L, depths = 1:2, activations = "erf")
+  r1 <- run_experiment("kimyang2024-fig6", size = "small", cache_dir = dir, progress = FALSE, set = set)
+  expect_true(r1$complete)
+  expect_null(r1$data_error)
+  # other settings, nothing run: no data, and the message points at the cached cells' settings
+  expect_message(r0 <- run_experiment("kimyang2024-fig6", size = "small", cache_dir = dir,
+                                      progress = FALSE, max_minutes = 0,
+                                      set = list(n_points = 5L, depths = 1:3, activations = "erf")),
+                 "0 of 3 cells finished.*no cell is finished.*holds 2 of 2 cells, run with --set=n_points=5 --set=depths=1,2 --set=activations=erf")
+  expect_false(r0$complete)
+  expect_null(r0$data)
+  expect_identical(r0$data_error, "no cell is finished")
+  # a collate that fails on a partial set of cells is reported, not raised
+  spec <- jntk:::load_experiment("kimyang2024-fig6")
+  collate <- spec$collate
+  spec$collate <- function(cells, values, settings, shared) {
+    if (nrow(cells) < 3L) stop("needs every depth")
+    collate(cells, values, settings, shared)
+  }
+  set3 <- list(n_points = 5L, depths = 1:3, activations = "erf")
+  r2 <- run_experiment(spec, size = "small", cache_dir = dir, progress = FALSE, set = set3)
+  expect_true(r2$complete)
+  unlink(file.path(dir, "kimyang2024-fig6", list.files(file.path(dir, "kimyang2024-fig6"),
+                                                       pattern = "cell0003.rds", recursive = TRUE)))
+  expect_message(r3 <- run_experiment(spec, size = "small", cache_dir = dir, progress = FALSE,
+                                      max_minutes = 0, set = set3),
+                 "2 of 3 cells finished.*collating 2 of 3 cells failed: needs every depth")
+  expect_false(r3$complete)
+  expect_null(r3$data)
+  expect_identical(r3$cells$finished, c(TRUE, TRUE, FALSE))
+})
+
 test_that("run_experiment() refuses what it cannot run", {
   expect_snapshot(error = TRUE, run_experiment("kimyang2024-fig99"))
   expect_snapshot(error = TRUE, run_experiment("kimyang2024-fig6", set = list(widthz = 3)))
