@@ -1,8 +1,8 @@
 # The user-level bad-input matrix (issue 17 "The user-level bad-input
 # matrix", issue 14 "Where a user goes wrong"): every exported function and
 # the methods users call, each argument given each bad value of its kind, one
-# at a time. The table, the families and the runner are in
-# helper-bad-input.R.
+# at a time. The families and the runner are in helper-bad-input.R, the
+# table in helper-bad-input-table.R.
 
 test_that("the table has a row for every exported function", {
   ex <- getNamespaceExports("jntk")
