@@ -201,19 +201,88 @@ flow_sigma_times <- function(fl, C, threads) {
 
 # The k largest eigenpairs of A = Lambda^{1/2}(Theta + rI)Lambda^{1/2} of an
 # iterative flow (for eigenfeatures on the top of the spectrum): RSpectra's
-# eigs_sym on the operator when installed, else Lanczos with full
-# reorthogonalisation from the targets. list(values (decreasing), vectors n x k).
-flow_top_eigen <- function(fl, k, tol = 1e-10) {
+# eigs_sym on the operator when installed, else lanczos_top().
+# list(values (decreasing), vectors n x k).
+flow_top_eigen <- function(fl, k, tol = 1e-10, spectra = requireNamespace("RSpectra", quietly = TRUE)) {
   n <- fl$n
   k <- as.integer(min(k, n - 2L))
   f <- function(v) as.vector(krylov_apply(fl$op, v))
-  if (requireNamespace("RSpectra", quietly = TRUE) && k >= 1L) {
+  if (k < 1L) return(list(values = numeric(0), vectors = matrix(0, n, 0)))
+  if (spectra) {
     e <- RSpectra::eigs_sym(function(v, args) f(v), k = k, which = "LA", n = n,
                             opts = list(tol = tol, ncv = min(n, max(2L * k + 1L, 20L))))
     return(list(values = e$values, vectors = e$vectors))
   }
-  b <- fl$sqrt_lambda * fl$ytil[, 1]
-  lz <- krylov_lanczos_fun(f, b, function(th) matrix(0, length(th), 1), tol = 0,
-                           maxit = min(n, max(3L * k, 40L)), every = min(n, max(3L * k, 40L)))
-  list(values = sort(lz$ritz, decreasing = TRUE)[seq_len(k)], vectors = NULL)
+  lanczos_top(f, n, k, tol = tol)
+}
+
+# The k largest eigenpairs of a symmetric operator f on R^n without RSpectra:
+# Lanczos with full reorthogonalisation (twice), the basis doubled until the
+# k leading Ritz pairs have residuals |beta_m s_mi| <= tol |theta_1|. One
+# Krylov space holds one vector of a repeated eigenvalue, so the pairs found
+# are checked by a second run on the operator deflated by them (P f P, with
+# P the projector off their span, from a new fixed start each time): a Ritz
+# value there above the k-th value is a missed copy, which joins the set,
+# and the check repeats.
+lanczos_top <- function(f, n, k, tol = 1e-10) {
+  run <- function(apply, start, k) {
+    m <- min(n, max(2L * k + 20L, 40L))
+    repeat {
+      check_alloc(as.double(n) * (m + 1), sprintf("The Lanczos basis (%s x %d)", format(n, big.mark = ","), m),
+                  "Install RSpectra, or ask for fewer eigenpairs.")
+      V <- matrix(0, n, m + 1L)
+      V[, 1] <- start / sqrt(sum(start^2))
+      al <- numeric(m); be <- numeric(m)
+      steps <- m
+      for (j in seq_len(m)) {
+        w <- apply(V[, j])
+        al[j] <- sum(w * V[, j])
+        for (pass in 1:2) w <- w - V[, 1:j, drop = FALSE] %*% crossprod(V[, 1:j, drop = FALSE], w)
+        be[j] <- sqrt(sum(w^2))
+        if (be[j] <= 1e-14 * max(abs(al[1:j]))) { steps <- j; be[j] <- 0; break } # invariant subspace
+        V[, j + 1L] <- w / be[j]
+      }
+      T <- diag(al[1:steps], steps)
+      if (steps > 1L) T[cbind(2:steps, 1:(steps - 1L))] <- T[cbind(1:(steps - 1L), 2:steps)] <- be[1:(steps - 1L)]
+      e <- eigen(T, symmetric = TRUE)
+      kk <- min(k, steps)
+      res <- abs(be[steps] * e$vectors[steps, seq_len(kk)])
+      if (all(res <= tol * max(abs(e$values[1]), .Machine$double.xmin)) || steps < m || m == n) {
+        return(list(values = e$values[seq_len(kk)],
+                    vectors = V[, 1:steps, drop = FALSE] %*% e$vectors[, seq_len(kk), drop = FALSE]))
+      }
+      m <- min(n, 2L * m)
+    }
+  }
+  # a fixed start, not orthogonal to any eigenvector in general (no RNG)
+  start <- cos(seq_len(n) * 2.399963229728653) + 0.5
+  found <- run(f, start, k)
+  for (it in seq_len(n)) {
+    if (ncol(found$vectors) >= n) break
+    Q <- found$vectors
+    proj <- function(v) v - Q %*% crossprod(Q, v)
+    defl <- function(v) as.vector(proj(f(as.vector(proj(v)))))
+    # a new start each time: the last one's part in a repeated eigenspace is spent
+    s0 <- as.vector(proj(cos(seq_len(n) * (2.399963229728653 + 0.61803398875 * it)) + 0.5))
+    if (sqrt(sum(s0^2)) <= 1e-12 * sqrt(sum(start^2))) break
+    more <- run(defl, s0, 1L)
+    kth <- found$values[min(k, length(found$values))]
+    if (!length(more$values)) break
+    if (length(found$values) >= k && more$values[1] <= kth + tol * abs(found$values[1])) break
+    # a missed copy (or, short of k pairs, the next one): add it, keep the k largest
+    vals <- c(found$values, more$values[1])
+    vecs <- cbind(Q, as.vector(proj(more$vectors[, 1])))
+    ord <- order(vals, decreasing = TRUE)
+    qv <- qr.Q(qr(vecs[, ord, drop = FALSE]))
+    found <- list(values = vals[ord], vectors = qv)
+    if (length(found$values) > k) {
+      found$values <- found$values[seq_len(k)]
+      found$vectors <- found$vectors[, seq_len(k), drop = FALSE]
+    }
+  }
+  # Rayleigh-Ritz on the final span (values and vectors consistent after merges)
+  Q <- found$vectors
+  AQ <- apply(Q, 2L, f)
+  e <- eigen(crossprod(Q, AQ), symmetric = TRUE)
+  list(values = e$values, vectors = Q %*% e$vectors)
 }

@@ -38,8 +38,10 @@
 #' (entries accurate to about \eqn{\varepsilon/\lambda} relative) and
 #' decomposed by LAPACK; for an iterative flow the leading `n_features`
 #' eigenpairs of \eqn{K} come from RSpectra's `eigs_sym()` on the matrix-free
-#' product (RSpectra is then required), and `residual` holds the part of the
-#' predictor carried by the other features.
+#' product (without RSpectra: the package's Lanczos with full
+#' reorthogonalisation, checked for missed copies of repeated eigenvalues by a
+#' deflated run), and `residual` holds the part of the predictor carried by
+#' the other features.
 #'
 #' Kim and Yang (2024) observe that under Jacobian regularisation
 #' (\eqn{\lambda > 0}) usefulness and robustness of the features are positively
@@ -176,8 +178,9 @@ eigenfeatures <- function(object, x_test, y_test = NULL, n_features = NULL, eps 
 # Lambda-weighted form): list(values (decreasing), vectors n x K). Dense:
 # K rebuilt from the flow's S = Lambda^{1/2} K Lambda^{1/2} = V D V' and
 # decomposed by dsyevr. Iterative: flow_top_eigen() on an operator for K
+# (RSpectra, else lanczos_top())
 # (the structured JNTK at lambda = 1, or Lambda^{-1/2} S Lambda^{-1/2}).
-eigenfeature_basis <- function(fl, n_features) {
+eigenfeature_basis <- function(fl, n_features, spectra = requireNamespace("RSpectra", quietly = TRUE)) {
   n <- fl$n
   if (!identical(fl$solver, "iterative")) {
     sl <- fl$sqrt_lambda
@@ -187,10 +190,6 @@ eigenfeature_basis <- function(fl, n_features) {
     ord <- order(eg$values, decreasing = TRUE)[seq_len(n_features)]
     return(list(values = eg$values[ord], vectors = eg$vectors[, ord, drop = FALSE]))
   }
-  if (!requireNamespace("RSpectra", quietly = TRUE)) {
-    jntk_abort("Eigenfeatures of an iterative flow need the package RSpectra (install.packages(\"RSpectra\")), or use `gradient_flow(..., solver = \"dense\")` when the kernel fits.",
-               class = "jntk_error_unsupported")
-  }
   fk <- fl
   if (!is.null(fl$S)) {
     fk$op <- krylov_operator(fl$S, 1, fl$ridge)
@@ -199,7 +198,7 @@ eigenfeature_basis <- function(fl, n_features) {
     fk$op <- list(fun = function(v) fun(v / sl) / sl, n = fl$op$n)
   }
   fk$sqrt_lambda <- rep(1, n)
-  e <- flow_top_eigen(fk, n_features, tol = fl$tol)
+  e <- flow_top_eigen(fk, n_features, tol = fl$tol, spectra = spectra)
   list(values = e$values, vectors = e$vectors)
 }
 

@@ -136,6 +136,35 @@ test_that("an iterative flow's top eigenpairs match the dense eigendecomposition
   expect_equal(abs(colSums(V * e$vectors)), rep(1, 3), tolerance = 1e-8)
 })
 
+test_that("without RSpectra the top eigenpairs come from the package's Lanczos", {
+  dt <- it_data(N = 10, d = 3)
+  fd <- gradient_flow(dt$net, dt$x, dt$y, lambda = 0.1, ridge = 1e-4, solver = "dense")
+  fi <- gradient_flow(dt$net, dt$x, dt$y, lambda = 0.1, ridge = 1e-4, solver = "iterative")
+  e <- jntk:::flow_top_eigen(fi, 3, spectra = FALSE)
+  # Ritz residuals <= 1e-10 of the largest eigenvalue; gaps are >= 1e-3 of it here
+  expect_equal(e$values, rev(tail(fd$values, 3)), tolerance = 1e-9)
+  V <- fd$vectors[, fd$n - 0:2]
+  expect_equal(abs(colSums(V * e$vectors)), rep(1, 3), tolerance = 1e-7)
+})
+
+test_that("lanczos_top() finds every copy of a repeated eigenvalue", {
+  set.seed(21)
+  n <- 40
+  Q <- qr.Q(qr(matrix(stats::rnorm(n * n), n)))
+  cases <- list(distinct = sort(stats::runif(n), decreasing = TRUE),
+                triple = c(5, 5, 5, 4, 3, 3, stats::runif(n - 6)),
+                flat = c(rep(2, 10), rep(1, n - 10)),
+                mixed = c(3, 2, 2, 2, rep(0, n - 4)))
+  for (nm in names(cases)) {
+    ev <- cases[[nm]]
+    A <- Q %*% (ev * t(Q))
+    r <- jntk:::lanczos_top(function(v) as.vector(A %*% v), n, 5, tol = 1e-12)
+    expect_equal(r$values, sort(ev, decreasing = TRUE)[1:5], tolerance = 1e-12, label = nm)
+    expect_lt(max(abs(A %*% r$vectors - r$vectors %*% diag(r$values))), 1e-10)
+    expect_lt(max(abs(crossprod(r$vectors) - diag(5))), 1e-10)
+  }
+})
+
 test_that("a dense flow above the time limit is refused, pointing at the iterative solver", {
   dt <- it_data(N = 6, d = 2)
   old <- options(jntk.max_dense_eigen_minutes = 1e-9)

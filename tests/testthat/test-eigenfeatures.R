@@ -98,6 +98,11 @@ test_that("an iterative flow's eigenfeatures match the dense flow's", {
     expect_equal(b$features$eigenvalue, a$features$eigenvalue, tolerance = 1e-8)
     expect_equal(b$values, a$values, tolerance = 1e-6)
     expect_equal(b$features$usefulness, a$features$usefulness, tolerance = 1e-6)
+    # the basis without RSpectra (the package's Lanczos) is the same
+    e1 <- jntk:::eigenfeature_basis(fi, 4, spectra = TRUE)
+    e0 <- jntk:::eigenfeature_basis(fi, 4, spectra = FALSE)
+    expect_equal(e0$values, e1$values, tolerance = 1e-9)
+    expect_equal(abs(colSums(e0$vectors * e1$vectors)), rep(1, 4), tolerance = 1e-7)
     # the features kept plus the residual are the predictor
     expect_equal(rowSums(b$values) + b$residual, unname(predict(fi, xt, t = Inf)$mean[, 1]),
                  tolerance = 1e-8)
