@@ -299,6 +299,10 @@ kernel_bound_parts <- function(net, x1, x2 = NULL, kind = "nngp") {
                kind_code(kind), 1L)[[1L + (kind == "jntk")]]
     jmax <- max(jmax, abs(F[1]), abs(F[3]), abs(F[2]) + abs(F[6]) + abs(F[7]) + abs(F[8]))
   }
+  # every diagonal scalar underflowed to 0 (e.g. relu_power at depth 20,
+  # |x| = 1e-8, whose variance squares per layer): rel is 0/0, and the true
+  # entries, bounded by the diagonal, are below the smallest normal double
+  if (jmax == 0 && !is.finite(rel)) return(c(bound = .Machine$double.xmin, scale = 0))
   c(bound = 2 * (rel + e_j + 8 * eps) * jmax, scale = jmax)
 }
 

@@ -8,16 +8,11 @@ bound_points <- function(scale) {
                 c(1, 0.5, -0.2) * (1 + 1e-7))
 }
 
-# The scalars of the pair (x, x') and of (x', x): swapping the points swaps
-# Q <-> R and Tq <-> Tr and leaves K, P, S, U (src/jacobian_kernels.c), so
-# half their difference is a lower bound on the error of the larger one.
-swap_error <- function(net, x, xp) {
-  kp <- jntk:::kernel_par(net, FALSE, "Jacobian NNGP")
-  sc <- function(u, v) .Call(jntk:::C_kernels_scalars, rbind(u), rbind(v), kp$par, kp$ipar,
-                             kp$rule, jntk:::kind_code("jacobian_nngp"), 1L)[[1]]
-  F <- as.numeric(sc(x, xp)); G <- as.numeric(sc(xp, x))
-  max(abs(F - G[c(1, 2, 4, 3, 5, 7, 6, 8)])) / 2
-}
+# Half the change of the scalars of the pair (x, x') when the points are
+# swapped (jntk:::jacobian_swap_error(), the refusal's criterion): swapping
+# exchanges Q <-> R and Tq <-> Tr and leaves K, P, S, U
+# (src/jacobian_kernels.c), so it is a lower bound on the error.
+swap_error <- function(net, x, xp) jntk:::jacobian_swap_error(net, rbind(x, xp), "jacobian_nngp")
 
 test_that("the chaotic cells of the heavy grid are refused, with the reason", {
   x <- bound_points(1e-8)
