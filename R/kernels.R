@@ -314,16 +314,18 @@ kernel_bound_parts <- function(net, x1, x2 = NULL, kind = "nngp") {
 # error, and above 1 % of the largest entry (the loosest accuracy the
 # package documents, quadrature_tol <= 1e-2) no digit is certified. Run for
 # the smooth closed forms, which have no other accuracy check (the series
-# activations' is in C). O(depth), on four points spread over the range of
-# norms (the bound's maxima over points are those of the extreme norms).
+# activations' is in C). O(depth): on at most 64 points.
 kernel_certify <- function(net, inp, kind) {
   if (!isTRUE(net$closed_form) || !isTRUE(net$smooth) || !is.null(net$activation_fun) ||
       net$depth < 1 || identical(net$activation, "identity")) return(invisible(NULL))
-  # four points spread over the range of norms, the extremes included (the
-  # diagonal maps are monotone in the norm for these activations)
+  # the bound on all points up to 64, beyond on 64 spread over the range of
+  # norms, the extremes included (the diagonal maps are monotone in the norm
+  # for these activations); the swap on four of them
   X <- if (is.null(inp$x2)) inp$x1 else rbind(inp$x1, inp$x2)
   o <- order(rowSums(X^2))
-  X <- X[o[unique(round(seq(1, length(o), length.out = min(4L, length(o)))))], , drop = FALSE]
+  spread <- function(k) X[o[unique(round(seq(1, length(o), length.out = min(k, length(o)))))], , drop = FALSE]
+  X4 <- spread(4L)
+  X <- spread(64L)
   refuse <- function(k, why, data) {
     jntk_abort(sprintf(paste0(
       "The %s of this \"%s\" network (depth %d, sigma_w = %g) cannot be certified: %s. Its ",
@@ -339,7 +341,7 @@ kernel_certify <- function(net, inp, kind) {
                         p[["scale"]]), list(bound = p[["bound"]], scale = p[["scale"]]))
     }
     if (!(k %in% c("jacobian_nngp", "jntk"))) next
-    sw <- jacobian_swap_error(net, X, k)
+    sw <- jacobian_swap_error(net, X4, k)
     if (sw > 1e-2 * p[["scale"]]) {
       refuse(k, sprintf(paste0("swapping the two points of a pair changes its entries by %.2g, ",
                                "%.2g times the largest entry (%.3g)"),
