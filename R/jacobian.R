@@ -132,6 +132,7 @@ jacobian_kernel <- function(net, x1, x2, kind, as, threads) {
   res <- .Call(C_kernels_scalars, inp$x1, inp$x2, kp$par, kp$ipar, kp$rule,
                kind_code(kind), threads)
   kernel_fail(res[[3]], net, paste(kind_label(kind), collapse = " and "))
+  kernel_certify(net, inp, kind)
   x2m <- if (is.null(inp$x2)) inp$x1 else inp$x2
   out <- lapply(kind, function(k) {
     S <- new_structured(F = res[[1L + (k == "jntk")]], x1 = inp$x1, x2 = x2m,

@@ -179,6 +179,7 @@ kernel_plain_call <- function(net, x1, x2, what, threads) {
   kp <- kernel_par(net, what[2])
   res <- .Call(C_kernels_plain, inp$x1, inp$x2, kp$par, kp$ipar, kp$rule, what, threads)
   kernel_fail(res[[3]], net, paste(c("NNGP", "NTK")[what], collapse = " and "))
+  kernel_certify(net, inp, c("nngp", "ntk")[what])
   res <- res[1:2]
   dn <- list(rownames(inp$x1), if (is.null(inp$x2)) rownames(inp$x1) else rownames(inp$x2))
   if (!is.null(dn[[1]]) || !is.null(dn[[2]])) {
@@ -217,6 +218,13 @@ kernel_plain_call <- function(net, x1, x2, what, threads) {
 # test-accuracy.R checks that the bound holds against the reference and is
 # within about 100x of the observed error where that error is above rounding.
 kernel_error_bound <- function(net, x1, x2 = NULL, kind = "nngp") {
+  kernel_bound_parts(net, x1, x2, kind)[["bound"]]
+}
+
+# kernel_error_bound() and the size it is measured against: c(bound, scale),
+# scale the largest entry (kappa^2 times the largest diagonal NNGP or NTK, or
+# for the Jacobian kinds the largest dense entry).
+kernel_bound_parts <- function(net, x1, x2 = NULL, kind = "nngp") {
   if (!is.character(kind) || length(kind) != 1L || !(kind %in% .jntk_kinds$name)) {
     jntk_abort(sprintf("`kind` must be one of %s.", paste0("\"", .jntk_kinds$name, "\"", collapse = ", ")),
                class = "jntk_error_argument")
@@ -236,7 +244,19 @@ kernel_error_bound <- function(net, x1, x2 = NULL, kind = "nngp") {
   q <- rowSums(X^2)
   e_c <- sw2 / d * max(q) * eps * (2 + 2 * sqrt(d)) + 2 * eps * sb2
   e_a <- e_c; e_t <- e_c
-  if (activation_jumps(net)) return(jump_error_bound(net, Dg, e_c))  # NNGP only
+  if (activation_jumps(net)) {  # NNGP only
+    return(c(bound = jump_error_bound(net, Dg, e_c), scale = net$kappa^2 * max(Dg[, L + 1, 1])))
+  }
+  # gelu's closed-form jets (src/dual.c) lose digits in their second-order
+  # parts at large variances: a rounding of up to eps sqrt(1 + a) relative
+  # per layer, carried to the output by the p-derivative of the layer maps
+  # (at most Pd: sw2 E[phi'^2] per layer, sw2 / d at the first, by
+  # Cauchy-Schwarz) and entering the dense entries times |x||x'| <= max |x|^2.
+  # A model, not a derivation: its factor 1024 covers the errors measured at
+  # depth 20-100, sigma_w = 2, |x| = 1e-8 (swap of the points and 300-bit
+  # Rmpfr; test-grid-bound.R) with a margin of 100; elsewhere it is loose.
+  gelu_jet <- identical(net$activation, "gelu") && is.null(net$activation_fun)
+  Pd <- sw2 / d; e_j <- 0
   Th <- Dg[, 1, 1]              # Theta^1(x, x) = Sigma^1(x, x)
   if (std) {                    # Theta^1 = x.x' + 1[bias]: the Gram matrix's rounding
     bt <- as.numeric(net$sigma_b > 0)
@@ -263,10 +283,12 @@ kernel_error_bound <- function(net, x1, x2 = NULL, kind = "nngp") {
     e_t <- e_own + sw2 * ((m * G1 + G2 * e_c + sqrt(G3 * G1) * e_a) * Tmax + G1 * e_t) +
       2 * eps * max(Th)
     e_c <- e_c_n; e_a <- e_a_n
+    if (gelu_jet) e_j <- e_j + 1024 * eps * sqrt(1 + max(a)) * Pd * max(q)
+    Pd <- sw2 * G1 * Pd
   }
   k2 <- net$kappa^2
-  if (kind == "nngp") return(k2 * e_c * (1 + 2 * eps))
-  if (kind == "ntk") return(k2 * e_t * (1 + 2 * eps))
+  if (kind == "nngp") return(c(bound = k2 * e_c * (1 + 2 * eps), scale = k2 * max(Dg[, L + 1, 1])))
+  if (kind == "ntk") return(c(bound = k2 * e_t * (1 + 2 * eps), scale = k2 * max(Th)))
   # Jacobian kinds: relative error of the plain kind times the largest dense
   # entry (on the diagonal), over the six terms of the assembly
   rel <- if (kind == "jntk") e_t / max(Th) else e_c / (sw2 * max(Dg[, L + 1, 2]) + sb2)
@@ -277,5 +299,70 @@ kernel_error_bound <- function(net, x1, x2 = NULL, kind = "nngp") {
                kind_code(kind), 1L)[[1L + (kind == "jntk")]]
     jmax <- max(jmax, abs(F[1]), abs(F[3]), abs(F[2]) + abs(F[6]) + abs(F[7]) + abs(F[8]))
   }
-  2 * (rel + 8 * eps) * jmax
+  # every diagonal scalar underflowed to 0 (e.g. relu_power at depth 20,
+  # |x| = 1e-8, whose variance squares per layer): rel is 0/0, and the true
+  # entries, bounded by the diagonal, are below the smallest normal double
+  if (jmax == 0 && !is.finite(rel)) return(c(bound = .Machine$double.xmin, scale = 0))
+  c(bound = 2 * (rel + e_j + 8 * eps) * jmax, scale = jmax)
+}
+
+# Refuse a kernel that cannot be certified (issue 17, the heavy grid): its
+# kernel_error_bound() is not finite, or, for the Jacobian kinds, the
+# computed kernel is measurably wrong: swapping the two points of a pair
+# swaps Q <-> R and Tq <-> Tr and leaves the other scalars
+# (src/jacobian_kernels.c), so half the discrepancy is a lower bound on the
+# error, and above 1 % of the largest entry (the loosest accuracy the
+# package documents, quadrature_tol <= 1e-2) no digit is certified. Run for
+# the smooth closed forms, which have no other accuracy check (the series
+# activations' is in C). O(depth): on at most 64 points.
+kernel_certify <- function(net, inp, kind) {
+  if (!isTRUE(net$closed_form) || !isTRUE(net$smooth) || !is.null(net$activation_fun) ||
+      net$depth < 1 || identical(net$activation, "identity")) return(invisible(NULL))
+  # the bound on all points up to 64, beyond on 64 spread over the range of
+  # norms, the extremes included (the diagonal maps are monotone in the norm
+  # for these activations); the swap on four of them
+  X <- if (is.null(inp$x2)) inp$x1 else rbind(inp$x1, inp$x2)
+  o <- order(rowSums(X^2))
+  spread <- function(k) X[o[unique(round(seq(1, length(o), length.out = min(k, length(o)))))], , drop = FALSE]
+  X4 <- spread(4L)
+  X <- spread(64L)
+  refuse <- function(k, why, data) {
+    jntk_abort(sprintf(paste0(
+      "The %s of this \"%s\" network (depth %d, sigma_w = %g) cannot be certified: %s. Its ",
+      "rounding errors are amplified over the layers (by up to sigma_w^2 E[phi'^2] per layer); ",
+      "use a smaller `depth` or `sigma_w`."),
+      kind_label(k), net$activation, as.integer(net$depth), net$sigma_w, why),
+      class = "jntk_error_accuracy", data = c(list(kind = k), data))
+  }
+  for (k in kind) {
+    p <- kernel_bound_parts(net, X, NULL, k)
+    if (!is.finite(p[["bound"]])) {
+      refuse(k, sprintf("its error bound overflows double precision (the largest entry is %.3g)",
+                        p[["scale"]]), list(bound = p[["bound"]], scale = p[["scale"]]))
+    }
+    if (!(k %in% c("jacobian_nngp", "jntk"))) next
+    sw <- jacobian_swap_error(net, X4, k)
+    if (sw > 1e-2 * p[["scale"]]) {
+      refuse(k, sprintf(paste0("swapping the two points of a pair changes its entries by %.2g, ",
+                               "%.2g times the largest entry (%.3g)"),
+                        2 * sw, sw / p[["scale"]], p[["scale"]]),
+             list(bound = p[["bound"]], scale = p[["scale"]], swap_error = sw))
+    }
+  }
+  invisible(NULL)
+}
+
+# Half the largest change of the scalars of a pair of rows of Y under the
+# swap of its two points (a lower bound on their error; see kernel_certify()).
+jacobian_swap_error <- function(net, Y, kind) {
+  kp <- kernel_par(net, kind == "jntk", kind_label(kind))
+  sc <- function(u, v) as.numeric(.Call(C_kernels_scalars, u, v, kp$par, kp$ipar, kp$rule,
+                                        kind_code(kind), 1L)[[1L + (kind == "jntk")]])
+  out <- 0
+  for (i in seq_len(nrow(Y) - 1L)) for (j in (i + 1L):nrow(Y)) {
+    F <- sc(Y[i, , drop = FALSE], Y[j, , drop = FALSE])
+    G <- sc(Y[j, , drop = FALSE], Y[i, , drop = FALSE])
+    out <- max(out, abs(F - G[c(1, 2, 4, 3, 5, 7, 6, 8)]) / 2)
+  }
+  out
 }
