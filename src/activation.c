@@ -243,93 +243,28 @@ void act_apply(int code, double slope, const double *x, ptrdiff_t n,
  * about x^2 eps in erfc, i.e. at most ~1e-17 absolute in erf: within 3 ulp
  * of the correctly rounded erf (checked against 200-bit values).
  *
- * Evaluated two values at a time without branches (GCC/clang vector
- * extensions: one SSE2 operation per line at the baseline ISA; a clone with
- * AVX2's encodings for processors that have it), so the hot loop of a
- * finite network's forward pass runs at the SIMD width instead of waiting
- * for a libm call and a mispredicted branch per value. Every lane computes
- * the same operations, and tails are padded, so a value never depends on
- * its position or on the thread that computes it. */
+ * Evaluated several values at a time without branches (GCC/clang vector
+ * extensions, activation_vec.h), so the hot loop of a finite network's
+ * forward pass runs at the SIMD width instead of waiting for a libm call
+ * and a mispredicted branch per value: two lanes (one SSE2 operation per
+ * line) at the baseline ISA, and on x86-64 with GCC four lanes compiled
+ * for AVX2 and eight for AVX-512, chosen at run time by the CPU (wider
+ * vectors at the baseline ISA are slower: SSE2's 16 registers spill). No
+ * width contracts into FMA (AVX-512 implies FMA to GCC), every lane
+ * computes the same operations and tails are padded, so a value never
+ * depends on the width, its position or the thread that computes it. */
 #define INV_SQRT_PI 0.564189583547756286948079451561
 
 #if defined(__GNUC__) || defined(__clang__)
 #define JNTK_VEC 1
-#define VW 2 /* lanes: one SSE2 register per operation (16 bytes: the baseline
-              * ABI of x86_64 and aarch64 passes them in registers, so no
-              * ABI-changing 32-byte vector appears outside the AVX2 clone) */
-typedef double vd __attribute__((vector_size(8 * VW)));
-typedef long long vi __attribute__((vector_size(8 * VW)));
 #define JNTK_VINLINE static inline __attribute__((always_inline))
 
-/* the AVX2 clone computes exactly what the baseline does (no FMA), only
- * wider; dispatched at load time where the platform supports it */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__INTEL_COMPILER)
-#define JNTK_CLONES __attribute__((target_clones("default", "avx2")))
-#else
-#define JNTK_CLONES
-#endif
-
-JNTK_VINLINE vd vsplat(double a) {
-  vd v;
-  for (int j = 0; j < VW; j++) v[j] = a;
-  return v;
-}
-/* m ? a : b lane by lane (m: all ones or all zeros per lane) */
-#define vsel(m, a, b) ((vd) (((vi) (a) & (m)) | ((vi) (b) & ~(m))))
-#define vabs(x) ((vd) ((vi) (x) & ~(vi) vsplat(-0.0)))
-/* (vector arguments go by pointer: no 32-byte vector crosses a call ABI) */
-JNTK_VINLINE int vany(const vi *m) {
-  long long a = 0;
-  for (int j = 0; j < VW; j++) a |= (*m)[j];
-  return a != 0;
-}
-/* c[0] + c[1] x + ... + c[n-1] x^(n-1) by Estrin's scheme (dependency
- * chains of depth log2(n) instead of n), x2 = x^2 given; n <= 16. Written
- * for constant n so that the compiler unrolls it into registers. */
-#define P2(c, i, x) (vsplat((c)[i]) + vsplat((c)[(i) + 1]) * (x))
-JNTK_VINLINE vd vpoly5(const double *c, const vd *xp, const vd *x2p) {
-  vd x = *xp, x2 = *x2p;
-  return P2(c, 0, x) + (P2(c, 2, x) + vsplat(c[4]) * x2) * x2;
-}
-JNTK_VINLINE vd vpoly6(const double *c, const vd *xp, const vd *x2p) {
-  vd x = *xp, x2 = *x2p;
-  return P2(c, 0, x) + (P2(c, 2, x) + P2(c, 4, x) * x2) * x2;
-}
-JNTK_VINLINE vd vpoly9(const double *c, const vd *xp, const vd *x2p) {
-  vd x = *xp, x2 = *x2p, x4 = x2 * x2;
-  vd lo = P2(c, 0, x) + P2(c, 2, x) * x2, hi = P2(c, 4, x) + P2(c, 6, x) * x2;
-  return lo + (hi + vsplat(c[8]) * x4) * x4;
-}
-JNTK_VINLINE vd vpoly14(const double *c, const vd *xp, const vd *x2p) {
-  vd x = *xp, x2 = *x2p, x4 = x2 * x2, x8 = x4 * x4;
-  vd a = P2(c, 0, x) + P2(c, 2, x) * x2, b = P2(c, 4, x) + P2(c, 6, x) * x2;
-  vd e = P2(c, 8, x) + P2(c, 10, x) * x2, f = P2(c, 12, x);
-  return (a + b * x4) + (e + f * x4) * x8;
-}
-
-/* exp(x) for x <= 0: x = k ln2 + r (Cody-Waite, |r| <= ln2/2), exp(r) by
- * its Taylor series to r^13 (remainder below 1e-17), 2^k from the exponent
- * bits; 0 below -708 (where exp(x) < 3.3e-308). */
+/* the coefficients, shared by every width: 1/k! (vexp_neg), then Cody's
+ * rationals with ascending coefficients */
 static const double inv_fact[14] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720,
                                     1.0 / 5040, 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800,
                                     1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800.0};
-JNTK_VINLINE vd vexp_neg(const vd *xp) {
-  vd x = *xp;
-  const vd shift = vsplat(0x1.8p52), lim = vsplat(-708.0);
-  vi under = x < lim;
-  vd xc = vsel(under, lim, x);
-  vd kd = xc * vsplat(1.4426950408889634074) + shift;
-  vi kb = (vi) kd;
-  kd = kd - shift;
-  vd r = xc - kd * vsplat(6.93147180369123816490e-01);
-  r = r - kd * vsplat(1.90821492927058770002e-10);
-  vd r2 = r * r, p = vpoly14(inv_fact, &r, &r2);
-  vi sb = (kb - (vi) shift + 1023) << 52;
-  return vsel(under, vsplat(0.0), p * (vd) sb);
-}
 
-/* Cody's rationals with ascending coefficients */
 static const double erf_small_num[5] = {3.20937758913846947e03, 3.77485237685302021e02,
                                         1.13864154151050156e02, 3.16112374387056560e00,
                                         1.85777706184603153e-1};
@@ -351,76 +286,51 @@ static const double erfcx_big_den[6] = {2.33520497626869185e-3, 6.05183413124413
                                         5.27905102951428412e-1, 1.87295284992346047e00,
                                         2.56852019228982242e00, 1.0};
 
-/* erf(x) for |x| <= 0.46875 */
-JNTK_VINLINE vd verf_small(const vd *xp) {
-  vd x = *xp, s = x * x, s2 = s * s;
-  return x * vpoly5(erf_small_num, &s, &s2) / vpoly5(erf_small_den, &s, &s2);
-}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+#elif defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+#define VW 2
+#include "activation_vec.h"
+#undef VW
 
-/* R(y) = exp(y^2) erfc(y) for y > 0.46875; the y > 4 rational only when a
- * lane needs it */
-JNTK_VINLINE vd verfcx(const vd *yp) {
-  vd y = *yp, y2 = y * y;
-  vd R = vpoly9(erfcx_mid_num, &y, &y2) / vpoly9(erfcx_mid_den, &y, &y2);
-  vi big = y > vsplat(4.0);
-  if (vany(&big)) {
-    vd s = vsplat(1.0) / y2, s2 = s * s;
-    vd Rl = (vsplat(INV_SQRT_PI) - s * vpoly6(erfcx_big_num, &s, &s2) / vpoly6(erfcx_big_den, &s, &s2)) / y;
-    R = vsel(big, Rl, R);
+/* the wider kernels: GCC on x86-64 ELF (as for plain.c's clones) */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8 && defined(__x86_64__) && \
+  defined(__ELF__) && !defined(__INTEL_COMPILER)
+#define JNTK_VEC_WIDE 1
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#define VW 4
+#include "activation_vec.h"
+#undef VW
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+#define VW 8
+#include "activation_vec.h"
+#undef VW
+#pragma GCC pop_options
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
+/* erf and gelu layers at the widest width the CPU (and its OS) supports */
+static void vec_layer(int code, double *h, int n, const double *b, double beta, double *d1,
+                      double *d2) {
+#ifdef JNTK_VEC_WIDE
+  if (__builtin_cpu_supports("avx512f")) {
+    vec_layer_w8(code, h, n, b, beta, d1, d2);
+    return;
   }
-  return R;
-}
-
-/* erf(x) given e = exp(-x^2) */
-JNTK_VINLINE vd verf(const vd *xp, const vd *ep) {
-  vd x = *xp, y = vabs(x);
-  vi small = y <= vsplat(0.46875);
-  vd ym = vsel(small, vsplat(1.0), y), xs = vsel(small, x, vsplat(0.0));
-  vd v = vsplat(0.5) - *ep * verfcx(&ym) + vsplat(0.5);
-  v = vsel(x < vsplat(0.0), -v, v);
-  return vsel(small, verf_small(&xs), v);
-}
-
-/* erfc(x) given e = exp(-x^2), accurate in relative terms for x > 0 */
-JNTK_VINLINE vd verfc(const vd *xp, const vd *ep) {
-  vd x = *xp, y = vabs(x);
-  vi small = y <= vsplat(0.46875);
-  vd ym = vsel(small, vsplat(1.0), y), xs = vsel(small, x, vsplat(0.0));
-  vd v = *ep * verfcx(&ym);
-  v = vsel(x > vsplat(0.0), v, vsplat(2.0) - v);
-  return vsel(small, vsplat(1.0) - verf_small(&xs), v);
-}
-
-/* erf and gelu layers, VW values at a time (the tail padded) */
-JNTK_CLONES static void vec_layer(int code, double *h, int n, const double *b, double beta,
-                                  double *d1, double *d2) {
-  for (int i0 = 0; i0 < n; i0 += VW) {
-    int m = n - i0 < VW ? n - i0 : VW;
-    vd x = vsplat(0.0);
-    if (m == VW) {
-      for (int j = 0; j < VW; j++) x[j] = h[i0 + j] + beta * b[i0 + j];
-    } else {
-      for (int j = 0; j < m; j++) x[j] = h[i0 + j] + beta * b[i0 + j];
-    }
-    vd z, g1, g2;
-    if (code == ACT_ERF) {
-      vd mx2 = -(x * x), ex = vexp_neg(&mx2);
-      g1 = vsplat(TWO_OVER_SQRT_PI) * ex;
-      g2 = vsplat(-2.0) * x * g1;
-      z = verf(&x, &ex);
-    } else { /* gelu: x Phi(x), Phi(x) = erfc(-x/sqrt2)/2, one exponential */
-      vd mh = vsplat(-0.5) * x * x, ex = vexp_neg(&mh), ph = vsplat(INV_SQRT_2PI) * ex;
-      vd t = -x * vsplat(M_SQRT1_2), Phi = vsplat(0.5) * verfc(&t, &ex);
-      z = x * Phi;
-      g1 = Phi + x * ph;
-      g2 = ph * (vsplat(2.0) - x * x);
-    }
-    for (int j = 0; j < m; j++) {
-      h[i0 + j] = z[j];
-      if (d1) d1[i0 + j] = g1[j];
-      if (d2) d2[i0 + j] = g2[j];
-    }
+  if (__builtin_cpu_supports("avx2")) {
+    vec_layer_w4(code, h, n, b, beta, d1, d2);
+    return;
   }
+#endif
+  vec_layer_w2(code, h, n, b, beta, d1, d2);
 }
 #endif
 

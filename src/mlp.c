@@ -3,6 +3,15 @@
  * letters. Every product is an NN-form dgemm on a fixed block of inputs (the
  * weights' transposes are made explicitly, O(P), for the reverse passes), so
  * each number is computed by the same BLAS call whatever the thread count. */
+#if defined(__GNUC__) && !defined(__clang__)
+/* the elementwise loops of the passes (phi' times a product, the adjoint's
+ * recursion) vectorise at -O2 only with the dynamic cost model; no
+ * contraction, so that a loop's SIMD body and scalar remainder round alike
+ * (as in plain.c) */
+#pragma GCC optimize("fp-contract=off", "vect-cost-model=dynamic")
+#elif defined(__clang__)
+#pragma clang fp contract(off)
+#endif
 #include <string.h>
 #include "mlp.h"
 

@@ -2,6 +2,8 @@
 # descent, width 512, N = 128, d = 64, depth 2, erf, lambda = 0.01.
 #
 #   Rscript inst/bench/bench_training.R [steps] [reps]
+#   JNTK_BENCH_SMALL=true Rscript inst/bench/bench_training.R   (quick check:
+#     3 steps, 3 reps, the d = 256 case of 2. and the threads of 3. left out)
 #
 # runs with the BLAS R is linked to and then, when inst/bench/openblas.sh can
 # provide OpenBLAS (apt-get download, nothing installed), again with OpenBLAS
@@ -22,8 +24,9 @@
 suppressPackageStartupMessages(library(jntk))
 
 args <- commandArgs(trailingOnly = TRUE)
-S <- if (length(args) >= 1) as.integer(args[1]) else 10L
-reps <- if (length(args) >= 2) as.integer(args[2]) else 5L
+small <- identical(Sys.getenv("JNTK_BENCH_SMALL"), "true")
+S <- if (length(args) >= 1) as.integer(args[1]) else if (small) 3L else 10L
+reps <- if (length(args) >= 2) as.integer(args[2]) else if (small) 3L else 5L
 width <- 512L
 N <- 128L
 d <- 64L
@@ -95,7 +98,7 @@ cat(sprintf("   (ratio: CPU time of a step over CPU time of its BLAS calls alone
 # ---- 2. lambda > 0 against lambda = 0 ------------------------------------
 cat("\n2. seconds per step, lambda = 0.01 against lambda = 0 (goal: ratio <= 4)\n")
 res2 <- NULL
-for (dd in c(16L, d, 256L)) {
+for (dd in if (small) c(16L, d) else c(16L, d, 256L)) {
   q <- problem(dd)
   t0 <- t1 <- numeric(reps)
   for (r in seq_len(reps)) {
@@ -110,8 +113,8 @@ print(res2, digits = 3, row.names = FALSE)
 
 # ---- 3. threads ------------------------------------------------------------
 cat("\n3. two threads against one (goal >= 1.8 on a quiet machine)\n")
-if (parallel::detectCores() < 2L) {
-  cat("   one core only: skipped\n")
+if (parallel::detectCores() < 2L || small) {
+  cat(if (small) "   JNTK_BENCH_SMALL=true: skipped\n" else "   one core only: skipped\n")
 } else {
   tt <- matrix(NA_real_, reps, 4, dimnames = list(NULL, c("w1", "c1", "w2", "c2")))
   for (r in seq_len(reps)) tt[r, ] <- c(step_times(p, lambda, 1L), step_times(p, lambda, 2L))
