@@ -232,10 +232,6 @@ static void first_fix(const kpar *kp, const kside *s1, const kside *s2, const ps
   }
 }
 
-typedef struct {
-  double A, B, sw2, sb2, alpha; /* kinked family: A1^2, B1^2, sigma_w^2 (A + B) */
-} kink_consts;
-
 /* Rows per block of the split row loops below. A layer's work per pair is
  * one long chain of dependent operations (a square root, two polynomials,
  * divisions); as one loop body it is too long for the processor to overlap
@@ -245,26 +241,6 @@ typedef struct {
  * the throughput of the vector units. Every number is computed by the same
  * operations as in one loop. */
 #define PLAIN_BLOCK 128
-
-/* The angle theta of each row from its code w (kinked family, phase 1). */
-JNTK_INLINE int kink_angle_t(int n, const double *restrict w, double *restrict thb,
-                             double *restrict snb) {
-  int small = 0;
-  for (int i = 0; i < n; i++) {
-    double wi = w[i];
-    int pos = wi >= 0;
-    double omc = pos ? wi : 2.0 + wi, opc = pos ? 2.0 - wi : -wi;
-    double cs = pos ? 1.0 - omc : opc - 1.0, sn = sqrt(omc * opc), acs = fabs(cs);
-    /* theta from the arcsine of the smaller of |cos|, sin */
-    int big = acs > sn;
-    double as = asin_small(big ? sn : acs, big ? acs : sn);
-    double thv = big ? (pos ? as : M_PI - as) : (pos ? PIO2 - as : PIO2 + as);
-    thb[i] = thv;
-    snb[i] = sn;
-    small |= !(thv > 0.5);
-  }
-  return small;
-}
 
 /* The layer's covariance and tangent kernel, and the terms of the next
  * layer's angle (phase 2). */
@@ -289,54 +265,6 @@ JNTK_INLINE void kink_values_t(const int has_th, int n, const kink_consts *kc,
     double G = omc - TWO_OVER_PI * (sn - thv * cs);
     Gb[i] = G > 0 ? G : 0.0;
     Jb[i] = sn + asr * cs;
-  }
-}
-
-/* G of the rows with theta <= 1/2 (near-parallel pairs, where sin - theta
- * cos cancels) from the series; only for blocks that have such a row. */
-JNTK_INLINE void kink_small_t(int n, const double *restrict w, const double *restrict thb,
-                              const double *restrict snb, double *restrict Gb) {
-  for (int i = 0; i < n; i++) {
-    double wi = w[i], thv = thb[i];
-    int pos = wi >= 0;
-    double omc = pos ? wi : 2.0 + wi;
-    double G = omc - TWO_OVER_PI * smt_series(thv);
-    G = G > 0 ? G : 0.0;
-    Gb[i] = thv > 0.5 ? Gb[i] : G;
-  }
-  (void) snb;
-}
-
-/* The next layer's angle code (dual_kink_next(), phase 3). With s = ra rb,
- * e = N / Dn the term of unequal variances (N = alpha sb2 (ra - rb)^2,
- * Dn = s1 + alpha s + sb2), gap = e + X, anti = e + Y and
- * 1 - cos theta' = 2 gap / (gap + anti), the same ratio is computed from
- * gap Dn / s^2 = N' + X' Dn' with N' = alpha sb2 (1/rb - 1/ra)^2,
- * X' = X / s, Dn' = Dn / s (and alike for anti): one division per pair, the
- * reciprocals 1/ra (qa), 1/rb (qb) computed once per point, and every term
- * of order one (the variances are at least sb2, so sb2 / s <= 1). */
-JNTK_INLINE void kink_next_t(int n, const kink_consts *kc, const double *restrict va,
-                             const double *restrict ra1, const double *restrict qa, double b,
-                             double qb, double rb1, const double *restrict Gb,
-                             const double *restrict Jb, double *restrict w) {
-  const double A = kc->A, B = kc->B, sw2 = kc->sw2, be = kc->sb2, alpha = kc->alpha;
-  for (int i = 0; i < n; i++) {
-    double wi = w[i], s1 = ra1[i] * rb1, is = qa[i] * qb;
-    int ok1 = (va[i] * b > 0) & (s1 > 0);
-    int pos = wi >= 0;
-    double omc = pos ? wi : 2.0 + wi, opc = pos ? 2.0 - wi : -wi;
-    double dq = qb - qa[i];
-    double N = ok1 & (be > 0) ? alpha * be * dq * dq : 0.0;
-    double Dn = ok1 ? s1 * is + alpha + be * is : 1.0;
-    double X = sw2 * (A * omc + B * Gb[i]);
-    double Y = sw2 * (A * opc + B * (1.0 + TWO_OVER_PI * Jb[i])) + 2.0 * be * is;
-    double gap = N + X * Dn, anti = N + Y * Dn;
-    gap = gap > 0 ? gap : 0.0;
-    anti = anti > 0 ? anti : 0.0;
-    double tot = gap + anti;
-    int okt = ok1 & (tot > 0);
-    double it = 2.0 / tot, omc1 = okt ? gap * it : 1.0, opc1 = okt ? anti * it : 1.0;
-    w[i] = w_encode(omc1, opc1);
   }
 }
 

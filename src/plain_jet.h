@@ -6,7 +6,8 @@
 
 /* Whether plain_jet_kernel() computes this architecture's per-pair scalars
  * with n1 rows (the nets plain_fast_handles() takes whose jets it covers:
- * erf; tangent: whether the JNTK is wanted). */
+ * erf, and the Jacobian NNGP of relu, leaky relu, identity and abrelu with
+ * a != -b; tangent: whether the JNTK is wanted). */
 int plain_jet_handles(const kpar *kp, int n1, int tangent);
 /* kernel_jet_worker()'s job for these nets: the eight kappa^2-scaled
  * scalars per pair of the Jacobian NNGP (out0) and/or the JNTK (out1), the

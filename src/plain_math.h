@@ -1,13 +1,15 @@
 /* Branchless arithmetic shared by the vectorised row loops of plain.c and
  * plain_jet.c: the function multi-versioning attribute, an arcsine of an
  * argument and its cosine (no data-dependent branch), the series of
- * sin t - t cos t, and the kinked family's angle code. Include after the
- * file's optimisation pragmas (they apply to the functions defined here). */
+ * sin t - t cos t, and the kinked family's angle code and the phases of its
+ * update (plain.c's kink_rows_t()). Include after the file's optimisation
+ * pragmas (they apply to the functions defined here). */
 #ifndef JNTK_PLAIN_MATH_H
 #define JNTK_PLAIN_MATH_H
 
 #include <float.h>
 #include "jntk.h"
+#include "dual.h"
 
 /* Function multi-versioning: AVX2 and AVX-512 clones of the row loops,
  * chosen at load time by the CPU (GCC >= 8 on x86-64 Linux with glibc's ifunc). */
@@ -75,6 +77,79 @@ JNTK_INLINE double smt_series(double t) {
 /* The angle code w of (1 - cos theta, 1 + cos theta). */
 JNTK_INLINE double w_encode(double omc, double opc) {
   return omc <= 1.0 ? omc : -(opc > DBL_MIN ? opc : DBL_MIN);
+}
+
+
+typedef struct {
+  double A, B, sw2, sb2, alpha; /* kinked family: A1^2, B1^2, sigma_w^2 (A + B) */
+} kink_consts;
+
+/* The angle theta of each row from its code w (kinked family, phase 1). */
+JNTK_INLINE int kink_angle_t(int n, const double *restrict w, double *restrict thb,
+                             double *restrict snb) {
+  int small = 0;
+  for (int i = 0; i < n; i++) {
+    double wi = w[i];
+    int pos = wi >= 0;
+    double omc = pos ? wi : 2.0 + wi, opc = pos ? 2.0 - wi : -wi;
+    double cs = pos ? 1.0 - omc : opc - 1.0, sn = sqrt(omc * opc), acs = fabs(cs);
+    /* theta from the arcsine of the smaller of |cos|, sin */
+    int big = acs > sn;
+    double as = asin_small(big ? sn : acs, big ? acs : sn);
+    double thv = big ? (pos ? as : M_PI - as) : (pos ? PIO2 - as : PIO2 + as);
+    thb[i] = thv;
+    snb[i] = sn;
+    small |= !(thv > 0.5);
+  }
+  return small;
+}
+
+/* G of the rows with theta <= 1/2 (near-parallel pairs, where sin - theta
+ * cos cancels) from the series; only for blocks that have such a row. */
+JNTK_INLINE void kink_small_t(int n, const double *restrict w, const double *restrict thb,
+                              const double *restrict snb, double *restrict Gb) {
+  for (int i = 0; i < n; i++) {
+    double wi = w[i], thv = thb[i];
+    int pos = wi >= 0;
+    double omc = pos ? wi : 2.0 + wi;
+    double G = omc - TWO_OVER_PI * smt_series(thv);
+    G = G > 0 ? G : 0.0;
+    Gb[i] = thv > 0.5 ? Gb[i] : G;
+  }
+  (void) snb;
+}
+
+/* The next layer's angle code (dual_kink_next(), phase 3). With s = ra rb,
+ * e = N / Dn the term of unequal variances (N = alpha sb2 (ra - rb)^2,
+ * Dn = s1 + alpha s + sb2), gap = e + X, anti = e + Y and
+ * 1 - cos theta' = 2 gap / (gap + anti), the same ratio is computed from
+ * gap Dn / s^2 = N' + X' Dn' with N' = alpha sb2 (1/rb - 1/ra)^2,
+ * X' = X / s, Dn' = Dn / s (and alike for anti): one division per pair, the
+ * reciprocals 1/ra (qa), 1/rb (qb) computed once per point, and every term
+ * of order one (the variances are at least sb2, so sb2 / s <= 1). */
+JNTK_INLINE void kink_next_t(int n, const kink_consts *kc, const double *restrict va,
+                             const double *restrict ra1, const double *restrict qa, double b,
+                             double qb, double rb1, const double *restrict Gb,
+                             const double *restrict Jb, double *restrict w) {
+  const double A = kc->A, B = kc->B, sw2 = kc->sw2, be = kc->sb2, alpha = kc->alpha;
+  for (int i = 0; i < n; i++) {
+    double wi = w[i], s1 = ra1[i] * rb1, is = qa[i] * qb;
+    int ok1 = (va[i] * b > 0) & (s1 > 0);
+    int pos = wi >= 0;
+    double omc = pos ? wi : 2.0 + wi, opc = pos ? 2.0 - wi : -wi;
+    double dq = qb - qa[i];
+    double N = ok1 & (be > 0) ? alpha * be * dq * dq : 0.0;
+    double Dn = ok1 ? s1 * is + alpha + be * is : 1.0;
+    double X = sw2 * (A * omc + B * Gb[i]);
+    double Y = sw2 * (A * opc + B * (1.0 + TWO_OVER_PI * Jb[i])) + 2.0 * be * is;
+    double gap = N + X * Dn, anti = N + Y * Dn;
+    gap = gap > 0 ? gap : 0.0;
+    anti = anti > 0 ? anti : 0.0;
+    double tot = gap + anti;
+    int okt = ok1 & (tot > 0);
+    double it = 2.0 / tot, omc1 = okt ? gap * it : 1.0, opc1 = okt ? anti * it : 1.0;
+    w[i] = w_encode(omc1, opc1);
+  }
 }
 
 #endif

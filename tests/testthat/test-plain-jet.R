@@ -48,6 +48,31 @@ test_that("the vectorised jets agree with the layer-by-layer ones (erf)", {
   }
 })
 
+test_that("the vectorised jets agree with the layer-by-layer ones (kinked family)", {
+  set.seed(5)
+  nets <- function(depth, sb) {
+    list(mlp(depth, "relu", sigma_w = 1.3, sigma_b = sb),
+         mlp(depth, "leaky_relu", sigma_w = 1.3, sigma_b = sb, slope = 0.1),
+         mlp(depth, "identity", sigma_b = sb),
+         mlp(depth, "abrelu", sigma_b = sb, act_par = list(a = -0.3, b = 1.2)),
+         mlp(depth, "abs", sigma_b = sb)) # abs: always the layer-by-layer path
+  }
+  for (depth in c(1, 2, 3, 5, 20)) for (sb in c(0, 0.3)) for (sc in c(1e-8, 1)) {
+    x1 <- hard_rows(70, 5, sc)
+    x2 <- hard_rows(40, 5, sc)[sample(40), ]
+    x2[1:3, ] <- x1[1:3, ] * c(1, 1, -1)
+    for (net in nets(depth, sb)) for (y in list(NULL, x2)) {
+      A <- as.matrix(jet_scalars(net, x1, y, "jacobian_nngp", FALSE)[[1]])
+      B <- as.matrix(jet_scalars(net, x1, y, "jacobian_nngp", TRUE)[[1]])
+      # as for erf; the angle is carried in 1 -/+ cos theta (plain.c) instead
+      # of theta (kernels.c), which rounds differently next to the diagonal
+      # (observed below 2e-14 of max |K|)
+      expect_lt(max(abs(A - B)) / max(abs(B)), 1e-12)
+      expect_false(anyNA(A))
+    }
+  }
+})
+
 test_that("the switch to the layer-by-layer jets takes effect", {
   set.seed(2)
   x <- matrix(rnorm(30 * 4), 30, 4)
@@ -56,12 +81,18 @@ test_that("the switch to the layer-by-layer jets takes effect", {
   slow <- jet_scalars(net, x, NULL, "jntk", TRUE)[[1]]@F
   # different operations round differently: some scalars differ in the last bits
   expect_false(identical(fast, slow))
+  relu <- mlp(2, "relu", sigma_b = 0.2)
+  expect_false(identical(jet_scalars(relu, x, NULL, "jacobian_nngp", FALSE)[[1]]@F,
+                         jet_scalars(relu, x, NULL, "jacobian_nngp", TRUE)[[1]]@F))
   # ...where the option does not matter (tanh: a series activation, gelu,
   # depth 0) both runs take the same code and agree exactly
   for (net2 in list(mlp(2, "tanh"), mlp(2, "gelu", sigma_b = 0.1), mlp(0, "erf"))) {
     expect_identical(jet_scalars(net2, x, NULL, "jntk", FALSE)[[1]]@F,
                      jet_scalars(net2, x, NULL, "jntk", TRUE)[[1]]@F)
   }
+  abs_net <- mlp(2, "abs", sigma_b = 0.2)
+  expect_identical(jet_scalars(abs_net, x, NULL, "jacobian_nngp", FALSE)[[1]]@F,
+                   jet_scalars(abs_net, x, NULL, "jacobian_nngp", TRUE)[[1]]@F)
 })
 
 test_that("large inputs: the K slice agrees with ntk() and nngp()", {
@@ -84,13 +115,15 @@ test_that("the vectorised jets do not depend on the thread count", {
   set.seed(4)
   x <- hard_rows(150, 6, 1)
   y <- matrix(rnorm(90 * 6), 90, 6)
-  net <- mlp(3, "erf", sigma_b = 0.1)
-  for (x2 in list(NULL, y)) {
-    F1 <- jet_scalars(net, x, x2, c("jacobian_nngp", "jntk"), FALSE, 1L)
-    for (nt in 2:3) {
-      Fn <- suppressMessages(jet_scalars(net, x, x2, c("jacobian_nngp", "jntk"), FALSE, nt))
-      expect_identical(Fn[[1]]@F, F1[[1]]@F)
-      expect_identical(Fn[[2]]@F, F1[[2]]@F)
+  for (act in c("erf", "relu")) {
+    net <- mlp(3, act, sigma_b = 0.1)
+    kinds <- if (act == "erf") c("jacobian_nngp", "jntk") else "jacobian_nngp"
+    for (x2 in list(NULL, y)) {
+      F1 <- jet_scalars(net, x, x2, kinds, FALSE, 1L)
+      for (nt in 2:3) {
+        Fn <- suppressMessages(jet_scalars(net, x, x2, kinds, FALSE, nt))
+        for (k in seq_along(kinds)) expect_identical(Fn[[k]]@F, F1[[k]]@F)
+      }
     }
   }
 })
