@@ -26,6 +26,7 @@
 #include "series.h"
 #include "kernels.h"
 #include "linalg.h"
+#include "plain_jet.h"
 
 #define EPS 2.220446049250313e-16
 /* work units (about 10 ns on one core) between interrupt checks */
@@ -536,7 +537,16 @@ static void jet_first_column(const void *ctx, int j, int iend, kfail *fl, double
   for (int i = 0; i < iend; i++) jet_first_pair((const jet_ctx *) ctx, i, j, work);
 }
 
-void kernel_jet_worker(const kpar *kp, const kside *s1, const kside *s2, int sym,
+/* Whether options(jntk.scalar_jets = TRUE) forces this file's jets where
+ * plain_jet.c's would run (the tests compare the two). */
+static int scalar_jets_forced(void) {
+  SEXP o = Rf_GetOption1(Rf_install("jntk.scalar_jets"));
+  return Rf_isLogical(o) && XLENGTH(o) == 1 && LOGICAL(o)[0] == TRUE;
+}
+
+/* The layer-outer sweep of the jets (every activation) and the stored
+ * scalars of the pairs i <= j when sym. */
+static void jet_layers(const kpar *kp, const kside *s1, const kside *s2, int sym,
                        const double *gram, double *out0, double *out1, kfail *fail,
                        int nthreads) {
   int n1 = s1->n, n2 = s2->n, L = kp->depth;
@@ -589,9 +599,22 @@ void kernel_jet_worker(const kpar *kp, const kside *s1, const kside *s2, int sym
     }
   }
   if (over) fail->overflow = 1;
+}
+
+void kernel_jet_worker(const kpar *kp, const kside *s1, const kside *s2, int sym,
+                       const double *gram, double *out0, double *out1, kfail *fail,
+                       int nthreads) {
+  int n1 = s1->n;
+  ptrdiff_t S = (ptrdiff_t) n1 * s2->n;
+  /* the column-outer vectorised jets where they apply (plain_jet.c) */
+  if (plain_jet_handles(kp, n1, out1 != NULL) && !scalar_jets_forced())
+    plain_jet_kernel(kp, s1, s2, sym, gram, out0, out1, fail, nthreads);
+  else
+    jet_layers(kp, s1, s2, sym, gram, out0, out1, fail, nthreads);
   if (sym) {
     /* K(x', x) has the two radial variables swapped: Q <-> R, Tq <-> Tr */
     static const int swap[8] = {0, 1, 3, 2, 4, 6, 5, 7};
+    int nt = jntk_threads(nthreads, (double) S * 8, JNTK_GRAIN_ELEMENTS);
     for (int k = 0; k < 2; k++) {
       double *o = k == 0 ? out0 : out1;
       if (!o) continue;
