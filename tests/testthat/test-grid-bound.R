@@ -93,3 +93,26 @@ test_that("against Rmpfr: the returned gelu Jacobian NNGP is within its bound", 
   }
   expect_lte(max(abs(unname(K) - R)), jntk:::kernel_error_bound(net, x, kind = "jacobian_nngp"))
 })
+
+test_that("the certification is skipped only where it could not refuse", {
+  # certify_not_needed() skips the ~14 ms check when sigma_w^2 sup|phi'|^2
+  # to the depth is <= 1e6; there the swap error and the bound must be far
+  # below the 1 % refusal (1e-7 of the largest entry, its derivation)
+  x <- rbind(c(1, 0.5, -0.2), c(-0.3, 1.2, 0.4), c(0.9, 0.6, -0.1), c(2, -1, 0.3))
+  nets <- list(mlp(3, "erf"), mlp(5, "gelu", sigma_w = 2), mlp(9, "sin", sigma_w = 2),
+               mlp(6, "cos", sigma_w = 2.5), mlp(4, "gaussian", sigma_w = 2),
+               mlp(3, "erf", act_par = list(a = 2, b = 3)))
+  for (net in nets) {
+    expect_true(jntk:::certify_not_needed(net), label = net$activation)
+    for (s in c(1e-8, 1, 1e8)) for (k in c("jacobian_nngp", "jntk", "ntk")) {
+      p <- jntk:::kernel_bound_parts(net, x * s, NULL, k)
+      expect_true(is.finite(p[["bound"]]), label = paste(net$activation, s, k))
+      if (k != "ntk") expect_lte(jntk:::jacobian_swap_error(net, x * s, k), 1e-7 * p[["scale"]])
+    }
+  }
+  # and it is not skipped where the amplification can be large, nor for
+  # activations without a known sup |phi'|
+  for (net in list(mlp(10, "erf", sigma_w = 4), mlp(100, "gelu", sigma_w = 2), mlp(2, "exp"),
+                   mlp(2, "rbf"), mlp(2, "polynomial", act_par = list(coef = c(0, 1, 1)))))
+    expect_false(jntk:::certify_not_needed(net), label = net$activation)
+})
