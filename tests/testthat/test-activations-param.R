@@ -152,8 +152,17 @@ test_that("erf(1, 1, 0) by the parametrised code is erf, to rounding", {
   # the same operations (times 1, plus 0) except the fast plain path's own erf
   expect_equal(nngp(net, x), nngp(ref, x), tolerance = 1e-14)
   expect_equal(ntk(net, x), ntk(ref, x), tolerance = 1e-14)
+  # the Jacobian kernels of the plain erf take the vectorised jets
+  # (src/plain_jet.c), the parametrised one the layer-by-layer jets: equal to
+  # rounding, and identical when both take the layer-by-layer path
+  expect_equal(jacobian_nngp(net, x, as = "matrix"), jacobian_nngp(ref, x, as = "matrix"),
+               tolerance = 1e-14)
+  expect_equal(jntk(net, x, as = "matrix"), jntk(ref, x, as = "matrix"), tolerance = 1e-14)
+  old_opts <- options(jntk.scalar_jets = TRUE)
+  on.exit(options(old_opts), add = TRUE)
   expect_identical(jacobian_nngp(net, x, as = "matrix"), jacobian_nngp(ref, x, as = "matrix"))
   expect_identical(jntk(net, x, as = "matrix"), jntk(ref, x, as = "matrix"))
+  options(old_opts)
   # a scale: erf(a, b, 0) = a erf(b x) is erf of the scaled network when
   # sigma_b = 0 and the first layer takes b: Sigma^1 scales by b^2 exactly
   # only at the first layer, so compare depth 1
