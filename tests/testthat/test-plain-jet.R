@@ -5,7 +5,8 @@
 # plain.c for the K slice.
 
 jet_scalars <- function(net, x1, x2, kinds, scalar, threads = 1L) {
-  withr::local_options(jntk.scalar_jets = scalar)
+  old <- options(jntk.scalar_jets = scalar)
+  on.exit(options(old))
   r <- jntk:::jacobian_kernel(net, x1, x2, kinds, "structured", threads)
   if (length(kinds) == 1L) list(r) else r
 }
